@@ -1,0 +1,54 @@
+/**
+ * kbuild's entry point: builds the yargs CLI and maps errors to exit codes.
+ * Only this file decides exit codes; commands throw.
+ */
+import 'reflect-metadata'; // @peculiar/x509 relies on it; must load before any certificate code.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode, KbuildError, UsageError } from './errors/index.js';
+import { terminal } from './report/output.js';
+import { commands } from './commands/index.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function main(argv: string[]): Promise<number> {
+  const parser = yargs(argv)
+    .scriptName('kbuild')
+    .usage('$0 <command> [options]\n\nProvision Kubernetes clusters the kubeadm way, from one cluster file.')
+    .command(commands)
+    .demandCommand(1, 'name a command; see kbuild --help')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(version)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Exit codes: 0 ok, 1 check or step failed, 2 usage error, 3 certificates need attention, 70 internal error.')
+    .fail((message, error) => {
+      // yargs reports usage problems here and would carry on into the handler: stop instead.
+      if (error) throw error;
+      const text = message.startsWith('Did you mean') ? `unknown command. ${message}` : message;
+      throw new UsageError(`kbuild: ${text}\nRun kbuild --help for usage.`);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    return report(error);
+  }
+  return ExitCode.ok;
+}
+
+function report(error: unknown): number {
+  if (error instanceof KbuildError && error.userFacing) {
+    terminal.warn(error.message);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  terminal.warn(`kbuild: internal error (please report it with the command you ran):\n${detail}`);
+  return ExitCode.internal;
+}
+
+export async function run(): Promise<void> {
+  process.exitCode = await main(hideBin(process.argv));
+}

@@ -1,0 +1,84 @@
+/** Reads a cluster file: YAML → schema → semantic rules → resolved model, or every problem at once. */
+import { readFile } from 'node:fs/promises';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError, FileError, type Problem } from '../errors/index.js';
+import { ClusterFileSchema, type ClusterFile } from './schema.js';
+import { schemaProblems } from './schema-problems.js';
+import { validateCluster } from './validate.js';
+import { buildCluster, type Cluster } from './model.js';
+import { formatPath, parseYamlWithLines, YamlSyntaxError, type PathSegment } from './yaml-lines.js';
+
+/** Cluster files are small; anything bigger is a mistake (or an alias bomb). */
+const MAX_FILE_BYTES = 1 << 20;
+const MAX_VALUES = 100_000;
+
+export interface LoadedCluster {
+  path: string;
+  file: ClusterFile;
+  cluster: Cluster;
+}
+
+export async function loadClusterFile(path: string): Promise<LoadedCluster> {
+  let text: string;
+  try {
+    const buffer = await readFile(path);
+    if (buffer.length > MAX_FILE_BYTES) throw new ConfigError(path, [{ path: '', message: `is ${buffer.length} bytes; a cluster file may be at most 1 MiB` }]);
+    text = buffer.toString('utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file; pass the cluster file with -i FILE' : code === 'EISDIR' ? 'is a directory, not a cluster file' : String((error as Error).message);
+    throw new FileError(path, reason, { cause: error });
+  }
+  const file = parseClusterFile(text, path);
+  return { path, file, cluster: buildCluster(file) };
+}
+
+/** Parses and validates cluster file text; throws ConfigError listing every problem. */
+export function parseClusterFile(text: string, path: string): ClusterFile {
+  let located;
+  try {
+    located = parseYamlWithLines(text);
+  } catch (error) {
+    if (error instanceof YamlSyntaxError) throw new ConfigError(path, [{ path: '', message: `YAML syntax error: ${error.reason}`, line: error.line }]);
+    throw error;
+  }
+  const { value } = located;
+  const lineOf = (path: PathSegment[]) => located.lineOf(path);
+  const problem = (p: { path: PathSegment[]; message: string }): Problem => ({ path: formatPath(p.path), message: p.message, line: lineOf(p.path) });
+
+  if (countValues(value, MAX_VALUES) > MAX_VALUES) {
+    throw new ConfigError(path, [{ path: '', message: `expands to more than ${MAX_VALUES} values (YAML aliases?); a cluster file is far smaller` }]);
+  }
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(path, [{ path: '', message: 'is not a cluster file: expected a mapping with apiVersion, kind, metadata and spec', line: 1 }]);
+  }
+  const problems = schemaProblems(ClusterFileSchema, value, lineOf);
+  // Unknown fields are the usual schema problem (a typo): drop them and still run the semantic rules,
+  // so a user sees the typo and, say, an overlapping range in one go.
+  const cleaned = Value.Clean(ClusterFileSchema, structuredClone(value));
+  if (Value.Check(ClusterFileSchema, cleaned)) {
+    problems.push(...validateCluster(cleaned).map(problem));
+  }
+  if (problems.length > 0) throw new ConfigError(path, sortProblems(problems));
+  return value as ClusterFile;
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/** Counts values reachable from `root`, stopping once past `limit` (aliases can make this explode). */
+function countValues(root: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0 && count <= limit) {
+    const v = stack.pop();
+    count++;
+    if (v !== null && typeof v === 'object') {
+      const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
+      for (const c of children) stack.push(c);
+    }
+  }
+  return count;
+}

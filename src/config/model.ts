@@ -1,0 +1,172 @@
+/**
+ * The resolved cluster: the cluster file with every default applied and the facts derived
+ * from it that renderers and phases need. Built only from a file that passed validation.
+ */
+import { homedir } from 'node:os';
+import type { ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
+import { DEFAULTS } from './defaults.js';
+import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
+
+export interface SshSettings {
+  /** Address ssh connects to (the host address unless overridden). */
+  address: string;
+  user: string;
+  port: number;
+  identityFile?: string;
+  knownHostsFile: string;
+  sudo: boolean;
+  bastion?: { address: string; port: number; user: string; identityFile?: string };
+}
+
+export interface Host {
+  name: string;
+  address: string;
+  roles: readonly Role[];
+  ssh: SshSettings;
+}
+
+export type LoadBalancerPlacement = 'hosts' | 'control-plane' | 'none';
+
+export interface Cluster {
+  name: string;
+  kubernetesVersion: string;
+  imageRepository: string;
+  /** Where every client reaches the API (controlPlaneEndpoint, else the only control plane). */
+  endpoint: { host: string; port: number };
+  networking: {
+    podSubnets: Cidr[];
+    serviceSubnets: Cidr[];
+    /** As written, comma-joined, for flags such as --service-cluster-ip-range. */
+    podSubnet?: string;
+    serviceSubnet: string;
+    dnsDomain: string;
+    nodeSubnets: Cidr[];
+    reservedSubnets: Cidr[];
+  };
+  etcd: { topology: 'stacked' | 'external' };
+  certificates: { encryptionAlgorithm: EncryptionAlgorithm; validityDays: number; caValidityDays: number };
+  apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number };
+  controllerManager: { extraArgs: Record<string, string> };
+  scheduler: { extraArgs: Record<string, string> };
+  kubelet: { criSocket: string; extraArgs: Record<string, string> };
+  loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
+  hosts: Host[];
+}
+
+export const hasRole = (host: Host, role: Role): boolean => host.roles.includes(role);
+export const hostsWithRole = (cluster: Cluster, role: Role): Host[] => cluster.hosts.filter((h) => hasRole(h, role));
+export const controlPlanes = (cluster: Cluster): Host[] => hostsWithRole(cluster, 'control-plane');
+/** The host `init` runs on: the first control plane in file order. */
+export const firstControlPlane = (cluster: Cluster): Host => {
+  const first = controlPlanes(cluster)[0];
+  if (!first) throw new Error('cluster has no control-plane host (validation should have caught this)');
+  return first;
+};
+/** etcd members: the control planes when stacked, the etcd hosts when external. */
+export const etcdMembers = (cluster: Cluster): Host[] =>
+  cluster.etcd.topology === 'stacked' ? controlPlanes(cluster) : hostsWithRole(cluster, 'etcd');
+
+/** The kubernetes Service IP of each family (first address of each service range). */
+export const kubernetesServiceIps = (cluster: Cluster): string[] => cluster.networking.serviceSubnets.map((c) => nthAddress(c, 1));
+/** The cluster DNS IP (10th address of the first service range), as kubeadm. */
+export const dnsServiceIp = (cluster: Cluster): string => nthAddress(cluster.networking.serviceSubnets[0]!, 10);
+
+export const endpointUrl = (cluster: Cluster): string => `https://${hostPort(cluster.endpoint.host, cluster.endpoint.port)}`;
+export const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** Splits `host[:port]`, `[v6]:port` or a bare IPv6 address. */
+export function splitHostPort(text: string): { host: string; port?: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1]!, port: bracketed[2] === undefined ? undefined : Number(bracketed[2]) };
+  const colons = text.split(':').length - 1;
+  if (colons === 1) {
+    const [host, port] = text.split(':');
+    return { host: host!, port: /^\d+$/.test(port!) ? Number(port) : Number.NaN };
+  }
+  return { host: text };
+}
+
+export function expandHome(path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path;
+}
+
+/** Builds the model; assumes `file` passed schema and semantic validation. */
+export function buildCluster(file: ClusterFile): Cluster {
+  const spec = file.spec;
+  const net = spec.networking ?? {};
+  const cidrs = (list: string[]) => list.map((t) => parseCidr(t)!);
+  const serviceSubnet = net.serviceSubnet ?? DEFAULTS.serviceSubnet;
+  const bindPort = spec.apiServer?.bindPort ?? DEFAULTS.bindPort;
+  const lbHosts = spec.hosts.filter((h) => h.roles.includes('load-balancer'));
+  const lbType = spec.loadBalancer?.type ?? (lbHosts.length > 0 ? 'haproxy' : 'none');
+  const lbPort = spec.loadBalancer?.port ?? DEFAULTS.loadBalancerPort;
+  const placement: LoadBalancerPlacement = lbType === 'none' ? 'none' : lbHosts.length > 0 ? 'hosts' : 'control-plane';
+  const firstCp = spec.hosts.find((h) => h.roles.includes('control-plane'));
+  const endpoint = spec.controlPlaneEndpoint
+    ? splitHostPort(spec.controlPlaneEndpoint)
+    : { host: firstCp?.address ?? '127.0.0.1', port: bindPort };
+  const clusterSsh = spec.ssh ?? {};
+  return {
+    name: file.metadata.name,
+    kubernetesVersion: spec.kubernetesVersion ?? DEFAULTS.kubernetesVersion,
+    imageRepository: spec.imageRepository ?? DEFAULTS.imageRepository,
+    // Without an explicit port the endpoint is the load balancer's frontend when there is one.
+    endpoint: { host: endpoint.host, port: endpoint.port ?? (lbType === 'haproxy' ? lbPort : bindPort) },
+    networking: {
+      podSubnets: net.podSubnet ? cidrs(splitList(net.podSubnet)) : [],
+      serviceSubnets: cidrs(splitList(serviceSubnet)),
+      podSubnet: net.podSubnet ? splitList(net.podSubnet).join(',') : undefined,
+      serviceSubnet: splitList(serviceSubnet).join(','),
+      dnsDomain: net.dnsDomain ?? DEFAULTS.dnsDomain,
+      nodeSubnets: cidrs(net.nodeSubnets ?? []),
+      reservedSubnets: cidrs(net.reservedSubnets ?? []),
+    },
+    etcd: { topology: spec.etcd?.topology ?? DEFAULTS.etcdTopology },
+    certificates: {
+      encryptionAlgorithm: spec.certificates?.encryptionAlgorithm ?? DEFAULTS.encryptionAlgorithm,
+      validityDays: spec.certificates?.validityDays ?? DEFAULTS.validityDays,
+      caValidityDays: spec.certificates?.caValidityDays ?? DEFAULTS.caValidityDays,
+    },
+    apiServer: { certSANs: spec.apiServer?.certSANs ?? [], extraArgs: spec.apiServer?.extraArgs ?? {}, bindPort },
+    controllerManager: { extraArgs: spec.controllerManager?.extraArgs ?? {} },
+    scheduler: { extraArgs: spec.scheduler?.extraArgs ?? {} },
+    kubelet: {
+      criSocket: spec.kubelet?.criSocket ?? DEFAULTS.criSocket,
+      extraArgs: spec.kubelet?.extraArgs ?? {},
+    },
+    loadBalancer: {
+      type: lbType,
+      placement,
+      vip: spec.loadBalancer?.vip,
+      port: lbPort,
+      interface: spec.loadBalancer?.interface ?? DEFAULTS.loadBalancerInterface,
+    },
+    hosts: spec.hosts.map((h) => buildHost(h, clusterSsh)),
+  };
+}
+
+function buildHost(host: HostSpec, defaults: NonNullable<ClusterFile['spec']['ssh']>): Host {
+  const own = host.ssh ?? {};
+  const user = own.user ?? defaults.user ?? DEFAULTS.sshUser;
+  const identityFile = own.identityFile ?? defaults.identityFile;
+  const bastion = own.bastion ?? defaults.bastion;
+  return {
+    name: host.name,
+    address: host.address,
+    roles: host.roles,
+    ssh: {
+      address: own.address ?? host.address,
+      user,
+      port: own.port ?? defaults.port ?? DEFAULTS.sshPort,
+      identityFile: identityFile === undefined ? undefined : expandHome(identityFile),
+      knownHostsFile: expandHome(own.knownHostsFile ?? defaults.knownHostsFile ?? DEFAULTS.knownHostsFile),
+      sudo: own.sudo ?? defaults.sudo ?? DEFAULTS.sudo,
+      bastion: bastion && {
+        address: bastion.address,
+        port: bastion.port ?? 22,
+        user: bastion.user ?? user,
+        identityFile: bastion.identityFile ? expandHome(bastion.identityFile) : identityFile && expandHome(identityFile),
+      },
+    },
+  };
+}

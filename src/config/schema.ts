@@ -1,0 +1,156 @@
+/**
+ * The cluster file's schema: one source for the TypeScript types, type checking, unknown-field
+ * detection and defaults. Semantic rules (CIDR overlap, topology) live in ./validate.
+ * Every field is documented in README.md ("Cluster file reference"); a test keeps the two in step.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULTS } from './defaults.js';
+
+const str = (description: string, options: Record<string, unknown> = {}) => Type.String({ description, ...options });
+const oneOf = <T extends string>(values: readonly T[], description: string, defaultValue?: T) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    defaultValue === undefined ? { description } : { description, default: defaultValue },
+  );
+const port = (description: string, defaultValue?: number) =>
+  Type.Integer({ minimum: 1, maximum: 65535, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+const strict = <T extends Record<string, TSchema>>(properties: T, description: string) =>
+  Type.Object(properties, { additionalProperties: false, description });
+const stringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description, default: {} });
+
+export const ROLES = ['control-plane', 'etcd', 'worker', 'load-balancer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ENCRYPTION_ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256'] as const;
+export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
+
+
+const sshBastion = strict(
+  {
+    address: str('Address or name of the jump host.'),
+    port: Type.Optional(port('SSH port of the jump host.', 22)),
+    user: Type.Optional(str('User on the jump host; defaults to the host user.')),
+    identityFile: Type.Optional(str('Private key for the jump host; defaults to the host key.')),
+  },
+  'A jump host every connection goes through (like OpenSSH ProxyJump).',
+);
+
+const sshFields = {
+  user: Type.Optional(str('Login user. A non-root user needs passwordless sudo and `sudo: true`.')),
+  port: Type.Optional(port('SSH port.')),
+  identityFile: Type.Optional(str('Private key file; `~` expands. Without one, ssh-agent ($SSH_AUTH_SOCK) is used.')),
+  knownHostsFile: Type.Optional(str('known_hosts file used to verify host keys.')),
+  sudo: Type.Optional(Type.Boolean({ description: 'Run privileged commands through `sudo -n`.' })),
+  bastion: Type.Optional(sshBastion),
+};
+
+const clusterSsh = strict(
+  {
+    ...sshFields,
+    user: Type.Optional(str('Login user.', { default: DEFAULTS.sshUser })),
+    port: Type.Optional(port('SSH port.', DEFAULTS.sshPort)),
+    knownHostsFile: Type.Optional(str('known_hosts file used to verify host keys.', { default: DEFAULTS.knownHostsFile })),
+    sudo: Type.Optional(Type.Boolean({ description: 'Run privileged commands through `sudo -n`.', default: DEFAULTS.sudo })),
+  },
+  'SSH defaults for every host.',
+);
+
+const hostSsh = strict(
+  {
+    ...sshFields,
+    address: Type.Optional(str('Address to connect to when it differs from the cluster address (NAT, public IP).')),
+  },
+  'Per-host SSH overrides.',
+);
+
+export const HostSchema = strict(
+  {
+    name: str('Node name: a DNS label, unique in the cluster.'),
+    address: str('The IP address the host uses inside the cluster (advertise address).'),
+    roles: Type.Array(oneOf(ROLES, 'A role.'), { minItems: 1, description: 'What the host runs.' }),
+    ssh: Type.Optional(hostSsh),
+  },
+  'A machine of the cluster.',
+);
+
+export const ClusterSpecSchema = strict(
+  {
+    kubernetesVersion: Type.Optional(str('Kubernetes release, v1.30.x to v1.33.x.', { default: DEFAULTS.kubernetesVersion })),
+    imageRepository: Type.Optional(str('Registry the control-plane images come from.', { default: DEFAULTS.imageRepository })),
+    controlPlaneEndpoint: Type.Optional(str('host[:port] every client uses to reach the API; required with more than one control plane.')),
+    networking: Type.Optional(
+      strict(
+        {
+          podSubnet: Type.Optional(str('Pod network, or "v4cidr,v6cidr" for dual-stack.')),
+          serviceSubnet: Type.Optional(str('Service network, or "v4cidr,v6cidr".', { default: DEFAULTS.serviceSubnet })),
+          dnsDomain: Type.Optional(str('Cluster DNS domain.', { default: DEFAULTS.dnsDomain })),
+          nodeSubnets: Type.Optional(Type.Array(Type.String(), { description: 'Networks the hosts live on.', default: [] })),
+          reservedSubnets: Type.Optional(Type.Array(Type.String(), { description: 'Networks the cluster must never overlap.', default: [] })),
+        },
+        'Cluster networks.',
+      ),
+    ),
+    etcd: Type.Optional(
+      strict({ topology: Type.Optional(oneOf(['stacked', 'external'] as const, 'Where etcd runs.', DEFAULTS.etcdTopology)) }, 'etcd placement.'),
+    ),
+    certificates: Type.Optional(
+      strict(
+        {
+          encryptionAlgorithm: Type.Optional(oneOf(ENCRYPTION_ALGORITHMS, 'Key algorithm for every key.', DEFAULTS.encryptionAlgorithm)),
+          validityDays: Type.Optional(Type.Integer({ minimum: 1, description: 'Leaf certificate lifetime.', default: DEFAULTS.validityDays })),
+          caValidityDays: Type.Optional(Type.Integer({ minimum: 1, description: 'CA certificate lifetime.', default: DEFAULTS.caValidityDays })),
+        },
+        'PKI settings.',
+      ),
+    ),
+    apiServer: Type.Optional(
+      strict(
+        {
+          certSANs: Type.Optional(Type.Array(Type.String(), { description: 'Extra apiserver SANs.', default: [] })),
+          extraArgs: Type.Optional(stringMap('Flags that replace or add to the defaults.')),
+          bindPort: Type.Optional(port('Port kube-apiserver listens on.', DEFAULTS.bindPort)),
+        },
+        'kube-apiserver settings.',
+      ),
+    ),
+    controllerManager: Type.Optional(strict({ extraArgs: Type.Optional(stringMap('Extra flags.')) }, 'kube-controller-manager settings.')),
+    scheduler: Type.Optional(strict({ extraArgs: Type.Optional(stringMap('Extra flags.')) }, 'kube-scheduler settings.')),
+    kubelet: Type.Optional(
+      strict(
+        {
+          criSocket: Type.Optional(str('Container runtime socket.', { default: DEFAULTS.criSocket })),
+          extraArgs: Type.Optional(stringMap('Extra kubelet flags (kubeadm-flags.env).')),
+        },
+        'kubelet settings.',
+      ),
+    ),
+    loadBalancer: Type.Optional(
+      strict(
+        {
+          type: Type.Optional(oneOf(['haproxy', 'none'] as const, 'API load balancer; defaults to haproxy when a host has the load-balancer role.')),
+          vip: Type.Optional(str('Virtual IP held by keepalived.')),
+          port: Type.Optional(port('Frontend port.', DEFAULTS.loadBalancerPort)),
+          interface: Type.Optional(str('Network interface keepalived puts the VIP on.', { default: DEFAULTS.loadBalancerInterface })),
+        },
+        'API server load balancing.',
+      ),
+    ),
+    ssh: Type.Optional(clusterSsh),
+    hosts: Type.Array(HostSchema, { description: 'The machines.' }),
+  },
+  'Cluster settings.',
+);
+
+export const ClusterFileSchema = strict(
+  {
+    apiVersion: Type.Literal('kbuild.io/v1alpha1', { description: 'Schema version.' }),
+    kind: Type.Literal('Cluster', { description: 'Always Cluster.' }),
+    metadata: strict({ name: str('Cluster name; names the state directory.') }, 'Metadata.'),
+    spec: ClusterSpecSchema,
+  },
+  'A kbuild cluster file.',
+);
+
+/** The file as written, after defaults were applied. */
+export type ClusterFile = Static<typeof ClusterFileSchema>;
+export type HostSpec = Static<typeof HostSchema>;

@@ -1,0 +1,366 @@
+/**
+ * Semantic checks of a schema-valid cluster file: networks, addresses, topology, PKI settings.
+ * Every rule returns all the problems it finds; the loader reports them together.
+ */
+import type { ClusterFile, HostSpec } from './schema.js';
+import { DEFAULTS } from './defaults.js';
+import { splitHostPort } from './model.js';
+import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
+import type { PathSegment } from './yaml-lines.js';
+
+export interface RuleProblem {
+  path: PathSegment[];
+  message: string;
+}
+
+type Rule = (file: ClusterFile) => RuleProblem[];
+
+const NET: PathSegment[] = ['spec', 'networking'];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
+const WILDCARD_DNS_NAME = /^\*\.(?=.{1,251}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
+const SUPPORTED_MINORS = [30, 31, 32, 33];
+
+/** A network range of the cluster file with where it was written. */
+interface NamedRange {
+  path: PathSegment[];
+  list: 'pod' | 'service' | 'node' | 'reserved';
+  cidr: Cidr;
+}
+
+const fmt = (path: PathSegment[]) =>
+  path.reduce<string>((out, s) => (typeof s === 'number' ? `${out}[${s}]` : out ? `${out}.${s}` : s), '');
+
+/** Parses a CIDR list field; unparsable entries become problems. */
+function rangesOf(file: ClusterFile): { ranges: NamedRange[]; problems: RuleProblem[] } {
+  const net = file.spec.networking ?? {};
+  const ranges: NamedRange[] = [];
+  const problems: RuleProblem[] = [];
+  const add = (path: PathSegment[], list: NamedRange['list'], text: string) => {
+    const cidr = parseCidr(text);
+    if (cidr) ranges.push({ path, list, cidr });
+    else problems.push({ path, message: `"${text}" is not a valid CIDR; write address/prefix, e.g. 10.244.0.0/16 or fd00:10:244::/56` });
+  };
+  const addDual = (field: 'podSubnet' | 'serviceSubnet', list: 'pod' | 'service', text: string | undefined) => {
+    if (text === undefined) return;
+    const parts = splitList(text);
+    if (parts.length > 2) {
+      problems.push({ path: [...NET, field], message: `lists ${parts.length} ranges; give one, or one IPv4 and one IPv6 range separated by a comma` });
+      return;
+    }
+    for (const part of parts) add([...NET, field], list, part);
+  };
+  addDual('podSubnet', 'pod', net.podSubnet);
+  addDual('serviceSubnet', 'service', net.serviceSubnet ?? DEFAULTS.serviceSubnet);
+  (net.nodeSubnets ?? []).forEach((t, i) => add([...NET, 'nodeSubnets', i], 'node', t));
+  (net.reservedSubnets ?? []).forEach((t, i) => add([...NET, 'reservedSubnets', i], 'reserved', t));
+  return { ranges, problems };
+}
+
+const cidrSyntax: Rule = (file) => rangesOf(file).problems;
+
+const dualStack: Rule = (file) => {
+  const { ranges } = rangesOf(file);
+  const problems: RuleProblem[] = [];
+  const familiesOf = (list: 'pod' | 'service') => ranges.filter((r) => r.list === list).map((r) => r.cidr.family);
+  for (const [field, list] of [['podSubnet', 'pod'], ['serviceSubnet', 'service']] as const) {
+    const families = familiesOf(list);
+    if (families.length === 2 && families[0] === families[1]) {
+      problems.push({ path: [...NET, field], message: `dual-stack needs one IPv4 and one IPv6 range, got two IPv${families[0]} ranges` });
+    }
+  }
+  const pod = familiesOf('pod');
+  const service = familiesOf('service');
+  if (pod.length > 0 && service.length > 0 && pod[0] !== service[0]) {
+    problems.push({
+      path: [...NET, 'podSubnet'],
+      message: `is IPv${pod[0]}-first but spec.networking.serviceSubnet is IPv${service[0]}-first; list the families in the same order in both`,
+    });
+  } else if (pod.length === 2 && service.length === 2 && pod[1] !== service[1]) {
+    problems.push({ path: [...NET, 'podSubnet'], message: 'lists its families in a different order from spec.networking.serviceSubnet' });
+  }
+  return problems;
+};
+
+const rangeOverlaps: Rule = (file) => {
+  const { ranges } = rangesOf(file);
+  const problems: RuleProblem[] = [];
+  for (let i = 0; i < ranges.length; i++) {
+    for (let j = i + 1; j < ranges.length; j++) {
+      const a = ranges[i]!;
+      const b = ranges[j]!;
+      // Node subnets may overlap each other, as may reserved ones: only crossings between kinds matter.
+      if (a.list === b.list && (a.list === 'node' || a.list === 'reserved')) continue;
+      if (!overlaps(a.cidr, b.cidr)) continue;
+      const relation =
+        a.cidr.start >= b.cidr.start && a.cidr.end <= b.cidr.end
+          ? 'lies inside'
+          : b.cidr.start >= a.cidr.start && b.cidr.end <= a.cidr.end
+            ? 'contains'
+            : 'overlaps';
+      problems.push({
+        path: a.path,
+        message: `${a.cidr.text} ${relation} ${fmt(b.path)} ${b.cidr.text}; choose ranges that do not overlap`,
+      });
+    }
+  }
+  return problems;
+};
+
+const rangeSizes: Rule = (file) => {
+  const { ranges } = rangesOf(file);
+  const problems: RuleProblem[] = [];
+  const nodes = file.spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).length;
+  for (const r of ranges) {
+    const bits = hostBits(r.cidr);
+    if (r.list === 'service') {
+      if (bits < 4) problems.push({ path: r.path, message: `${r.cidr.text} has fewer than 10 addresses; use a /${r.cidr.family === 4 ? 28 : 124} or larger` });
+      if (bits > 20)
+        problems.push({
+          path: r.path,
+          message: `${r.cidr.text} has ${bits} host bits; the apiserver allows at most 20 (IPv4 /12, IPv6 /108)`,
+        });
+    }
+    if (r.list === 'pod') {
+      const nodeMask = r.cidr.family === 4 ? 24 : 64;
+      const perNode = `/${nodeMask}`;
+      if (r.cidr.prefix > nodeMask) {
+        problems.push({ path: r.path, message: `${r.cidr.text} is smaller than the ${perNode} each node gets; use a /${nodeMask - 8} or larger` });
+      } else if (nodeMask - r.cidr.prefix > 16) {
+        problems.push({
+          path: r.path,
+          message: `${r.cidr.text} is more than 16 bits larger than the per-node ${perNode}; the controller-manager rejects it, use /${nodeMask - 16} or smaller`,
+        });
+      } else if (2n ** BigInt(nodeMask - r.cidr.prefix) < BigInt(nodes)) {
+        problems.push({
+          path: r.path,
+          message: `${r.cidr.text} holds ${2 ** (nodeMask - r.cidr.prefix)} ${perNode} node ranges but the cluster has ${nodes} nodes; use a larger range`,
+        });
+      }
+    }
+  }
+  return problems;
+};
+
+/** Host addresses, the VIP and an IP endpoint must sit outside pod/service/reserved ranges and inside a node subnet. */
+const addressPlacement: Rule = (file) => {
+  const { ranges } = rangesOf(file);
+  const problems: RuleProblem[] = [];
+  const nodeSubnets = ranges.filter((r) => r.list === 'node');
+  const check = (path: PathSegment[], text: string, what: string) => {
+    const address = parseAddress(text);
+    if (!address) {
+      problems.push({ path, message: `"${text}" is not an IP address; give the ${what}'s IPv4 or IPv6 address` });
+      return;
+    }
+    for (const r of ranges) {
+      if (r.list !== 'node' && containsAddress(r.cidr, address)) {
+        problems.push({ path, message: `${text} lies inside ${fmt(r.path)} ${r.cidr.text}; the ${what} must be outside the ${r.list} range` });
+      }
+    }
+    if (nodeSubnets.length > 0 && !nodeSubnets.some((r) => containsAddress(r.cidr, address))) {
+      problems.push({
+        path,
+        message: `${text} is in none of spec.networking.nodeSubnets (${nodeSubnets.map((r) => r.cidr.text).join(', ')}); add its network or fix the address`,
+      });
+    }
+  };
+  file.spec.hosts.forEach((h, i) => check(['spec', 'hosts', i, 'address'], h.address, 'host address'));
+  const vip = file.spec.loadBalancer?.vip;
+  if (vip !== undefined) {
+    check(['spec', 'loadBalancer', 'vip'], vip, 'virtual IP');
+    const owner = file.spec.hosts.find((h) => parseAddress(h.address)?.canonical === parseAddress(vip)?.canonical);
+    if (owner) problems.push({ path: ['spec', 'loadBalancer', 'vip'], message: `${vip} is the address of host ${owner.name}; the VIP must be an unused address` });
+  }
+  const endpoint = file.spec.controlPlaneEndpoint;
+  if (endpoint !== undefined) {
+    const { host } = splitHostPort(endpoint);
+    if (parseAddress(host)) check(['spec', 'controlPlaneEndpoint'], host, 'endpoint');
+  }
+  return problems;
+};
+
+const endpointSyntax: Rule = (file) => {
+  const endpoint = file.spec.controlPlaneEndpoint;
+  if (endpoint === undefined) return [];
+  const path: PathSegment[] = ['spec', 'controlPlaneEndpoint'];
+  const { host, port } = splitHostPort(endpoint);
+  const problems: RuleProblem[] = [];
+  if (!parseAddress(host) && !DNS_NAME.test(host)) {
+    problems.push({ path, message: `"${endpoint}" is not host[:port]; use a DNS name or IP address, e.g. api.example.internal:6443` });
+  }
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    problems.push({ path, message: `port in "${endpoint}" must be a number from 1 to 65535` });
+  }
+  return problems;
+};
+
+const topology: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const hosts = file.spec.hosts;
+  const withRole = (role: string) => hosts.filter((h) => (h.roles as string[]).includes(role));
+  const controlPlanes = withRole('control-plane');
+  const etcdHosts = withRole('etcd');
+  const topology = file.spec.etcd?.topology ?? DEFAULTS.etcdTopology;
+  if (controlPlanes.length === 0) {
+    problems.push({ path: ['spec', 'hosts'], message: 'no host has the control-plane role; give at least one host roles: [control-plane]' });
+  }
+  if (controlPlanes.length > 1 && file.spec.controlPlaneEndpoint === undefined) {
+    problems.push({
+      path: ['spec', 'controlPlaneEndpoint'],
+      message: `is required with ${controlPlanes.length} control-plane hosts; set it to the load balancer's name or VIP, e.g. api.example.internal:6443`,
+    });
+  }
+  if (topology === 'stacked') {
+    etcdHosts.forEach((h) =>
+      problems.push({
+        path: ['spec', 'hosts', hosts.indexOf(h), 'roles'],
+        message: `host ${h.name} has the etcd role but spec.etcd.topology is stacked (etcd runs on the control planes); set topology: external or drop the role`,
+      }),
+    );
+  } else if (etcdHosts.length === 0) {
+    problems.push({ path: ['spec', 'etcd', 'topology'], message: 'is external but no host has the etcd role; add etcd hosts or use topology: stacked' });
+  }
+  const members = topology === 'stacked' ? controlPlanes : etcdHosts;
+  if (members.length > 0 && members.length % 2 === 0) {
+    const quorum = members.length / 2 + 1;
+    const source = topology === 'stacked' ? 'control-plane hosts (stacked etcd)' : 'etcd hosts';
+    problems.push({
+      path: topology === 'stacked' ? ['spec', 'hosts'] : ['spec', 'etcd', 'topology'],
+      message:
+        `${members.length} ${source} make an even etcd cluster: quorum needs ${quorum} of ${members.length}, so it survives ` +
+        `${members.length - quorum} failure(s), no more than ${members.length - 1} members would; use ${members.length - 1} or ${members.length + 1}`,
+    });
+  }
+  return problems;
+};
+
+const loadBalancer: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const lb = file.spec.loadBalancer ?? {};
+  const lbHosts = file.spec.hosts.filter((h) => h.roles.includes('load-balancer'));
+  const type = lb.type ?? (lbHosts.length > 0 ? 'haproxy' : 'none');
+  const port = lb.port ?? DEFAULTS.loadBalancerPort;
+  const bindPort = file.spec.apiServer?.bindPort ?? DEFAULTS.bindPort;
+  if (type === 'none') {
+    lbHosts.forEach((h) =>
+      problems.push({
+        path: ['spec', 'hosts', file.spec.hosts.indexOf(h), 'roles'],
+        message: `host ${h.name} has the load-balancer role but spec.loadBalancer.type is none; set type: haproxy or drop the role`,
+      }),
+    );
+    if (lb.vip !== undefined) problems.push({ path: ['spec', 'loadBalancer', 'vip'], message: 'needs spec.loadBalancer.type: haproxy (keepalived runs beside HAProxy)' });
+    return problems;
+  }
+  // HAProxy on a control plane shares its host network with kube-apiserver: the ports must differ.
+  const onControlPlane = lbHosts.length === 0 ? 'on the control-plane hosts (no host has the load-balancer role)' : undefined;
+  const sharing = lbHosts.filter((h) => h.roles.includes('control-plane'));
+  if (port === bindPort && (onControlPlane || sharing.length > 0)) {
+    const where = onControlPlane ?? `on ${sharing.map((h) => h.name).join(', ')}, which also run kube-apiserver`;
+    problems.push({
+      path: ['spec', 'loadBalancer', 'port'],
+      message: `is ${port}, the apiserver's port, but HAProxy runs ${where}; use another frontend port, e.g. 8443`,
+    });
+  }
+  return problems;
+};
+
+const hostIdentity: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  file.spec.hosts.forEach((h: HostSpec, i) => {
+    if (!DNS_LABEL.test(h.name) || h.name.length > 63) {
+      problems.push({ path: ['spec', 'hosts', i, 'name'], message: `"${h.name}" is not a DNS label; use lower-case letters, digits and '-', at most 63 characters` });
+    }
+    const seenName = names.get(h.name);
+    if (seenName !== undefined) problems.push({ path: ['spec', 'hosts', i, 'name'], message: `"${h.name}" is already used by spec.hosts[${seenName}]; host names must be unique` });
+    else names.set(h.name, i);
+    const canonical = parseAddress(h.address)?.canonical ?? h.address;
+    const seenAddress = addresses.get(canonical);
+    if (seenAddress !== undefined) problems.push({ path: ['spec', 'hosts', i, 'address'], message: `${h.address} is already used by spec.hosts[${seenAddress}]; addresses must be unique` });
+    else addresses.set(canonical, i);
+    const roles = new Set<string>(h.roles);
+    if (roles.size !== h.roles.length) problems.push({ path: ['spec', 'hosts', i, 'roles'], message: 'lists a role twice' });
+  });
+  return problems;
+};
+
+const metadataAndVersion: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const name = file.metadata.name;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) {
+    problems.push({ path: ['metadata', 'name'], message: `"${name}" must use lower-case letters, digits and '-' (it names the state directory)` });
+  }
+  const version = file.spec.kubernetesVersion;
+  if (version !== undefined) {
+    const m = /^v1\.(\d+)\.(\d+)$/.exec(version);
+    if (!m) problems.push({ path: ['spec', 'kubernetesVersion'], message: `"${version}" is not a release such as ${DEFAULTS.kubernetesVersion}` });
+    else if (!SUPPORTED_MINORS.includes(Number(m[1]))) {
+      problems.push({ path: ['spec', 'kubernetesVersion'], message: `${version} is not supported; kbuild renders v1.30.x to v1.33.x` });
+    }
+  }
+  const domain = file.spec.networking?.dnsDomain;
+  if (domain !== undefined && !DNS_NAME.test(domain)) {
+    problems.push({ path: [...NET, 'dnsDomain'], message: `"${domain}" is not a DNS domain such as cluster.local` });
+  }
+  return problems;
+};
+
+const certificates: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const certs = file.spec.certificates ?? {};
+  const leaf = certs.validityDays ?? DEFAULTS.validityDays;
+  const ca = certs.caValidityDays ?? DEFAULTS.caValidityDays;
+  if (leaf >= ca) {
+    problems.push({
+      path: ['spec', 'certificates', 'validityDays'],
+      message: `(${leaf} days) must be shorter than caValidityDays (${ca} days): a leaf cannot outlive its CA`,
+    });
+  }
+  (file.spec.apiServer?.certSANs ?? []).forEach((san, i) => {
+    if (!parseAddress(san) && !DNS_NAME.test(san) && !WILDCARD_DNS_NAME.test(san)) {
+      problems.push({ path: ['spec', 'apiServer', 'certSANs', i], message: `"${san}" is neither an IP address nor a DNS name (wildcards like *.example.com are allowed)` });
+    }
+  });
+  return problems;
+};
+
+const extraArgs: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const sections = [
+    ['apiServer', file.spec.apiServer?.extraArgs],
+    ['controllerManager', file.spec.controllerManager?.extraArgs],
+    ['scheduler', file.spec.scheduler?.extraArgs],
+    ['kubelet', file.spec.kubelet?.extraArgs],
+  ] as const;
+  for (const [section, args] of sections) {
+    for (const flag of Object.keys(args ?? {})) {
+      if (!/^[a-z0-9][a-z0-9.-]*$/i.test(flag)) {
+        const bare = flag.replace(/^-+/, '');
+        problems.push({ path: ['spec', section, 'extraArgs', flag], message: `"${flag}" is not a flag name; write it without dashes or "=", e.g. ${bare || 'v'}: "2"` });
+      }
+    }
+  }
+  return problems;
+};
+
+export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
+  ['metadata-and-version', metadataAndVersion],
+  ['cidr-syntax', cidrSyntax],
+  ['dual-stack', dualStack],
+  ['range-overlaps', rangeOverlaps],
+  ['range-sizes', rangeSizes],
+  ['address-placement', addressPlacement],
+  ['endpoint', endpointSyntax],
+  ['host-identity', hostIdentity],
+  ['topology', topology],
+  ['load-balancer', loadBalancer],
+  ['certificates', certificates],
+  ['extra-args', extraArgs],
+];
+
+export function validateCluster(file: ClusterFile): RuleProblem[] {
+  return RULES.flatMap(([, rule]) => rule(file));
+}
+

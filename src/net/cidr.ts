@@ -1,0 +1,77 @@
+/** CIDR facts kbuild needs, on top of ip-cidr / ip-address (no address math by hand). */
+import IPCIDR from 'ip-cidr';
+import { Address4, Address6 } from 'ip-address';
+
+export type Family = 4 | 6;
+
+export interface Cidr {
+  /** As written by the user. */
+  text: string;
+  family: Family;
+  prefix: number;
+  start: bigint;
+  end: bigint;
+}
+
+export function parseCidr(text: string): Cidr | undefined {
+  const trimmed = text.trim();
+  if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(trimmed) || !IPCIDR.isValidCIDR(trimmed)) return undefined;
+  const cidr = new IPCIDR(trimmed);
+  const family: Family = cidr.address instanceof Address4 ? 4 : 6;
+  const prefix = Number(trimmed.split('/')[1]);
+  if (prefix > (family === 4 ? 32 : 128)) return undefined;
+  return {
+    text: trimmed,
+    family,
+    prefix,
+    start: cidr.start<bigint>({ type: 'bigInteger' }),
+    end: cidr.end<bigint>({ type: 'bigInteger' }),
+  };
+}
+
+/** Overlap in either direction, containment included. */
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.family === b.family && a.start <= b.end && b.start <= a.end;
+}
+
+export function hostBits(cidr: Cidr): number {
+  return (cidr.family === 4 ? 32 : 128) - cidr.prefix;
+}
+
+export function parseAddress(text: string): { family: Family; value: bigint; canonical: string } | undefined {
+  const trimmed = text.trim();
+  if (Address4.isValid(trimmed) && !trimmed.includes('/')) {
+    const a = new Address4(trimmed);
+    return { family: 4, value: asNumber(trimmed, 32), canonical: a.correctForm() };
+  }
+  if (Address6.isValid(trimmed) && !trimmed.includes('/') && !trimmed.includes('%')) {
+    const a = new Address6(trimmed);
+    return { family: 6, value: asNumber(trimmed, 128), canonical: a.correctForm() };
+  }
+  return undefined;
+}
+
+/** An address as a number, through ip-cidr's native bigint (a one-address range). */
+function asNumber(address: string, bits: number): bigint {
+  return new IPCIDR(`${address}/${bits}`).start<bigint>({ type: 'bigInteger' });
+}
+
+export function isIpAddress(text: string): boolean {
+  return parseAddress(text) !== undefined;
+}
+
+export function containsAddress(cidr: Cidr, address: { family: Family; value: bigint }): boolean {
+  return cidr.family === address.family && cidr.start <= address.value && address.value <= cidr.end;
+}
+
+/** The n-th address of a range (n = 1 gives the kubernetes Service IP, n = 10 the DNS IP). */
+export function nthAddress(cidr: Cidr, n: number): string {
+  const [address] = new IPCIDR(cidr.text).toArray({ from: n, limit: 1 });
+  if (address === undefined) throw new RangeError(`${cidr.text} has no address #${n}`);
+  return parseAddress(address)!.canonical;
+}
+
+/** Splits "v4cidr,v6cidr" (dual-stack) into its parts. */
+export function splitList(text: string): string[] {
+  return text.split(',').map((s) => s.trim());
+}

@@ -1,0 +1,47 @@
+/**
+ * The one interface every effect goes through (the design's "Host" interface). Implementations:
+ * local (this machine), SSH (ssh2) and directory (dry-run target). Phases never ask which one they have.
+ */
+export interface CommandResult {
+  /** Exit code; null when the command died from a signal or timed out. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut?: boolean;
+}
+
+export interface RunOptions {
+  /** Kill the command after this long; the result then has timedOut set. */
+  timeoutMs?: number;
+  stdin?: string | Buffer;
+}
+
+export interface FileInfo {
+  mode: number;
+  size: number;
+  uid: number;
+  gid: number;
+  sha256: string;
+}
+
+export interface WriteOptions {
+  mode: number;
+  /** "user:group"; root:root when omitted. */
+  owner?: string;
+}
+
+export interface Transport {
+  /** The host's name in the cluster file (or "local"), used in every message. */
+  readonly name: string;
+  /** Runs a shell command as root (through sudo -n where configured). Never throws on a non-zero exit. */
+  run(command: string, options?: RunOptions): Promise<CommandResult>;
+  /** The file's bytes, or undefined when it does not exist. */
+  readFile(path: string): Promise<Buffer | undefined>;
+  /** Writes atomically: temp file in the same directory, fsync, chmod/chown, rename. Creates parent directories. */
+  writeFile(path: string, content: string | Buffer, options: WriteOptions): Promise<void>;
+  /** Mode, size, owner and content hash, or undefined when missing. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  /** Removes a file or directory tree; missing is fine. */
+  remove(path: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,48 @@
+/**
+ * The state directory (default `.kbuild/<cluster name>/` beside the cluster file, 0700) holds what
+ * must survive between runs: the PKI master copy, the bootstrap token, keepalived's shared secret.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-write.js';
+
+export class StateDir {
+  private constructor(readonly root: string) {}
+
+  static async open(root: string): Promise<StateDir> {
+    await ensurePrivateDir(root);
+    return new StateDir(root);
+  }
+
+  /** Default location for a cluster file: `.kbuild/<name>/` next to it. */
+  static defaultPath(clusterFilePath: string, clusterName: string): string {
+    return resolve(dirname(clusterFilePath), '.kbuild', clusterName);
+  }
+
+  path(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+
+  async read(relative: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.path(relative), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes with mode 0600 (state is private) unless told otherwise. */
+  async write(relative: string, content: string | Buffer, mode = 0o600): Promise<void> {
+    await writeFileAtomic(this.path(relative), content, mode, 0o700);
+  }
+
+  /** Returns the stored secret, generating and storing it on first use; it never changes after. */
+  async secret(relative: string, generate: () => string): Promise<string> {
+    const existing = await this.read(relative);
+    if (existing !== undefined) return existing.trim();
+    const value = generate();
+    await this.write(relative, `${value}\n`);
+    return value;
+  }
+}
