@@ -1,0 +1,33 @@
+/**
+ * The contract between the PKI (src/pki) and everything that places its files on hosts
+ * (renderers, phases). The PKI master copy lives in the state directory; this is the view of it.
+ */
+import type { Host } from '../config/model.js';
+import type { RenderedFile } from '../render/types.js';
+
+/** What happened to one certificate, key pair or kubeconfig during a PKI run. */
+export interface PkiAction {
+  /** Table name, e.g. "apiserver", "etcd/server", "admin.conf", "sa". */
+  name: string;
+  /** Host the item belongs to, or undefined for cluster-wide items (CAs, sa). */
+  host?: string;
+  outcome: 'created' | 'reused' | 're-issued' | 'external';
+  /** Why it was re-issued (SAN drift, expiry, algorithm change...). */
+  reason?: string;
+}
+
+export interface ClusterPki {
+  /** PEM of the cluster CA (kubernetes), for kubeconfigs, bootstrap and load-balancer checks. */
+  readonly caCertPem: string;
+  readonly frontProxyCaCertPem: string;
+  /** Undefined for external etcd managed outside kbuild; kbuild generates it for its own etcd hosts. */
+  readonly etcdCaCertPem?: string;
+  /**
+   * Every PKI file and kubeconfig this host needs, at kubeadm's paths and modes:
+   * /etc/kubernetes/pki/** (keys 0600, certs 0644) and /etc/kubernetes/{admin,super-admin,
+   * controller-manager,scheduler,kubelet}.conf (0600) for control planes; etcd certs for etcd hosts.
+   */
+  filesForHost(host: Host): RenderedFile[];
+  /** What this run created, reused or re-issued, in table order. */
+  readonly actions: readonly PkiAction[];
+}
