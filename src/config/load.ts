@@ -1,5 +1,6 @@
 /** Reads a cluster file: YAML → schema → semantic rules → resolved model, or every problem at once. */
 import { readFile } from 'node:fs/promises';
+import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError, FileError, type Problem } from '../errors/index.js';
 import { ClusterFileSchema, type ClusterFile } from './schema.js';
@@ -53,6 +54,7 @@ export function parseClusterFile(text: string, path: string): ClusterFile {
   if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(path, [{ path: '', message: 'is not a cluster file: expected a mapping with apiVersion, kind, metadata and spec', line: 1 }]);
   }
+  dropEmptySections(ClusterFileSchema, value);
   const problems = schemaProblems(ClusterFileSchema, value, lineOf);
   // Unknown fields are the usual schema problem (a typo): drop them and still run the semantic rules,
   // so a user sees the typo and, say, an overlapping range in one go.
@@ -62,6 +64,22 @@ export function parseClusterFile(text: string, path: string): ClusterFile {
   }
   if (problems.length > 0) throw new ConfigError(path, sortProblems(problems));
   return value as ClusterFile;
+}
+
+/** A section whose fields are all commented out parses as null; treat it as absent, not as a type error. */
+function dropEmptySections(schema: TSchema, value: unknown): void {
+  const s = schema as TSchema & { properties?: Record<string, TSchema>; items?: TSchema; type?: string; required?: string[] };
+  if (Array.isArray(value)) {
+    if (s.items) for (const item of value) dropEmptySections(s.items, item);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || !s.properties) return;
+  const record = value as Record<string, unknown>;
+  for (const [key, child] of Object.entries(s.properties)) {
+    const childType = (child as { type?: string }).type;
+    if (record[key] === null && (childType === 'object' || childType === 'array') && !(s.required ?? []).includes(key)) delete record[key];
+    else dropEmptySections(child, record[key]);
+  }
 }
 
 function sortProblems(problems: Problem[]): Problem[] {

@@ -10,6 +10,8 @@ export function schemaProblems(schema: TSchema, value: unknown, lineOf: (path: P
   const seen = new Set<string>();
   for (const error of Value.Errors(schema, value)) {
     const path = pointerToPath(error.path);
+    // A missing field is reported once as "is required", not again as a wrong type.
+    if (error.value === undefined && error.type !== ValueErrorType.ObjectRequiredProperty) continue;
     const problem = describeError(error, path);
     if (!problem) continue;
     const key = `${problem.path}\u0000${problem.message}`;

@@ -225,11 +225,13 @@ const topology: Rule = (file) => {
   if (members.length > 0 && members.length % 2 === 0) {
     const quorum = members.length / 2 + 1;
     const source = topology === 'stacked' ? 'control-plane hosts (stacked etcd)' : 'etcd hosts';
+    const tolerated = members.length - quorum;
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     problems.push({
       path: topology === 'stacked' ? ['spec', 'hosts'] : ['spec', 'etcd', 'topology'],
       message:
-        `${members.length} ${source} make an even etcd cluster: quorum needs ${quorum} of ${members.length}, so it survives ` +
-        `${members.length - quorum} failure(s), no more than ${members.length - 1} members would; use ${members.length - 1} or ${members.length + 1}`,
+        `${members.length} ${source} make an even etcd cluster: quorum is ${quorum} of ${members.length}, so it tolerates ` +
+        `${plural(tolerated, 'failure')}, the same as ${plural(members.length - 1, 'member')}; use ${members.length - 1} or ${members.length + 1}`,
     });
   }
   return problems;

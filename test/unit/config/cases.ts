@@ -1,0 +1,189 @@
+/** Validation cases: a base cluster file and named edits, each producing known messages. */
+import yaml from 'js-yaml';
+
+type Doc = Record<string, unknown> & { spec: Record<string, unknown> & { hosts: Record<string, unknown>[] } };
+
+export function baseDoc(): Doc {
+  return {
+    apiVersion: 'kbuild.io/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: 'demo' },
+    spec: {
+      controlPlaneEndpoint: 'api.demo.internal:6443',
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeSubnets: ['192.168.10.0/24'] },
+      loadBalancer: { type: 'haproxy', vip: '192.168.10.100' },
+      hosts: [
+        { name: 'lb1', address: '192.168.10.5', roles: ['load-balancer'] },
+        { name: 'cp1', address: '192.168.10.11', roles: ['control-plane'] },
+        { name: 'cp2', address: '192.168.10.12', roles: ['control-plane'] },
+        { name: 'cp3', address: '192.168.10.13', roles: ['control-plane'] },
+        { name: 'w1', address: '192.168.10.31', roles: ['worker'] },
+      ],
+    },
+  };
+}
+
+const net = (d: Doc) => d.spec.networking as Record<string, unknown>;
+
+/** name → edit of the base document. Each must yield at least one problem. */
+export const CASES: Record<string, (d: Doc) => void> = {
+  'pod inside default service range': (d) => {
+    net(d).podSubnet = '10.96.0.0/16';
+    delete net(d).serviceSubnet;
+  },
+  'service range containing pod range': (d) => {
+    net(d).podSubnet = '10.100.0.0/16';
+  },
+  'pod range containing service range': (d) => {
+    net(d).podSubnet = '10.0.0.0/8';
+  },
+  'nested ranges of close size': (d) => {
+    net(d).podSubnet = '10.104.0.0/13';
+    net(d).serviceSubnet = '10.96.0.0/12';
+  },
+  'ipv6 /48 contains /64': (d) => {
+    net(d).podSubnet = '10.244.0.0/16,fd00:1::/48';
+    net(d).serviceSubnet = '10.96.0.0/12,fd00:1:0:5::/108';
+  },
+  'dual-stack order mismatch': (d) => {
+    net(d).podSubnet = '10.244.0.0/16,fd00:10:244::/56';
+    net(d).serviceSubnet = 'fd00:10:96::/112,10.96.0.0/12';
+  },
+  'dual-stack with two ranges of one family': (d) => {
+    net(d).podSubnet = '10.244.0.0/16,10.245.0.0/16';
+  },
+  'three ranges': (d) => {
+    net(d).podSubnet = '10.244.0.0/16,fd00:10:244::/56,10.245.0.0/16';
+  },
+  'bad cidr syntax': (d) => {
+    net(d).podSubnet = '10.244.0.0/33';
+    net(d).nodeSubnets = ['192.168.10/24'];
+  },
+  'reserved overlaps pod range': (d) => {
+    net(d).reservedSubnets = ['10.0.0.0/8'];
+  },
+  'node subnet overlaps service range': (d) => {
+    net(d).nodeSubnets = ['192.168.10.0/24', '10.96.128.0/24'];
+  },
+  'service range too small': (d) => {
+    net(d).serviceSubnet = '10.96.0.0/29';
+  },
+  'service range too large': (d) => {
+    net(d).serviceSubnet = '10.0.0.0/11';
+    net(d).podSubnet = '172.16.0.0/16';
+  },
+  'ipv6 service range too large': (d) => {
+    net(d).podSubnet = 'fd00:10:244::/56';
+    net(d).serviceSubnet = 'fd00:10:96::/100';
+    net(d).nodeSubnets = [];
+    d.spec.loadBalancer = { type: 'haproxy' };
+    d.spec.hosts.forEach((h, i) => (h.address = `fd00:192:168:10::${i + 1}`));
+  },
+  'pod range smaller than a node range': (d) => {
+    net(d).podSubnet = '10.244.0.0/25';
+  },
+  'pod range too small for the nodes': (d) => {
+    net(d).podSubnet = '10.244.0.0/23';
+  },
+  'pod range too large for the node mask': (d) => {
+    net(d).podSubnet = '10.0.0.0/7';
+    net(d).serviceSubnet = '172.16.0.0/16';
+  },
+  'host address in service range': (d) => {
+    d.spec.hosts[4]!.address = '10.96.0.20';
+  },
+  'host address outside node subnets': (d) => {
+    d.spec.hosts[4]!.address = '192.168.11.31';
+  },
+  'host address not an ip': (d) => {
+    d.spec.hosts[4]!.address = 'w1.example.com';
+  },
+  'vip equal to a host address': (d) => {
+    (d.spec.loadBalancer as Record<string, unknown>).vip = '192.168.10.11';
+  },
+  'vip in pod range': (d) => {
+    net(d).nodeSubnets = [];
+    (d.spec.loadBalancer as Record<string, unknown>).vip = '10.244.1.1';
+  },
+  'endpoint ip in reserved range': (d) => {
+    net(d).reservedSubnets = ['172.20.0.0/16'];
+    net(d).nodeSubnets = [];
+    d.spec.controlPlaneEndpoint = '172.20.0.10:6443';
+  },
+  'endpoint malformed': (d) => {
+    d.spec.controlPlaneEndpoint = 'api_demo:99999';
+  },
+  'no control plane': (d) => {
+    d.spec.hosts = d.spec.hosts.filter((h) => !(h.roles as string[]).includes('control-plane'));
+  },
+  'endpoint missing with three control planes': (d) => {
+    delete d.spec.controlPlaneEndpoint;
+  },
+  'even stacked etcd': (d) => {
+    d.spec.hosts.splice(3, 1);
+  },
+  'even external etcd': (d) => {
+    d.spec.etcd = { topology: 'external' };
+    d.spec.hosts.push({ name: 'etcd1', address: '192.168.10.21', roles: ['etcd'] }, { name: 'etcd2', address: '192.168.10.22', roles: ['etcd'] });
+  },
+  'external without etcd hosts': (d) => {
+    d.spec.etcd = { topology: 'external' };
+  },
+  'stacked with etcd hosts': (d) => {
+    d.spec.hosts.push({ name: 'etcd1', address: '192.168.10.21', roles: ['etcd'] });
+  },
+  'load-balancer role with type none': (d) => {
+    d.spec.loadBalancer = { type: 'none' };
+  },
+  'haproxy on control planes on the apiserver port': (d) => {
+    d.spec.hosts.shift();
+    d.spec.loadBalancer = { type: 'haproxy' };
+  },
+  'duplicate names and addresses': (d) => {
+    d.spec.hosts[2]!.name = 'cp1';
+    d.spec.hosts[3]!.address = '192.168.10.11';
+  },
+  'host name not a dns label': (d) => {
+    d.spec.hosts[4]!.name = 'Worker_1';
+  },
+  'bad metadata name': (d) => {
+    (d.metadata as Record<string, unknown>).name = 'Demo Cluster';
+  },
+  'unsupported kubernetes version': (d) => {
+    d.spec.kubernetesVersion = 'v1.29.3';
+  },
+  'leaf outlives ca': (d) => {
+    d.spec.certificates = { validityDays: 4000, caValidityDays: 3650 };
+  },
+  'bad cert sans': (d) => {
+    d.spec.apiServer = { certSANs: ['api.example.com', '*.example.com', 'not a name', '10.0.0.300'] };
+  },
+  'extra args with dashes': (d) => {
+    d.spec.apiServer = { extraArgs: { '--v': '2', 'audit-log-path': '/var/log/audit.log' } };
+  },
+  'unknown field with suggestion': (d) => {
+    net(d).podSubnett = '10.244.0.0/16';
+  },
+  'unknown top-level spec field': (d) => {
+    d.spec.loadbalancer = {};
+  },
+  'wrong types': (d) => {
+    d.spec.hosts[0]!.roles = 'load-balancer';
+    d.spec.certificates = { validityDays: '365' };
+    d.spec.ssh = { port: 70000, sudo: 'yes' };
+  },
+  'bad enum with suggestion': (d) => {
+    d.spec.certificates = { encryptionAlgorithm: 'ECDSA-256' };
+    d.spec.hosts[4]!.roles = ['wroker'];
+  },
+  'missing required fields': (d) => {
+    delete d.spec.hosts[4]!.address;
+    delete d.metadata;
+  },
+  'wrong apiVersion and kind': (d) => {
+    d.apiVersion = 'kbuild.io/v1';
+    d.kind = 'Clusters';
+  },
+};
+
+export const toYaml = (d: Doc): string => yaml.dump(d, { lineWidth: -1, flowLevel: 4 });
