@@ -1,0 +1,120 @@
+/**
+ * Runs selected phases in order. Within a phase, hosts run in parallel (bounded) or one at a time
+ * (serial phases); every host's failure is gathered and reported together, each with its cause.
+ * A phase's health gate must pass on its hosts before the next phase starts.
+ */
+import type { Host } from '../config/model.js';
+import { HealthGateError, MultiHostError, describe } from '../errors/index.js';
+import type { Reporter } from '../report/reporter.js';
+import { settleWithLimit, sleep } from '../util/pool.js';
+import type { GateCheck, HealthGate, LeafPhase } from './types.js';
+
+export interface EngineOptions {
+  concurrency: number;
+  reporter: Reporter;
+  /** Injected for tests; wall clock otherwise. */
+  now?: () => number;
+  delay?: (ms: number) => Promise<void>;
+}
+
+export interface PhaseRecord {
+  path: string;
+  skipped?: string;
+  /** Per host (or "" for run-once phases): what changed. */
+  changed: Map<string, string[]>;
+}
+
+export async function runPhases<C>(phases: readonly LeafPhase<C>[], ctx: C, options: EngineOptions): Promise<PhaseRecord[]> {
+  const records: PhaseRecord[] = [];
+  for (const leaf of phases) {
+    records.push(await options.reporter.phase(leaf.path, `${leaf.path}: ${leaf.phase.description}`, () => runPhase(leaf, ctx, options)));
+  }
+  return records;
+}
+
+async function runPhase<C>({ path, phase }: LeafPhase<C>, ctx: C, options: EngineOptions): Promise<PhaseRecord> {
+  const { reporter } = options;
+  const record: PhaseRecord = { path, changed: new Map() };
+  if (!phase.targets) {
+    reporter.event({ type: 'phase-start', phase: path, hosts: [] });
+    const outcome = phase.runOnce ? await phase.runOnce(ctx) : { changed: [] };
+    record.changed.set('', outcome.changed);
+    reporter.event({ type: 'phase-done', phase: path });
+    return record;
+  }
+  const hosts = phase.targets(ctx);
+  if (hosts.length === 0) {
+    record.skipped = phase.skipReason ?? 'no target hosts';
+    reporter.event({ type: 'phase-skip', phase: path, reason: record.skipped });
+    return record;
+  }
+  reporter.event({ type: 'phase-start', phase: path, hosts: hosts.map((h) => h.name) });
+  const step = async (host: Host) => {
+    try {
+      const outcome = phase.run ? await phase.run(ctx, host) : { changed: [] };
+      record.changed.set(host.name, outcome.changed);
+      reporter.event({ type: 'host-done', phase: path, host: host.name, changed: outcome.changed });
+    } catch (error) {
+      reporter.event({ type: 'host-failed', phase: path, host: host.name, error: describe(error) });
+      throw error;
+    }
+  };
+  if (phase.serial) {
+    // One host at a time, gated before the next: a member that does not come back stops the roll.
+    for (const host of hosts) {
+      await gathered(path, [host], 1, step);
+      if (phase.gate) await gathered(path, [host], 1, (h) => waitForGate(phase.gate!, ctx, h, path, options));
+    }
+  } else {
+    await gathered(path, hosts, options.concurrency, step);
+    if (phase.gate) await gathered(path, hosts, options.concurrency, (h) => waitForGate(phase.gate!, ctx, h, path, options));
+  }
+  if (phase.gate?.afterAll) await waitForClusterGate(phase.gate, ctx, path, options);
+  reporter.event({ type: 'phase-done', phase: path });
+  return record;
+}
+
+/** Runs `task` on every host; if any failed, throws one error naming each failed host and its cause. */
+async function gathered(path: string, hosts: Host[], concurrency: number, task: (host: Host) => Promise<void>): Promise<void> {
+  const results = await settleWithLimit(hosts, concurrency, task);
+  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: hosts[i]!.name, error: r.reason as unknown }] : []));
+  if (failures.length > 0) throw new MultiHostError(path, failures);
+}
+
+export async function waitForGate<C>(gate: HealthGate<C>, ctx: C, host: Host, path: string, options: EngineOptions): Promise<void> {
+  const seen = await poll(gate, () => gate.check(ctx, host), options, (s) =>
+    options.reporter.event({ type: 'gate-wait', phase: path, gate: gate.name, host: host.name, seen: s }),
+  );
+  if (seen !== undefined) throw new HealthGateError(gate.name, host.name, seen);
+  options.reporter.event({ type: 'gate-pass', phase: path, gate: gate.name, host: host.name });
+}
+
+async function waitForClusterGate<C>(gate: HealthGate<C>, ctx: C, path: string, options: EngineOptions): Promise<void> {
+  const afterAll = gate.afterAll!;
+  const seen = await poll(gate, () => afterAll.check(ctx), options, (s) =>
+    options.reporter.event({ type: 'gate-wait', phase: path, gate: afterAll.name, host: 'cluster', seen: s }),
+  );
+  if (seen !== undefined) throw new HealthGateError(afterAll.name, 'cluster', seen);
+  options.reporter.event({ type: 'gate-pass', phase: path, gate: afterAll.name, host: 'cluster' });
+}
+
+/** Probes until healthy or the gate's timeout; returns undefined when healthy, else the last thing seen. */
+async function poll<C>(gate: HealthGate<C>, probe: () => Promise<GateCheck>, options: EngineOptions, onWait: (seen: string) => void): Promise<string | undefined> {
+  const now = options.now ?? Date.now;
+  const delay = options.delay ?? sleep;
+  const deadline = now() + gate.timeoutMs;
+  let seen = 'no probe completed';
+  for (;;) {
+    let result: GateCheck;
+    try {
+      result = await probe();
+    } catch (error) {
+      result = { ok: false, seen: describe(error) };
+    }
+    if (result.ok) return undefined;
+    seen = result.seen;
+    onWait(seen);
+    if (now() + gate.intervalMs > deadline) return seen;
+    await delay(gate.intervalMs);
+  }
+}
