@@ -1,0 +1,98 @@
+/**
+ * Everything preflight needs from a host, gathered with one compound command (one round trip)
+ * and parsed by pure functions. Missing tools show up as empty sections, never as a failed run.
+ */
+import type { Transport } from '../ssh/transport.js';
+
+export interface HostFacts {
+  uid: number | undefined;
+  hostname: string;
+  /** Host clock, seconds since the epoch. */
+  epochSeconds: number | undefined;
+  /** Binary name → found on PATH. */
+  binaries: Record<string, boolean>;
+  /** Paths that exist (files, sockets). */
+  existing: Set<string>;
+  swapActive: boolean;
+  ipv4Forwarding: string;
+  ipv6Forwarding: string;
+  listeningPorts: Set<number>;
+  addresses: Array<{ ifname: string; local: string; prefixlen: number }>;
+  routes: Array<{ dst: string; dev?: string; protocol?: string }>;
+}
+
+export const REQUIRED_BINARIES = ['kubelet', 'conntrack', 'ip', 'iptables', 'mount', 'nsenter'] as const;
+
+const SECTION = '@@kbuild:';
+
+export function factsCommand(pathsToTest: readonly string[]): string {
+  const binaries = REQUIRED_BINARIES.map((b) => `command -v ${b} >/dev/null 2>&1 && echo ${b}`).join('; ');
+  const paths = pathsToTest.map((p) => `[ -e '${p.replace(/'/g, `'\\''`)}' ] && echo '${p.replace(/'/g, `'\\''`)}'`).join('; ');
+  const section = (name: string, body: string) => `echo '${SECTION}${name}'; { ${body}; } 2>/dev/null`;
+  return [
+    section('uid', 'id -u'),
+    section('hostname', 'hostname'),
+    section('epoch', 'date +%s'),
+    section('binaries', `${binaries || 'true'}; true`),
+    section('paths', `${paths || 'true'}; true`),
+    section('swaps', 'cat /proc/swaps'),
+    section('ip_forward', 'cat /proc/sys/net/ipv4/ip_forward'),
+    section('ipv6_forwarding', 'cat /proc/sys/net/ipv6/conf/default/forwarding'),
+    section('listen', 'ss -Htln'),
+    section('addr', 'ip -j addr'),
+    section('route4', 'ip -j -4 route'),
+    section('route6', 'ip -j -6 route'),
+  ].join('; ');
+}
+
+export async function gatherFacts(transport: Transport, pathsToTest: readonly string[]): Promise<HostFacts> {
+  const result = await transport.run(factsCommand(pathsToTest), { timeoutMs: 30_000 });
+  return parseFacts(result.stdout);
+}
+
+export function parseFacts(stdout: string): HostFacts {
+  const sections = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(SECTION)) {
+      current = line.slice(SECTION.length);
+      sections.set(current, '');
+    } else if (current !== undefined) {
+      sections.set(current, `${sections.get(current)}${line}\n`);
+    }
+  }
+  const text = (name: string) => (sections.get(name) ?? '').trim();
+  const lines = (name: string) => text(name).split('\n').filter(Boolean);
+  const json = <T>(name: string): T[] => {
+    try {
+      const value = JSON.parse(text(name) || '[]') as unknown;
+      return Array.isArray(value) ? (value as T[]) : [];
+    } catch {
+      return [];
+    }
+  };
+  const uid = Number.parseInt(text('uid'), 10);
+  const epoch = Number.parseInt(text('epoch'), 10);
+  const found = new Set(lines('binaries'));
+  const ports = new Set<number>();
+  for (const line of lines('listen')) {
+    // "LISTEN 0 4096 127.0.0.1:2379 0.0.0.0:*" — the local address is the fourth column.
+    const local = line.trim().split(/\s+/)[3] ?? '';
+    const port = Number(local.slice(local.lastIndexOf(':') + 1));
+    if (Number.isInteger(port) && port > 0) ports.add(port);
+  }
+  type Link = { ifname: string; addr_info?: Array<{ local: string; prefixlen: number; family: string }> };
+  return {
+    uid: Number.isNaN(uid) ? undefined : uid,
+    hostname: text('hostname'),
+    epochSeconds: Number.isNaN(epoch) ? undefined : epoch,
+    binaries: Object.fromEntries(REQUIRED_BINARIES.map((b) => [b, found.has(b)])),
+    existing: new Set(lines('paths')),
+    swapActive: lines('swaps').length > 1,
+    ipv4Forwarding: text('ip_forward'),
+    ipv6Forwarding: text('ipv6_forwarding'),
+    listeningPorts: ports,
+    addresses: json<Link>('addr').flatMap((link) => (link.addr_info ?? []).map((a) => ({ ifname: link.ifname, local: a.local, prefixlen: a.prefixlen }))),
+    routes: [...json<{ dst: string; dev?: string; protocol?: string }>('route4'), ...json<{ dst: string; dev?: string; protocol?: string }>('route6')],
+  };
+}

@@ -1,0 +1,43 @@
+/** Runs preflight on every host in parallel before anything is written; reports all findings together. */
+import type { Cluster, Host } from '../config/model.js';
+import { PreflightError, describe } from '../errors/index.js';
+import type { Reporter } from '../report/reporter.js';
+import type { Transport } from '../ssh/transport.js';
+import { settleWithLimit } from '../util/pool.js';
+import { applyIgnores, checkHost, checkHostnamesUnique, pathsToTest, type Finding } from './checks.js';
+import { gatherFacts, type HostFacts } from './facts.js';
+
+export interface PreflightOptions {
+  hosts: readonly Host[];
+  connect(host: Host): Promise<Transport>;
+  concurrency: number;
+  ignore: readonly string[];
+  reporter: Reporter;
+  nowSeconds?: () => number;
+}
+
+export async function runPreflight(cluster: Cluster, options: PreflightOptions): Promise<Finding[]> {
+  const facts = new Map<string, HostFacts>();
+  const unreachable: Finding[] = [];
+  const results = await settleWithLimit(options.hosts, options.concurrency, async (host) => {
+    const transport = await options.connect(host);
+    facts.set(host.name, await gatherFacts(transport, pathsToTest(cluster, host)));
+  });
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') unreachable.push({ host: options.hosts[i]!.name, name: 'Connect', level: 'error', message: describe(r.reason) });
+  });
+  const now = (options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)))();
+  const findings = applyIgnores(
+    [...unreachable, ...options.hosts.flatMap((h) => (facts.has(h.name) ? checkHost(cluster, h, facts.get(h.name)!, now) : [])), ...checkHostnamesUnique(facts)],
+    options.ignore,
+  );
+  for (const f of findings.filter((f) => f.level === 'warning')) options.reporter.event({ type: 'warn', host: f.host, message: `[WARNING ${f.name}]: ${f.message}` });
+  const errors = findings.filter((f) => f.level === 'error');
+  if (errors.length > 0) {
+    const lines = errors.map((f) => `\t${f.host}: [ERROR ${f.name}]: ${f.message}`);
+    const ignorable = [...new Set(errors.filter((f) => f.name !== 'Connect').map((f) => f.name))];
+    const hint = ignorable.length > 0 ? `\nTo proceed anyway (not recommended): --ignore-preflight-errors=${ignorable.join(',')}` : '';
+    throw new PreflightError(`[preflight] Some fatal errors occurred:\n${lines.join('\n')}${hint}`);
+  }
+  return findings;
+}
