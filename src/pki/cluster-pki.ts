@@ -1,0 +1,46 @@
+/** The ClusterPki view of the master copy: which files each host gets, at kubeadm's paths and modes. */
+import { byPath, type RenderedFile } from '../render/types.js';
+import type { Cluster, Host } from '../config/model.js';
+import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR, statePaths } from './layout.js';
+import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, inScope } from './table.js';
+import type { ClusterPki, PkiAction } from './types.js';
+
+const cert = (path: string, content: string): RenderedFile => ({ path, mode: 0o644, content });
+const secret = (path: string, content: string): RenderedFile => ({ path, mode: 0o600, content, secret: true });
+
+/** `contents` maps state-dir relative paths (statePaths) to file text. */
+export function buildClusterPki(cluster: Cluster, contents: ReadonlyMap<string, string>, actions: readonly PkiAction[]): ClusterPki {
+  const get = (path: string) => contents.get(path);
+  const required = (path: string) => {
+    const text = get(path);
+    if (text === undefined) throw new Error(`PKI master copy lacks ${path} after ensureClusterPki`);
+    return text;
+  };
+  const filesForHost = (host: Host): RenderedFile[] => {
+    const files: RenderedFile[] = [];
+    for (const row of CA_ROWS) {
+      if (inScope(cluster, row.certScope, host)) files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.caCert(row.name))));
+      const key = get(statePaths.caKey(row.name)); // absent for an external CA
+      if (key !== undefined && inScope(cluster, row.keyScope, host)) files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, key));
+    }
+    if (inScope(cluster, SA_ROW.scope, host)) {
+      files.push(secret(`${HOST_PKI_DIR}/sa.key`, required(statePaths.saKey)), cert(`${HOST_PKI_DIR}/sa.pub`, required(statePaths.saPub)));
+    }
+    for (const row of LEAF_ROWS) {
+      if (!inScope(cluster, row.scope, host)) continue;
+      files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.leafCert(host.name, row))));
+      files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, required(statePaths.leafKey(host.name, row))));
+    }
+    for (const row of KUBECONFIG_ROWS) {
+      if (inScope(cluster, row.scope, host)) files.push(secret(`${HOST_KUBECONFIG_DIR}/${row.name}`, required(statePaths.kubeconfig(host.name, row))));
+    }
+    return files.sort(byPath);
+  };
+  return {
+    caCertPem: required(statePaths.caCert('ca')),
+    frontProxyCaCertPem: required(statePaths.caCert('front-proxy-ca')),
+    etcdCaCertPem: required(statePaths.caCert('etcd/ca')),
+    filesForHost,
+    actions,
+  };
+}

@@ -1,0 +1,91 @@
+/** Building certificates: kubeadm's fields (pki_helpers.go) on @peculiar/x509. */
+import { randomBytes } from 'node:crypto';
+import { x509 } from './x509.js';
+import { signingAlgorithm, type KeyPair } from './keys.js';
+import type { AltNames } from './sans.js';
+import type { ExtendedUsage } from './table.js';
+
+export const BACKDATE_MS = 5 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface Subject {
+  cn: string;
+  o?: string;
+}
+
+export interface CertificateSpec {
+  subject: Subject;
+  isCa: boolean;
+  usages: readonly ExtendedUsage[];
+  altNames: AltNames;
+  notBefore: Date;
+  notAfter: Date;
+  serial: bigint;
+}
+
+/** The issuing CA: its certificate and key. */
+export interface Signer {
+  certPem: string;
+  key: KeyPair;
+}
+
+/** kubeadm's serial: uniform in [1, 2^63−1). */
+export function randomSerial(): bigint {
+  const max = (1n << 63n) - 2n;
+  return (randomBytes(8).readBigUInt64BE() % max) + 1n;
+}
+
+/** Validity window from one run start, as kubeadm 1.31+: NotBefore = start − 5m, NotAfter = start + days. */
+export function validity(start: Date, days: number): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(start.getTime() - BACKDATE_MS), notAfter: new Date(start.getTime() + days * DAY_MS) };
+}
+
+/** Go's pkix.Name order: O before CN. */
+export function subjectName(subject: Subject): x509.JsonName {
+  return subject.o === undefined ? [{ CN: [subject.cn] }] : [{ O: [subject.o] }, { CN: [subject.cn] }];
+}
+
+const EKU_OIDS: Record<ExtendedUsage, string> = { serverAuth: x509.ExtendedKeyUsage.serverAuth, clientAuth: x509.ExtendedKeyUsage.clientAuth };
+
+/** Signs `spec` for `key` with `signer`, or self-signs when there is no signer (a CA). Returns PEM. */
+export async function issueCertificate(spec: CertificateSpec, key: KeyPair, signer?: Signer): Promise<string> {
+  const { KeyUsageFlags } = x509;
+  const usage = KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | (spec.isCa ? KeyUsageFlags.keyCertSign : 0);
+  const extensions: x509.Extension[] = [
+    new x509.KeyUsagesExtension(usage, true),
+    new x509.BasicConstraintsExtension(spec.isCa, undefined, true),
+    await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
+  ];
+  if (spec.usages.length > 0) extensions.splice(1, 0, new x509.ExtendedKeyUsageExtension(spec.usages.map((u) => EKU_OIDS[u])));
+  const names = [...spec.altNames.dns.map((value) => ({ type: 'dns' as const, value })), ...spec.altNames.ips.map((value) => ({ type: 'ip' as const, value }))];
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  const common = {
+    serialNumber: spec.serial.toString(16),
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    subject: subjectName(spec.subject),
+  };
+  if (!signer) {
+    const cert = await x509.X509CertificateGenerator.create({
+      ...common,
+      issuer: common.subject,
+      extensions,
+      publicKey: key.keys.publicKey,
+      signingKey: key.keys.privateKey,
+      signingAlgorithm: signingAlgorithm(key.algorithm),
+    });
+    return cert.toString('pem') + '\n';
+  }
+  const issuer = new x509.X509Certificate(signer.certPem);
+  // Go sets AKID from the parent's SKID; self-signed CAs carry none.
+  extensions.push(await x509.AuthorityKeyIdentifierExtension.create(signer.key.keys.publicKey));
+  const cert = await x509.X509CertificateGenerator.create({
+    ...common,
+    issuer: issuer.subjectName, // the CA subject as encoded, so the chain matches byte for byte
+    extensions,
+    publicKey: key.keys.publicKey,
+    signingKey: signer.key.keys.privateKey,
+    signingAlgorithm: signingAlgorithm(signer.key.algorithm),
+  });
+  return cert.toString('pem') + '\n';
+}

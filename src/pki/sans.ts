@@ -1,0 +1,37 @@
+/** Subject alternative names per host, as kubeadm computes them (GetAPIServerAltNames, getAltNames). */
+import { kubernetesServiceIps, type Cluster, type Host } from '../config/model.js';
+import { parseAddress } from '../net/cidr.js';
+import type { SanRule } from './table.js';
+
+export interface AltNames {
+  dns: string[];
+  ips: string[];
+}
+
+/** One spelling per address (IPv6 compressed, lower case), so comparisons are exact. */
+export const canonicalIp = (ip: string): string => parseAddress(ip)?.canonical ?? ip;
+
+/** kubeadm's RemoveDuplicateAltNames: DNS de-duplicated and sorted, IPs de-duplicated in first-seen order. */
+export function normalizeAltNames(dns: readonly string[], ips: readonly string[]): AltNames {
+  return { dns: [...new Set(dns)].sort(), ips: [...new Set(ips.map(canonicalIp))] };
+}
+
+export function altNamesFor(rule: SanRule, cluster: Cluster, host: Host): AltNames {
+  switch (rule) {
+    case 'none':
+      return { dns: [], ips: [] };
+    case 'etcd':
+      return normalizeAltNames([host.name, 'localhost'], [host.address, '127.0.0.1', '::1']);
+    case 'apiserver':
+      return apiserverAltNames(cluster, host);
+  }
+}
+
+function apiserverAltNames(cluster: Cluster, host: Host): AltNames {
+  const domain = cluster.networking.dnsDomain;
+  const dns = [host.name, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${domain}`];
+  const ips = [...kubernetesServiceIps(cluster), host.address];
+  const extra = [cluster.endpoint.host, ...(cluster.loadBalancer.vip ? [cluster.loadBalancer.vip] : []), ...cluster.apiServer.certSANs];
+  for (const name of extra) (parseAddress(name) ? ips : dns).push(name);
+  return normalizeAltNames(dns, ips);
+}

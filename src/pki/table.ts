@@ -1,0 +1,159 @@
+/**
+ * kubeadm's certificate table (certlist.go + kubeconfig.go), one row per item, CAs before what
+ * they sign. Every other part of src/pki (issuing, reuse, files, expiration, renewal) reads it.
+ */
+import { controlPlanes, etcdMembers, firstControlPlane, hasRole, type Cluster, type Host } from '../config/model.js';
+
+export type CaName = 'ca' | 'front-proxy-ca' | 'etcd/ca';
+export type ExtendedUsage = 'serverAuth' | 'clientAuth';
+export type SanRule = 'apiserver' | 'etcd' | 'none';
+
+/** Which hosts hold an item. */
+export type HostScope =
+  /** Control planes and workers: every Kubernetes node. */
+  | 'kubernetes-nodes'
+  | 'control-planes'
+  | 'first-control-plane'
+  /** Stacked: the control planes; external: the etcd hosts. */
+  | 'etcd-members'
+  /** Control planes and etcd members: everyone who talks to or runs etcd. */
+  | 'etcd-clients-and-members'
+  /** Where the etcd CA key lives: stacked control planes (they join new members); nobody with external etcd. */
+  | 'stacked-control-planes';
+
+export interface CaRow {
+  kind: 'ca';
+  name: CaName;
+  /** kubeadm's phase / check-expiration name. */
+  phase: string;
+  /** Path under /etc/kubernetes/pki without extension. */
+  base: string;
+  cn: string;
+  certScope: HostScope;
+  keyScope: HostScope;
+}
+
+export interface LeafRow {
+  kind: 'leaf';
+  name: string;
+  phase: string;
+  base: string;
+  ca: CaName;
+  cn: (host: Host) => string;
+  o?: string;
+  usages: readonly ExtendedUsage[];
+  sans: SanRule;
+  scope: HostScope;
+}
+
+export interface KubeconfigRow {
+  kind: 'kubeconfig';
+  /** File name under /etc/kubernetes. */
+  name: string;
+  phase: string;
+  ca: 'ca';
+  cn: (host: Host) => string;
+  o?: string;
+  /** admin/super-admin/kubelet use the cluster endpoint; controller-manager/scheduler the host itself. */
+  server: 'endpoint' | 'local';
+  scope: HostScope;
+  /** kubeadm renews it (`certs renew`); kubelet.conf is rotated by the kubelet instead. */
+  renewable: boolean;
+}
+
+export interface KeyPairRow {
+  kind: 'keypair';
+  name: 'sa';
+  /** sa.key and sa.pub. */
+  base: 'sa';
+  scope: HostScope;
+}
+
+export type PkiRow = CaRow | LeafRow | KubeconfigRow | KeyPairRow;
+
+const fixed = (cn: string) => () => cn;
+
+export const CA_ROWS: readonly CaRow[] = [
+  { kind: 'ca', name: 'ca', phase: 'ca', base: 'ca', cn: 'kubernetes', certScope: 'kubernetes-nodes', keyScope: 'control-planes' },
+  { kind: 'ca', name: 'front-proxy-ca', phase: 'front-proxy-ca', base: 'front-proxy-ca', cn: 'front-proxy-ca', certScope: 'control-planes', keyScope: 'control-planes' },
+  { kind: 'ca', name: 'etcd/ca', phase: 'etcd-ca', base: 'etcd/ca', cn: 'etcd-ca', certScope: 'etcd-clients-and-members', keyScope: 'stacked-control-planes' },
+];
+
+export const LEAF_ROWS: readonly LeafRow[] = [
+  { kind: 'leaf', name: 'apiserver', phase: 'apiserver', base: 'apiserver', ca: 'ca', cn: fixed('kube-apiserver'), usages: ['serverAuth'], sans: 'apiserver', scope: 'control-planes' },
+  {
+    kind: 'leaf',
+    name: 'apiserver-kubelet-client',
+    phase: 'apiserver-kubelet-client',
+    base: 'apiserver-kubelet-client',
+    ca: 'ca',
+    cn: fixed('kube-apiserver-kubelet-client'),
+    o: 'kubeadm:cluster-admins',
+    usages: ['clientAuth'],
+    sans: 'none',
+    scope: 'control-planes',
+  },
+  { kind: 'leaf', name: 'front-proxy-client', phase: 'front-proxy-client', base: 'front-proxy-client', ca: 'front-proxy-ca', cn: fixed('front-proxy-client'), usages: ['clientAuth'], sans: 'none', scope: 'control-planes' },
+  { kind: 'leaf', name: 'etcd/server', phase: 'etcd-server', base: 'etcd/server', ca: 'etcd/ca', cn: (h) => h.name, usages: ['serverAuth', 'clientAuth'], sans: 'etcd', scope: 'etcd-members' },
+  { kind: 'leaf', name: 'etcd/peer', phase: 'etcd-peer', base: 'etcd/peer', ca: 'etcd/ca', cn: (h) => h.name, usages: ['serverAuth', 'clientAuth'], sans: 'etcd', scope: 'etcd-members' },
+  {
+    kind: 'leaf',
+    name: 'etcd/healthcheck-client',
+    phase: 'etcd-healthcheck-client',
+    base: 'etcd/healthcheck-client',
+    ca: 'etcd/ca',
+    cn: fixed('kube-etcd-healthcheck-client'),
+    usages: ['clientAuth'],
+    sans: 'none',
+    scope: 'etcd-members',
+  },
+  {
+    kind: 'leaf',
+    name: 'apiserver-etcd-client',
+    phase: 'apiserver-etcd-client',
+    base: 'apiserver-etcd-client',
+    ca: 'etcd/ca',
+    cn: fixed('kube-apiserver-etcd-client'),
+    usages: ['clientAuth'],
+    sans: 'none',
+    scope: 'control-planes',
+  },
+];
+
+export const SA_ROW: KeyPairRow = { kind: 'keypair', name: 'sa', base: 'sa', scope: 'control-planes' };
+
+export const KUBECONFIG_ROWS: readonly KubeconfigRow[] = [
+  { kind: 'kubeconfig', name: 'admin.conf', phase: 'admin.conf', ca: 'ca', cn: fixed('kubernetes-admin'), o: 'kubeadm:cluster-admins', server: 'endpoint', scope: 'control-planes', renewable: true },
+  { kind: 'kubeconfig', name: 'super-admin.conf', phase: 'super-admin.conf', ca: 'ca', cn: fixed('kubernetes-super-admin'), o: 'system:masters', server: 'endpoint', scope: 'first-control-plane', renewable: true },
+  { kind: 'kubeconfig', name: 'controller-manager.conf', phase: 'controller-manager.conf', ca: 'ca', cn: fixed('system:kube-controller-manager'), server: 'local', scope: 'control-planes', renewable: true },
+  { kind: 'kubeconfig', name: 'scheduler.conf', phase: 'scheduler.conf', ca: 'ca', cn: fixed('system:kube-scheduler'), server: 'local', scope: 'control-planes', renewable: true },
+  { kind: 'kubeconfig', name: 'kubelet.conf', phase: 'kubelet.conf', ca: 'ca', cn: (h) => `system:node:${h.name}`, o: 'system:nodes', server: 'endpoint', scope: 'control-planes', renewable: false },
+];
+
+/** The whole table in kubeadm's phase order: CAs before what they sign, then sa, then kubeconfigs. */
+export const PKI_TABLE: readonly PkiRow[] = [CA_ROWS[0]!, LEAF_ROWS[0]!, LEAF_ROWS[1]!, CA_ROWS[1]!, LEAF_ROWS[2]!, CA_ROWS[2]!, ...LEAF_ROWS.slice(3), SA_ROW, ...KUBECONFIG_ROWS];
+
+export const caRow = (name: CaName): CaRow => CA_ROWS.find((r) => r.name === name)!;
+
+const isKubernetesNode = (h: Host) => hasRole(h, 'control-plane') || hasRole(h, 'worker');
+
+export function hostsInScope(cluster: Cluster, scope: HostScope): Host[] {
+  switch (scope) {
+    case 'kubernetes-nodes':
+      return cluster.hosts.filter(isKubernetesNode);
+    case 'control-planes':
+      return controlPlanes(cluster);
+    case 'first-control-plane':
+      return [firstControlPlane(cluster)];
+    case 'etcd-members':
+      return etcdMembers(cluster);
+    case 'etcd-clients-and-members': {
+      const members = new Set(etcdMembers(cluster).map((h) => h.name));
+      return cluster.hosts.filter((h) => hasRole(h, 'control-plane') || members.has(h.name));
+    }
+    case 'stacked-control-planes':
+      return cluster.etcd.topology === 'stacked' ? controlPlanes(cluster) : [];
+  }
+}
+
+export const inScope = (cluster: Cluster, scope: HostScope, host: Host): boolean => hostsInScope(cluster, scope).some((h) => h.name === host.name);

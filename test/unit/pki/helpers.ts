@@ -1,0 +1,68 @@
+/** Shared test helpers: fixture keys, a fixed clock, temp state dirs, loading examples. */
+import 'reflect-metadata';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadClusterFile } from '../../../src/config/load.js';
+import type { Cluster } from '../../../src/config/model.js';
+import type { EncryptionAlgorithm } from '../../../src/config/schema.js';
+import { importPrivateKeyPem, type KeySource } from '../../../src/pki/keys.js';
+import type { PkiOptions } from '../../../src/pki/ensure.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const keysDir = join(repoRoot, 'test/fixtures/keys');
+const FIXTURE_COUNT = 48;
+
+let next = 0;
+/** Hands out the pre-generated keys in turn (process-wide, so successive runs get different keys). */
+export const fixtureKeySource: KeySource = {
+  async generate(algorithm: EncryptionAlgorithm) {
+    const prefix = algorithm === 'ECDSA-P256' ? 'ecdsa-p256' : algorithm === 'RSA-2048' ? 'rsa-2048' : undefined;
+    if (!prefix) throw new Error(`no fixture keys for ${algorithm}; use the real key source in that test`);
+    const index = String((next++ % FIXTURE_COUNT) + 1).padStart(2, '0');
+    const file = join(keysDir, `${prefix}-${index}.key`);
+    return importPrivateKeyPem(readFileSync(file, 'utf8'), file);
+  },
+};
+
+export const START = new Date('2025-03-01T12:00:00Z');
+
+export function testOptions(start = START): PkiOptions {
+  let serial = 1000n;
+  return { now: () => start, keySource: fixtureKeySource, serial: () => serial++ };
+}
+
+export async function example(name: string): Promise<Cluster> {
+  return (await loadClusterFile(join(repoRoot, 'examples', `${name}.yaml`))).cluster;
+}
+
+export async function tempDir(prefix = 'kbuild-pki-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });
+
+/** Every file under `dir` with its content and mtime, by relative path. */
+export async function snapshot(dir: string): Promise<Map<string, { content: string; mtimeMs: number; mode: number }>> {
+  const result = new Map<string, { content: string; mtimeMs: number; mode: number }>();
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else {
+        const s = await stat(full);
+        result.set(relative(dir, full), { content: await readFile(full, 'utf8'), mtimeMs: s.mtimeMs, mode: s.mode & 0o777 });
+      }
+    }
+  };
+  await walk(dir);
+  return result;
+}
+
+/** Runs the real openssl CLI; throws with its stderr on failure. */
+export function openssl(args: string[], input?: string): string {
+  return execFileSync('openssl', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
