@@ -5,7 +5,7 @@
  */
 import { hasRole, etcdMembers, type Cluster, type Host } from '../config/model.js';
 import { overlaps, parseCidr, type Cidr } from '../net/cidr.js';
-import { REQUIRED_BINARIES, type HostFacts } from './facts.js';
+import { PROBE_BINARY, REQUIRED_BINARIES, type HostFacts } from './facts.js';
 
 export interface Finding {
   host: string;
@@ -90,6 +90,7 @@ export function checkHost(cluster: Cluster, host: Host, facts: HostFacts, localE
       error('FileContent--proc-sys-net-ipv6-conf-default-forwarding', `/proc/sys/net/ipv6/conf/default/forwarding is "${facts.ipv6Forwarding || 'unreadable'}", not 1; set net.ipv6.conf.all.forwarding = 1`);
     }
   }
+  if (!facts.binaries[PROBE_BINARY]) error(`FileExisting-${PROBE_BINARY}`, 'curl not found in PATH; kbuild\'s health gates probe from the host with it: install curl');
   if (needsLoadBalancerBinaries(cluster, host)) {
     if (!facts.existing.has('/usr/sbin/haproxy')) error('FileExisting-haproxy', 'haproxy not installed; install the haproxy package');
     if (cluster.loadBalancer.vip && !facts.existing.has('/usr/sbin/keepalived')) error('FileExisting-keepalived', 'keepalived not installed; install the keepalived package');
@@ -168,6 +169,6 @@ export function applyIgnores(findings: Finding[], ignore: readonly string[]): Fi
 }
 
 function packageOf(binary: string): string {
-  const packages: Record<string, string> = { kubelet: 'kubelet', conntrack: 'conntrack', ip: 'iproute2', iptables: 'iptables', mount: 'mount', nsenter: 'util-linux' };
+  const packages: Record<string, string> = { curl: 'curl', kubelet: 'kubelet', conntrack: 'conntrack', ip: 'iproute2', iptables: 'iptables', mount: 'mount', nsenter: 'util-linux' };
   return packages[binary] ?? binary;
 }

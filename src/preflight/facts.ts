@@ -22,11 +22,13 @@ export interface HostFacts {
 }
 
 export const REQUIRED_BINARIES = ['kubelet', 'conntrack', 'ip', 'iptables', 'mount', 'nsenter'] as const;
+/** Health gates probe from the host itself with curl. */
+export const PROBE_BINARY = 'curl';
 
 const SECTION = '@@kbuild:';
 
 export function factsCommand(pathsToTest: readonly string[]): string {
-  const binaries = REQUIRED_BINARIES.map((b) => `command -v ${b} >/dev/null 2>&1 && echo ${b}`).join('; ');
+  const binaries = [...REQUIRED_BINARIES, PROBE_BINARY].map((b) => `command -v ${b} >/dev/null 2>&1 && echo ${b}`).join('; ');
   const paths = pathsToTest.map((p) => `[ -e '${p.replace(/'/g, `'\\''`)}' ] && echo '${p.replace(/'/g, `'\\''`)}'`).join('; ');
   const section = (name: string, body: string) => `echo '${SECTION}${name}'; { ${body}; } 2>/dev/null`;
   return [
@@ -46,7 +48,7 @@ export function factsCommand(pathsToTest: readonly string[]): string {
 }
 
 export async function gatherFacts(transport: Transport, pathsToTest: readonly string[]): Promise<HostFacts> {
-  const result = await transport.run(factsCommand(pathsToTest), { timeoutMs: 30_000 });
+  const result = await transport.run(factsCommand(pathsToTest), { timeoutMs: 30_000, readOnly: true });
   return parseFacts(result.stdout);
 }
 
@@ -86,7 +88,7 @@ export function parseFacts(stdout: string): HostFacts {
     uid: Number.isNaN(uid) ? undefined : uid,
     hostname: text('hostname'),
     epochSeconds: Number.isNaN(epoch) ? undefined : epoch,
-    binaries: Object.fromEntries(REQUIRED_BINARIES.map((b) => [b, found.has(b)])),
+    binaries: Object.fromEntries([...REQUIRED_BINARIES, PROBE_BINARY].map((b) => [b, found.has(b)])),
     existing: new Set(lines('paths')),
     swapActive: lines('swaps').length > 1,
     ipv4Forwarding: text('ip_forward'),

@@ -16,7 +16,7 @@ const healthyOutput = (overrides: Record<string, string> = {}) => {
     uid: '0',
     hostname: 'cp1',
     epoch: '1763700000',
-    binaries: 'kubelet\nconntrack\nip\niptables\nmount\nnsenter',
+    binaries: 'kubelet\nconntrack\nip\niptables\nmount\nnsenter\ncurl',
     paths: '/var/run/containerd/containerd.sock',
     swaps: 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority',
     ip_forward: '1',
@@ -52,7 +52,8 @@ describe('preflight', () => {
 
   it.each([
     [{ uid: '1000' }, 'error IsPrivilegedUser'],
-    [{ binaries: 'kubelet\nip\niptables\nmount\nnsenter' }, 'error FileExisting-conntrack'],
+    [{ binaries: 'kubelet\nip\niptables\nmount\nnsenter\ncurl' }, 'error FileExisting-conntrack'],
+    [{ binaries: 'kubelet\nconntrack\nip\niptables\nmount\nnsenter' }, 'error FileExisting-curl'],
     [{ paths: '' }, 'error CRI'],
     [{ swaps: 'Filename Type Size Used Priority\n/swapfile file 1024 0 -2' }, 'error Swap'],
     [{ ip_forward: '0' }, 'error FileContent--proc-sys-net-ipv4-ip_forward'],

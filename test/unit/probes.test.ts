@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseClusterFile } from '../../src/config/load.js';
+import { buildCluster } from '../../src/config/model.js';
+import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers, kubeletHealthz } from '../../src/health/probes.js';
+
+const load = (name: string) => buildCluster(parseClusterFile(readFileSync(join(import.meta.dirname, '../../examples', name), 'utf8'), name));
+const stacked = load('ha-stacked.yaml');
+const external = load('ha-external-etcd.yaml');
+const cp1 = stacked.hosts.find((h) => h.name === 'cp1')!;
+const ok = (stdout: string) => ({ code: 0, stdout, stderr: '' });
+
+describe('health probes', () => {
+  it('probe etcd with the healthcheck-client certificate and read its verdict', () => {
+    const probe = etcdHealth(cp1);
+    expect(probe.command).toBe(
+      "curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2379/health",
+    );
+    expect(probe.interpret(ok('{"health":"true","reason":""}'))).toEqual({ ok: true });
+    expect(probe.interpret(ok('{"health":"false","reason":"RAFT NO LEADER"}'))).toEqual({ ok: false, seen: 'etcd /health answered: {"health":"false","reason":"RAFT NO LEADER"}' });
+    expect(probe.interpret({ code: 7, stdout: '', stderr: 'curl: (7) Failed to connect to 127.0.0.1 port 2379: Connection refused' })).toEqual({
+      ok: false,
+      seen: 'curl: (7) Failed to connect to 127.0.0.1 port 2379: Connection refused',
+    });
+  });
+
+  it('requires every member in the list for quorum', () => {
+    const probe = etcdMembers(cp1, ['cp1', 'cp2', 'cp3']);
+    expect(probe.interpret(ok(JSON.stringify({ members: [{ name: 'cp1' }, { name: 'cp2' }, { name: 'cp3' }] })))).toEqual({ ok: true });
+    expect(probe.interpret(ok(JSON.stringify({ members: [{ name: 'cp1' }, { name: '' }] })))).toEqual({ ok: false, seen: 'members cp1,; not yet started: cp2,cp3' });
+  });
+
+  it('verifies the apiserver against the cluster CA at the host address', () => {
+    expect(apiserverReady(stacked, cp1).command).toBe('curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://192.168.10.11:6443/readyz');
+    expect(apiserverReady(stacked, cp1).interpret(ok('ok'))).toEqual({ ok: true });
+    const x509 = { code: 60, stdout: '', stderr: "curl: (60) SSL: no alternative certificate subject name matches target host name '192.168.10.11'" };
+    expect(apiserverReady(stacked, cp1).interpret(x509)).toEqual({ ok: false, seen: x509.stderr });
+  });
+
+  it('goes through the load balancer by the endpoint name, resolved to the VIP', () => {
+    expect(apiserverViaEndpoint(stacked).command).toBe(
+      'curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/ca.crt --resolve api.demo.internal:6443:192.168.10.100 https://api.demo.internal:6443/readyz',
+    );
+    expect(apiserverViaEndpoint(external).command).toBe('curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://192.168.20.100:6443/readyz');
+  });
+
+  it('checks controller-manager, scheduler and kubelet health endpoints', () => {
+    expect(componentHealthz(10257).command).toBe('curl -sS --fail-with-body --max-time 5 -k https://127.0.0.1:10257/healthz');
+    expect(kubeletHealthz().command).toBe('curl -sS --fail-with-body --max-time 5 http://127.0.0.1:10248/healthz');
+    expect(kubeletHealthz().interpret({ code: 0, stdout: 'ok', stderr: '', timedOut: false })).toEqual({ ok: true });
+    expect(kubeletHealthz().interpret({ code: null, stdout: '', stderr: '', timedOut: true })).toEqual({ ok: false, seen: 'probe timed out' });
+  });
+});
