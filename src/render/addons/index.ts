@@ -1,0 +1,28 @@
+/** /etc/kubernetes/addons/ on the first control plane: what `init` applies once the API is up, in file order. */
+import { firstControlPlane, type Host } from '../../config/model.js';
+import { PATHS } from '../constants.js';
+import type { RenderContext } from '../context.js';
+import type { RenderedFile } from '../types.js';
+import { yamlFile } from '../yaml.js';
+import { bootstrapRbacObjects, bootstrapTokenSecret, clusterInfoConfigMap, kubeletConfigMap } from './bootstrap.js';
+import { corednsObjects } from './coredns.js';
+import { kubeProxyObjects } from './kube-proxy.js';
+
+export function addonFiles(ctx: RenderContext, host: Host): RenderedFile[] {
+  const { cluster } = ctx;
+  if (firstControlPlane(cluster).name !== host.name) return [];
+  const file = (name: string, source: string, documents: unknown[], secret = false): RenderedFile => ({
+    path: `${PATHS.addons}/${name}`,
+    mode: 0o600,
+    content: yamlFile(source, documents),
+    ...(secret ? { secret: true } : {}),
+  });
+  return [
+    file('00-bootstrap-rbac.yaml', 'render/addons/bootstrap.ts: RBAC', bootstrapRbacObjects()),
+    file('01-bootstrap-token.yaml', 'render/addons/bootstrap.ts: token', [bootstrapTokenSecret(ctx.secrets)], true),
+    file('02-cluster-info.yaml', 'render/addons/bootstrap.ts: cluster-info', [clusterInfoConfigMap(cluster, ctx.pki.caCertPem)]),
+    file('03-kubelet-config.yaml', 'render/addons/bootstrap.ts: kubelet-config', [kubeletConfigMap(cluster, host)]),
+    file('10-kube-proxy.yaml', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster)),
+    file('20-coredns.yaml', 'render/addons/coredns.ts', corednsObjects(cluster)),
+  ];
+}

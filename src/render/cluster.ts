@@ -1,0 +1,16 @@
+/** Renders every host of the cluster: host name → files (hosts in cluster-file order, files by path) + PLAN.md. */
+import type { RenderContext } from './context.js';
+import { renderHost } from './host.js';
+import { renderPlan } from './plan.js';
+import type { RenderedFile } from './types.js';
+
+export interface RenderedCluster {
+  hosts: Map<string, RenderedFile[]>;
+  plan: string;
+}
+
+export function renderCluster(ctx: RenderContext): RenderedCluster {
+  const hosts = new Map<string, RenderedFile[]>();
+  for (const host of ctx.cluster.hosts) hosts.set(host.name, renderHost(ctx, host));
+  return { hosts, plan: renderPlan(ctx.cluster) };
+}

@@ -1,0 +1,21 @@
+/** Everything a renderer reads. Renderers are pure: the same context gives the same bytes. */
+import type { Cluster } from '../config/model.js';
+import type { ClusterPki } from '../pki/types.js';
+import type { Templates } from '../templates/index.js';
+
+/** Secrets generated once and kept in the state directory (see secrets.ts). */
+export interface RenderSecrets {
+  /** `<id>.<secret>`, [a-z0-9]{6}.[a-z0-9]{16}. */
+  bootstrapToken: string;
+  /** RFC 3339 UTC instant the bootstrap token stops working. */
+  bootstrapTokenExpires: string;
+  /** keepalived's virtual_router_id (1-255) and PASS authentication secret, shared by every LB. */
+  keepalived: { routerId: number; authPass: string };
+}
+
+export interface RenderContext {
+  cluster: Cluster;
+  pki: ClusterPki;
+  secrets: RenderSecrets;
+  templates: Templates;
+}

@@ -1,0 +1,157 @@
+/** kube-apiserver, kube-controller-manager and kube-scheduler static pods, as kubeadm 1.31+ writes them. */
+import type { V1Pod } from '@kubernetes/client-node';
+import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
+import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
+import { CLUSTER_NAME, PATHS, PORTS } from './constants.js';
+import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
+import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
+
+const pki = (file: string) => `${PATHS.pki}/${file}`;
+const arg = (name: string, value: string): Arg => ({ name, value });
+const image = (cluster: Cluster, component: string) => `${cluster.imageRepository}/${component}:${cluster.kubernetesVersion}`;
+
+/**
+ * Only the volumes kubeadm always adds. kubeadm also mounts etc-pki-ca-trust, etc-pki-tls-certs,
+ * etc-ca-certificates, usr-share-ca-certificates and usr-local-share-ca-certificates, but only
+ * when the path exists on the host, which an offline render cannot know.
+ */
+const caCerts: HostPathVolume = { name: 'ca-certs', path: '/etc/ssl/certs', type: 'DirectoryOrCreate', readOnly: true };
+const k8sCerts: HostPathVolume = { name: 'k8s-certs', path: PATHS.pki, type: 'DirectoryOrCreate', readOnly: true };
+
+/** The etcd members kube-apiserver talks to: its local member (stacked) or every external member. */
+export function etcdServers(cluster: Cluster, host: Host): string {
+  if (cluster.etcd.topology === 'stacked') return httpsUrl(loopbackFor(host.address), PORTS.etcdClient);
+  return etcdMembers(cluster).map(etcdClientUrl).join(',');
+}
+
+const AUTHORIZATION_MODES = new Set(['Node', 'RBAC', 'Webhook', 'ABAC', 'AlwaysAllow', 'AlwaysDeny']);
+
+/** kubeadm keeps only known authorization modes and drops the flag when authorization-config is given. */
+function apiServerExtraArgs(extra: Readonly<Record<string, string>>): { args: Arg[]; dropAuthorizationMode: boolean } {
+  const args = argsFromRecord(extra).map((a) =>
+    a.name === 'authorization-mode' ? arg(a.name, a.value.split(',').filter((m) => AUTHORIZATION_MODES.has(m)).join(',')) : a,
+  );
+  return { args, dropAuthorizationMode: 'authorization-config' in extra };
+}
+
+export function apiServerPod(cluster: Cluster, host: Host): V1Pod {
+  const bindPort = cluster.apiServer.bindPort;
+  const defaults: Arg[] = [
+    arg('advertise-address', host.address),
+    arg('allow-privileged', 'true'),
+    arg('authorization-mode', 'Node,RBAC'),
+    arg('client-ca-file', pki('ca.crt')),
+    arg('enable-admission-plugins', 'NodeRestriction'),
+    arg('enable-bootstrap-token-auth', 'true'),
+    arg('etcd-cafile', pki('etcd/ca.crt')),
+    arg('etcd-certfile', pki('apiserver-etcd-client.crt')),
+    arg('etcd-keyfile', pki('apiserver-etcd-client.key')),
+    arg('etcd-servers', etcdServers(cluster, host)),
+    arg('kubelet-client-certificate', pki('apiserver-kubelet-client.crt')),
+    arg('kubelet-client-key', pki('apiserver-kubelet-client.key')),
+    arg('kubelet-preferred-address-types', 'InternalIP,ExternalIP,Hostname'),
+    arg('proxy-client-cert-file', pki('front-proxy-client.crt')),
+    arg('proxy-client-key-file', pki('front-proxy-client.key')),
+    arg('requestheader-allowed-names', 'front-proxy-client'),
+    arg('requestheader-client-ca-file', pki('front-proxy-ca.crt')),
+    arg('requestheader-extra-headers-prefix', 'X-Remote-Extra-'),
+    arg('requestheader-group-headers', 'X-Remote-Group'),
+    arg('requestheader-username-headers', 'X-Remote-User'),
+    arg('secure-port', String(bindPort)),
+    arg('service-account-issuer', `https://kubernetes.default.svc.${cluster.networking.dnsDomain}`),
+    arg('service-account-key-file', pki('sa.pub')),
+    arg('service-account-signing-key-file', pki('sa.key')),
+    arg('service-cluster-ip-range', cluster.networking.serviceSubnet),
+    arg('tls-cert-file', pki('apiserver.crt')),
+    arg('tls-private-key-file', pki('apiserver.key')),
+  ];
+  const extra = apiServerExtraArgs(cluster.apiServer.extraArgs);
+  const kept = extra.dropAuthorizationMode ? defaults.filter((a) => a.name !== 'authorization-mode') : defaults;
+  // kubeadm probes the advertise address, or all interfaces ("") when it is a wildcard.
+  const probeHost = host.address === '0.0.0.0' || host.address === '::' ? '' : host.address;
+  const probeGet = (path: string) => ({ host: probeHost, path, port: bindPort, scheme: 'HTTPS' });
+  return staticPod({
+    name: 'kube-apiserver',
+    annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(host.address, bindPort) },
+    container: {
+      command: ['kube-apiserver', ...argumentsToCommand(kept, extra.args)],
+      image: image(cluster, 'kube-apiserver'),
+      imagePullPolicy: 'IfNotPresent',
+      livenessProbe: livenessProbe(probeGet('/livez')),
+      name: 'kube-apiserver',
+      readinessProbe: readinessProbe(probeGet('/readyz')),
+      resources: { requests: { cpu: '250m' } },
+      startupProbe: startupProbe(probeGet('/livez')),
+    },
+    volumes: [caCerts, k8sCerts],
+  });
+}
+
+export function controllerManagerPod(cluster: Cluster): V1Pod {
+  const kubeconfig = `${PATHS.kubernetesDir}/controller-manager.conf`;
+  const podSubnet = cluster.networking.podSubnet;
+  const defaults: Arg[] = [
+    ...(podSubnet !== undefined ? [arg('allocate-node-cidrs', 'true'), arg('cluster-cidr', podSubnet), arg('service-cluster-ip-range', cluster.networking.serviceSubnet)] : []),
+    arg('authentication-kubeconfig', kubeconfig),
+    arg('authorization-kubeconfig', kubeconfig),
+    arg('bind-address', '127.0.0.1'),
+    arg('client-ca-file', pki('ca.crt')),
+    arg('cluster-name', CLUSTER_NAME),
+    arg('cluster-signing-cert-file', pki('ca.crt')),
+    arg('cluster-signing-key-file', pki('ca.key')),
+    arg('controllers', '*,bootstrapsigner,tokencleaner'),
+    arg('kubeconfig', kubeconfig),
+    arg('leader-elect', 'true'),
+    arg('requestheader-client-ca-file', pki('front-proxy-ca.crt')),
+    arg('root-ca-file', pki('ca.crt')),
+    arg('service-account-private-key-file', pki('sa.key')),
+    arg('use-service-account-credentials', 'true'),
+  ];
+  const extra = argsFromRecord(cluster.controllerManager.extraArgs);
+  const probeGet = (path: string) => ({ host: cluster.controllerManager.extraArgs['bind-address'] ?? '127.0.0.1', path, port: PORTS.controllerManager, scheme: 'HTTPS' });
+  const flexVolumeDir = cluster.controllerManager.extraArgs['flex-volume-plugin-dir'] ?? '/usr/libexec/kubernetes/kubelet-plugins/volume/exec';
+  return staticPod({
+    name: 'kube-controller-manager',
+    container: {
+      command: ['kube-controller-manager', ...argumentsToCommand(defaults, extra)],
+      image: image(cluster, 'kube-controller-manager'),
+      imagePullPolicy: 'IfNotPresent',
+      livenessProbe: livenessProbe(probeGet('/healthz')),
+      name: 'kube-controller-manager',
+      resources: { requests: { cpu: '200m' } },
+      startupProbe: startupProbe(probeGet('/healthz')),
+    },
+    volumes: [
+      caCerts,
+      { name: 'flexvolume-dir', path: flexVolumeDir, type: 'DirectoryOrCreate', readOnly: false },
+      k8sCerts,
+      { name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true },
+    ],
+  });
+}
+
+export function schedulerPod(cluster: Cluster): V1Pod {
+  const kubeconfig = `${PATHS.kubernetesDir}/scheduler.conf`;
+  const defaults: Arg[] = [
+    arg('authentication-kubeconfig', kubeconfig),
+    arg('authorization-kubeconfig', kubeconfig),
+    arg('bind-address', '127.0.0.1'),
+    arg('kubeconfig', kubeconfig),
+    arg('leader-elect', 'true'),
+  ];
+  const extra = argsFromRecord(cluster.scheduler.extraArgs);
+  const probeGet = (path: string) => ({ host: cluster.scheduler.extraArgs['bind-address'] ?? '127.0.0.1', path, port: PORTS.scheduler, scheme: 'HTTPS' });
+  return staticPod({
+    name: 'kube-scheduler',
+    container: {
+      command: ['kube-scheduler', ...argumentsToCommand(defaults, extra)],
+      image: image(cluster, 'kube-scheduler'),
+      imagePullPolicy: 'IfNotPresent',
+      livenessProbe: livenessProbe(probeGet('/healthz')),
+      name: 'kube-scheduler',
+      resources: { requests: { cpu: '100m' } },
+      startupProbe: startupProbe(probeGet('/healthz')),
+    },
+    volumes: [{ name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true }],
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * etcd's static pod (kubeadm phases/etcd/local.go, 1.32 era), for stacked members (control planes)
+ * and kbuild-managed external etcd hosts alike: both run etcd as a kubelet static pod.
+ *
+ * `--initial-cluster` lists EVERY member at once and every member starts with the default
+ * `--initial-cluster-state=new`: the cluster is bootstrapped with all members together, unlike
+ * kubeadm, which starts one member on `init` and adds the others one by one on `join`
+ * (MemberAddAsLearner, then `--initial-cluster-state=existing`).
+ */
+import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
+import { argumentsToCommand, type Arg } from './flags.js';
+import { componentVersions, PATHS, PORTS } from './constants.js';
+import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
+import type { V1Pod } from '@kubernetes/client-node';
+
+export const isIpv6 = (address: string): boolean => address.includes(':');
+export const loopbackFor = (address: string): string => (isIpv6(address) ? '::1' : '127.0.0.1');
+export const httpsUrl = (address: string, port: number): string => `https://${hostPort(address, port)}`;
+
+export const etcdPeerUrl = (host: Host): string => httpsUrl(host.address, PORTS.etcdPeer);
+export const etcdClientUrl = (host: Host): string => httpsUrl(host.address, PORTS.etcdClient);
+
+/** `name=https://addr:2380` for every member, in cluster-file order. */
+export const initialCluster = (cluster: Cluster): string => etcdMembers(cluster).map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(',');
+
+const etcdPki = `${PATHS.pki}/etcd`;
+
+export function etcdArgs(cluster: Cluster, host: Host): Arg[] {
+  const loopback = loopbackFor(host.address);
+  const arg = (name: string, value: string): Arg => ({ name, value });
+  return [
+    arg('advertise-client-urls', etcdClientUrl(host)),
+    arg('cert-file', `${etcdPki}/server.crt`),
+    arg('client-cert-auth', 'true'),
+    arg('data-dir', PATHS.etcdData),
+    arg('experimental-initial-corrupt-check', 'true'),
+    arg('experimental-watch-progress-notify-interval', '5s'),
+    arg('initial-advertise-peer-urls', etcdPeerUrl(host)),
+    arg('initial-cluster', initialCluster(cluster)),
+    arg('key-file', `${etcdPki}/server.key`),
+    arg('listen-client-urls', `${httpsUrl(loopback, PORTS.etcdClient)},${etcdClientUrl(host)}`),
+    arg('listen-metrics-urls', `http://${hostPort(loopback, PORTS.etcdMetrics)}`),
+    arg('listen-peer-urls', etcdPeerUrl(host)),
+    arg('name', host.name),
+    arg('peer-cert-file', `${etcdPki}/peer.crt`),
+    arg('peer-client-cert-auth', 'true'),
+    arg('peer-key-file', `${etcdPki}/peer.key`),
+    arg('peer-trusted-ca-file', `${etcdPki}/ca.crt`),
+    arg('snapshot-count', '10000'),
+    arg('trusted-ca-file', `${etcdPki}/ca.crt`),
+  ];
+}
+
+export function etcdPod(cluster: Cluster, host: Host): V1Pod {
+  const versions = componentVersions(cluster.kubernetesVersion);
+  const probeGet = (path: string) => ({ host: loopbackFor(host.address), path, port: PORTS.etcdMetrics, scheme: 'HTTP' });
+  const volumes: HostPathVolume[] = [
+    { name: 'etcd-data', path: PATHS.etcdData, type: 'DirectoryOrCreate', readOnly: false },
+    { name: 'etcd-certs', path: etcdPki, type: 'DirectoryOrCreate', readOnly: false },
+  ];
+  return staticPod({
+    name: 'etcd',
+    annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': etcdClientUrl(host) },
+    container: {
+      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host), [])],
+      image: `${cluster.imageRepository}/etcd:${versions.etcd}`,
+      imagePullPolicy: 'IfNotPresent',
+      livenessProbe: livenessProbe(probeGet('/livez')),
+      name: 'etcd',
+      readinessProbe: readinessProbe(probeGet('/readyz')),
+      resources: { requests: { cpu: '100m', memory: '100Mi' } },
+      startupProbe: startupProbe(probeGet('/readyz')),
+    },
+    volumes,
+    mountOrder: 'as-given',
+  });
+}

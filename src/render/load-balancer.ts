@@ -1,0 +1,125 @@
+/**
+ * The API load balancer (kubeadm HA guide, §10): HAProxy, plus keepalived when a VIP is set,
+ * either on dedicated load-balancer hosts or as static pods on every control plane.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { controlPlanes, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
+import { PATHS } from './constants.js';
+import type { RenderContext } from './context.js';
+import { isIpv6 } from './etcd.js';
+import { staticPod } from './static-pod.js';
+import type { RenderedFile } from './types.js';
+import { yamlFile } from './yaml.js';
+
+/** A DNS name every apiserver certificate carries (kubeadm's fixed SANs): SNI and verifyhost of the checks. */
+export const APISERVER_CHECK_NAME = 'kubernetes';
+export const HAPROXY_IMAGE = 'haproxy:2.8';
+export const KEEPALIVED_IMAGE = 'osixia/keepalived:2.0.17';
+
+/** The hosts that run HAProxy (and keepalived), in cluster-file order: the first is keepalived's MASTER. */
+export function loadBalancerHosts(cluster: Cluster): Host[] {
+  if (cluster.loadBalancer.placement === 'hosts') return hostsWithRole(cluster, 'load-balancer');
+  if (cluster.loadBalancer.placement === 'control-plane') return controlPlanes(cluster);
+  return [];
+}
+
+export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean => loadBalancerHosts(cluster).some((h) => h.name === host.name);
+
+export function haproxyConfig(ctx: RenderContext): string {
+  const { cluster } = ctx;
+  const cps = controlPlanes(cluster);
+  const ipv6 = cps.some((h) => isIpv6(h.address)) || (cluster.loadBalancer.vip !== undefined && isIpv6(cluster.loadBalancer.vip));
+  return ctx.templates.render('haproxy.cfg.hbs', {
+    bind: ipv6 ? `:::${cluster.loadBalancer.port} v4v6` : `*:${cluster.loadBalancer.port}`,
+    caFile: PATHS.haproxyCa,
+    checkName: APISERVER_CHECK_NAME,
+    servers: cps.map((h) => ({ name: h.name, address: hostPort(h.address, cluster.apiServer.bindPort) })),
+  });
+}
+
+function keepalivedFiles(ctx: RenderContext, host: Host): RenderedFile[] {
+  const { cluster, secrets, templates } = ctx;
+  const vip = cluster.loadBalancer.vip;
+  if (vip === undefined) return [];
+  const peers = loadBalancerHosts(cluster);
+  const index = peers.findIndex((h) => h.name === host.name);
+  const conf = templates.render('keepalived.conf.hbs', {
+    hostName: host.name,
+    checkScript: PATHS.keepalivedCheck,
+    state: index === 0 ? 'MASTER' : 'BACKUP',
+    interface: cluster.loadBalancer.interface,
+    routerId: secrets.keepalived.routerId,
+    priority: 101 - index,
+    weight: Math.max(2, peers.length),
+    authPass: secrets.keepalived.authPass,
+    vip,
+  });
+  const check = templates.render('check_apiserver.sh.hbs', {
+    caFile: PATHS.haproxyCa,
+    endpointAuthority: hostPort(cluster.endpoint.host, cluster.endpoint.port),
+    frontendPort: cluster.loadBalancer.port,
+  });
+  return [
+    { path: PATHS.keepalivedConf, mode: 0o600, secret: true, content: conf },
+    { path: PATHS.keepalivedCheck, mode: 0o755, content: check },
+  ];
+}
+
+export function haproxyPod(cluster: Cluster): V1Pod {
+  return staticPod({
+    name: 'haproxy',
+    container: {
+      image: HAPROXY_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      livenessProbe: {
+        failureThreshold: 8,
+        httpGet: { host: 'localhost', path: '/healthz', port: cluster.loadBalancer.port, scheme: 'HTTPS' },
+      },
+      name: 'haproxy',
+    },
+    volumes: [
+      { name: 'haproxyconf', path: PATHS.haproxyCfg, mountPath: '/usr/local/etc/haproxy/haproxy.cfg', type: 'FileOrCreate', readOnly: true },
+      { name: 'kbuild-ca', path: PATHS.haproxyCa, type: 'File', readOnly: true },
+    ],
+    controlPlaneLabels: false,
+    critical: false,
+  });
+}
+
+export function keepalivedPod(): V1Pod {
+  return staticPod({
+    name: 'keepalived',
+    container: {
+      image: KEEPALIVED_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      name: 'keepalived',
+      resources: {},
+      securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } },
+    },
+    volumes: [
+      { name: 'config', path: PATHS.keepalivedConf, mountPath: '/usr/local/etc/keepalived/keepalived.conf', type: 'File', readOnly: false },
+      { name: 'check', path: PATHS.keepalivedCheck, type: 'File', readOnly: false },
+      { name: 'kbuild-ca', path: PATHS.haproxyCa, type: 'File', readOnly: true },
+    ],
+    controlPlaneLabels: false,
+    critical: false,
+  });
+}
+
+/** Everything a load-balancer host (or, with placement control-plane, every control plane) gets. */
+export function loadBalancerFiles(ctx: RenderContext, host: Host): RenderedFile[] {
+  const { cluster } = ctx;
+  if (!runsLoadBalancer(cluster, host)) return [];
+  const files: RenderedFile[] = [
+    { path: PATHS.haproxyCfg, mode: 0o644, content: haproxyConfig(ctx) },
+    { path: PATHS.haproxyCa, mode: 0o644, content: ctx.pki.caCertPem },
+    ...keepalivedFiles(ctx, host),
+  ];
+  if (cluster.loadBalancer.placement === 'control-plane' && hasRole(host, 'control-plane')) {
+    files.push({ path: `${PATHS.manifests}/haproxy.yaml`, mode: 0o600, content: yamlFile('render/load-balancer.ts: haproxy', [haproxyPod(cluster)]) });
+    if (cluster.loadBalancer.vip !== undefined) {
+      files.push({ path: `${PATHS.manifests}/keepalived.yaml`, mode: 0o600, content: yamlFile('render/load-balancer.ts: keepalived', [keepalivedPod()]) });
+    }
+  }
+  return files;
+}

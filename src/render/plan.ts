@@ -1,0 +1,167 @@
+/**
+ * PLAN.md: the startup order (etcd → kube-apiserver → kube-controller-manager → kube-scheduler →
+ * load balancer → kubelet → kube-proxy → CoreDNS) with each step's hosts and the health check
+ * that gates the next, then per host the ports it must open and to whom.
+ */
+import { controlPlanes, dnsServiceIp, endpointUrl, etcdMembers, firstControlPlane, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
+import { PATHS, PORTS } from './constants.js';
+import { isIpv6, loopbackFor } from './etcd.js';
+import { runsKubelet } from './kubelet.js';
+import { loadBalancerHosts, runsLoadBalancer } from './load-balancer.js';
+
+const names = (hosts: readonly Host[]): string => (hosts.length === 0 ? '(none)' : hosts.map((h) => h.name).join(', '));
+const url = (address: string, port: number, path: string, scheme = 'https') => `${scheme}://${hostPort(address, port)}${path}`;
+
+interface Step {
+  title: string;
+  hosts: readonly Host[];
+  what: string;
+  gate: string;
+}
+
+function steps(cluster: Cluster): Step[] {
+  const cps = controlPlanes(cluster);
+  const members = etcdMembers(cluster);
+  const first = firstControlPlane(cluster);
+  const lbs = loadBalancerHosts(cluster);
+  const kubeletHosts = cluster.hosts.filter(runsKubelet);
+  const etcdPki = `${PATHS.pki}/etcd`;
+  const lbStep: Step =
+    lbs.length === 0
+      ? { title: 'load balancer', hosts: [], what: `none: clients reach the API directly at ${endpointUrl(cluster)}.`, gate: 'nothing to check.' }
+      : {
+          title: 'load balancer',
+          hosts: lbs,
+          what:
+            `HAProxy (${PATHS.haproxyCfg}) on frontend port ${cluster.loadBalancer.port}` +
+            (cluster.loadBalancer.placement === 'control-plane' ? ' as static pods on the control planes' : '') +
+            (cluster.loadBalancer.vip ? `, keepalived holding ${cluster.loadBalancer.vip} (MASTER ${lbs[0]!.name})` : '') +
+            '.',
+          gate: `\`GET ${endpointUrl(cluster)}/readyz\` through the frontend answers 200 with a certificate that verifies against ca.crt for ${cluster.endpoint.host}; HAProxy marks every backend UP.`,
+        };
+  return [
+    {
+      title: 'etcd',
+      hosts: members,
+      what: `static pod ${PATHS.manifests}/etcd.yaml; all members start together with one --initial-cluster.`,
+      gate:
+        `on each member \`etcdctl --endpoints ${members.map((m) => url(m.address, PORTS.etcdClient, '')).join(',')} ` +
+        `--cacert ${etcdPki}/ca.crt --cert ${etcdPki}/healthcheck-client.crt --key ${etcdPki}/healthcheck-client.key endpoint health\` ` +
+        `(HTTPS /health on ${PORTS.etcdClient}) reports every member healthy.`,
+    },
+    {
+      title: 'kube-apiserver',
+      hosts: cps,
+      what: `static pod ${PATHS.manifests}/kube-apiserver.yaml.`,
+      gate: `\`GET /readyz\` answers 200 on each control plane (${cps.map((h) => url(h.address, cluster.apiServer.bindPort, '/readyz')).join(', ')}), then through the endpoint once the load balancer is up.`,
+    },
+    {
+      title: 'kube-controller-manager',
+      hosts: cps,
+      what: `static pod ${PATHS.manifests}/kube-controller-manager.yaml.`,
+      gate: `\`GET https://127.0.0.1:${PORTS.controllerManager}/healthz\` answers 200 on each control plane.`,
+    },
+    {
+      title: 'kube-scheduler',
+      hosts: cps,
+      what: `static pod ${PATHS.manifests}/kube-scheduler.yaml.`,
+      gate: `\`GET https://127.0.0.1:${PORTS.scheduler}/healthz\` answers 200 on each control plane.`,
+    },
+    lbStep,
+    {
+      title: 'kubelet',
+      hosts: kubeletHosts,
+      what:
+        `systemd kubelet with ${PATHS.kubeletDropIn}, ${PATHS.kubeletConfig} and ${PATHS.kubeletFlags}. ` +
+        `On control planes and etcd hosts it is started first, since it runs the static pods above; here the nodes register. ` +
+        `Before workers join, ${first.name} applies ${PATHS.addons}/00-bootstrap-rbac.yaml, 01-bootstrap-token.yaml, 02-cluster-info.yaml and 03-kubelet-config.yaml.`,
+      gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host and every node is registered.`,
+    },
+    {
+      title: 'kube-proxy',
+      hosts: [first],
+      what: `DaemonSet from ${PATHS.addons}/10-kube-proxy.yaml, applied on ${first.name}; runs on every node.`,
+      gate: `the DaemonSet has a ready pod on every node (\`GET http://127.0.0.1:${PORTS.kubeProxyHealthz}/healthz\` on each node).`,
+    },
+    {
+      title: 'CoreDNS',
+      hosts: [first],
+      what: `Deployment and Service kube-dns (${dnsServiceIp(cluster)}) from ${PATHS.addons}/20-coredns.yaml, applied on ${first.name}.`,
+      gate: `the Deployment is available and \`kubernetes.default.svc.${cluster.networking.dnsDomain}\` resolves through ${dnsServiceIp(cluster)}.`,
+    },
+  ];
+}
+
+interface PortRule {
+  port: string;
+  protocol: string;
+  component: string;
+  from: string;
+}
+
+function portsFor(cluster: Cluster, host: Host): PortRule[] {
+  const rules: PortRule[] = [];
+  const cpNames = names(controlPlanes(cluster));
+  const etcdNames = names(etcdMembers(cluster).filter((m) => m.name !== host.name));
+  const isMember = etcdMembers(cluster).some((m) => m.name === host.name);
+  const isNode = hasRole(host, 'control-plane') || hasRole(host, 'worker');
+  if (runsLoadBalancer(cluster, host)) {
+    rules.push({ port: String(cluster.loadBalancer.port), protocol: 'TCP', component: 'HAProxy frontend (Kubernetes API)', from: 'every node and kubectl clients' });
+    if (cluster.loadBalancer.vip !== undefined) {
+      const peers = names(loadBalancerHosts(cluster).filter((h) => h.name !== host.name));
+      rules.push({ port: '-', protocol: 'VRRP (IP protocol 112)', component: 'keepalived', from: `the other load balancers: ${peers}` });
+    }
+  }
+  if (hasRole(host, 'control-plane')) {
+    const via = cluster.loadBalancer.placement === 'hosts' ? `, load balancers ${names(hostsWithRole(cluster, 'load-balancer'))}` : '';
+    rules.push({ port: String(cluster.apiServer.bindPort), protocol: 'TCP', component: 'kube-apiserver', from: `every node and kubectl clients${via}` });
+  }
+  if (isMember) {
+    const clients = cluster.etcd.topology === 'stacked' ? 'local kube-apiserver; the other members for health checks' : `control planes ${cpNames}`;
+    rules.push({ port: String(PORTS.etcdClient), protocol: 'TCP', component: 'etcd client', from: clients });
+    rules.push({ port: String(PORTS.etcdPeer), protocol: 'TCP', component: 'etcd peer', from: `the other etcd members: ${etcdNames}` });
+    rules.push({ port: String(PORTS.etcdMetrics), protocol: 'HTTP', component: 'etcd metrics/health', from: `nobody: local only (${loopbackFor(host.address)})` });
+  }
+  if (hasRole(host, 'control-plane')) {
+    rules.push({ port: String(PORTS.controllerManager), protocol: 'TCP', component: 'kube-controller-manager', from: 'nobody: local only (bind-address 127.0.0.1)' });
+    rules.push({ port: String(PORTS.scheduler), protocol: 'TCP', component: 'kube-scheduler', from: 'nobody: local only (bind-address 127.0.0.1)' });
+  }
+  if (isNode) {
+    rules.push({ port: String(PORTS.kubelet), protocol: 'TCP', component: 'kubelet API', from: `control planes ${cpNames}` });
+  } else if (runsKubelet(host)) {
+    rules.push({ port: String(PORTS.kubelet), protocol: 'TCP', component: 'kubelet API (standalone)', from: 'nobody: keep closed' });
+  }
+  if (runsKubelet(host)) rules.push({ port: String(PORTS.kubeletHealthz), protocol: 'HTTP', component: 'kubelet healthz', from: 'nobody: local only (127.0.0.1)' });
+  if (isNode) {
+    rules.push({ port: String(PORTS.kubeProxyHealthz), protocol: 'HTTP', component: 'kube-proxy healthz', from: 'nobody: local only' });
+    rules.push({ port: '30000-32767', protocol: 'TCP/UDP', component: 'NodePort Services', from: 'external clients of NodePort Services' });
+  }
+  return rules;
+}
+
+export function renderPlan(cluster: Cluster): string {
+  const lines: string[] = [
+    '<!-- Generated by kbuild (render/plan.ts). -->',
+    `# Startup plan: cluster ${cluster.name}`,
+    '',
+    `Kubernetes ${cluster.kubernetesVersion}, ${cluster.etcd.topology} etcd, API endpoint ${endpointUrl(cluster)}` +
+      (cluster.networking.podSubnet ? `, pods ${cluster.networking.podSubnet}` : '') +
+      `, services ${cluster.networking.serviceSubnet}` +
+      `${cluster.hosts.some((h) => isIpv6(h.address)) ? ' (IPv6 hosts)' : ''}.`,
+    '',
+    '## Order',
+    '',
+    'Each step starts only when the gate of the step before it has passed.',
+    '',
+  ];
+  steps(cluster).forEach((step, index) => {
+    lines.push(`${index + 1}. **${step.title}** on ${names(step.hosts)}: ${step.what}`, `   - Gate: ${step.gate}`);
+  });
+  lines.push('', '## Ports per host', '');
+  for (const host of cluster.hosts) {
+    lines.push(`### ${host.name} (${host.address}; ${host.roles.join(', ')})`, '', '| Port | Protocol | Component | Open to |', '|---|---|---|---|');
+    for (const rule of portsFor(cluster, host)) lines.push(`| ${rule.port} | ${rule.protocol} | ${rule.component} | ${rule.from} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

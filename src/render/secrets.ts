@@ -1,0 +1,60 @@
+/**
+ * The render secrets: generated once with crypto randomness, kept in the state directory (0600),
+ * reused on every later run so renders stay byte-identical. The bootstrap token is replaced only
+ * once it has expired (kubeadm's default TTL is 24h).
+ */
+import { randomInt } from 'node:crypto';
+import type { StateDir } from '../state/state-dir.js';
+import type { RenderSecrets } from './context.js';
+
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const PASS_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+export const BOOTSTRAP_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Uniform index in [0, n): node:crypto.randomInt by default, injectable for tests. */
+export type RandomInt = (n: number) => number;
+
+const pick = (alphabet: string, length: number, random: RandomInt): string =>
+  Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+
+export const generateBootstrapToken = (random: RandomInt = randomInt): string =>
+  `${pick(TOKEN_ALPHABET, 6, random)}.${pick(TOKEN_ALPHABET, 16, random)}`;
+
+/** keepalived uses only the first 8 characters of a PASS secret. */
+export const generateAuthPass = (random: RandomInt = randomInt): string => pick(PASS_ALPHABET, 8, random);
+export const generateRouterId = (random: RandomInt = randomInt): number => 1 + random(255);
+
+export const STATE_FILES = {
+  bootstrapToken: 'bootstrap-token',
+  bootstrapTokenExpires: 'bootstrap-token-expires',
+  routerId: 'keepalived/virtual-router-id',
+  authPass: 'keepalived/auth-pass',
+} as const;
+
+export interface SecretOptions {
+  now?: () => Date;
+  random?: RandomInt;
+}
+
+export async function loadRenderSecrets(state: StateDir, options: SecretOptions = {}): Promise<RenderSecrets> {
+  const now = options.now ?? (() => new Date());
+  const random = options.random ?? randomInt;
+  const stored = (await state.read(STATE_FILES.bootstrapToken))?.trim();
+  const storedExpiry = (await state.read(STATE_FILES.bootstrapTokenExpires))?.trim();
+  let bootstrapToken: string;
+  let bootstrapTokenExpires: string;
+  const expiry = storedExpiry === undefined ? Number.NaN : Date.parse(storedExpiry);
+  if (stored !== undefined && BOOTSTRAP_TOKEN_PATTERN.test(stored) && expiry > now().getTime()) {
+    bootstrapToken = stored;
+    bootstrapTokenExpires = storedExpiry!;
+  } else {
+    bootstrapToken = generateBootstrapToken(random);
+    bootstrapTokenExpires = new Date(now().getTime() + BOOTSTRAP_TOKEN_TTL_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await state.write(STATE_FILES.bootstrapToken, `${bootstrapToken}\n`);
+    await state.write(STATE_FILES.bootstrapTokenExpires, `${bootstrapTokenExpires}\n`);
+  }
+  const routerId = Number(await state.secret(STATE_FILES.routerId, () => String(generateRouterId(random))));
+  const authPass = await state.secret(STATE_FILES.authPass, () => generateAuthPass(random));
+  return { bootstrapToken, bootstrapTokenExpires, keepalived: { routerId, authPass } };
+}
