@@ -14,6 +14,11 @@ export interface RunOptions {
   /** Kill the command after this long; the result then has timedOut set. */
   timeoutMs?: number;
   stdin?: string | Buffer;
+  /**
+   * The command only reads (e.g. `ip -j addr`, `cat`, `systemctl is-active`). A dry-run sends
+   * read-only commands to the real host and records every other command instead of running it.
+   */
+  readOnly?: boolean;
 }
 
 export interface FileInfo {

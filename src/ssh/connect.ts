@@ -1,0 +1,97 @@
+/**
+ * The connection factory: a cluster file host → a ready Transport. Host keys are verified for the
+ * bastion and the target alike; transient failures are retried with exponential backoff up to a
+ * bound, authentication and host key failures never.
+ */
+import type { Client } from 'ssh2';
+import type { Host } from '../config/model.js';
+import { ConnectionError } from '../errors/index.js';
+import { readOnlyTransport } from './dry-run.js';
+import { KnownHostsFile } from './known-hosts-file.js';
+import { terminalPassphrasePrompt } from './passphrase.js';
+import type { KeySources } from './private-key.js';
+import { forwardThrough, openClient, TransientConnectionError, type ClientOptions, type SshEndpoint } from './ssh-client.js';
+import { SshTransport } from './ssh.js';
+import type { Transport } from './transport.js';
+
+export interface ConnectOptions {
+  /** `--accept-new-host-keys`: record unknown host keys (trust on first use). Changed keys are refused regardless. */
+  acceptNewHostKeys: boolean;
+  /** Refuse every write and non-read-only command (the dry-run connection). */
+  readOnly?: boolean;
+  /** Per attempt: TCP connect + SSH handshake + authentication. */
+  connectTimeoutMs?: number;
+  /** Attempts in all, for transient failures (refused, unreachable, timeout). */
+  attempts?: number;
+  /** Delay before the second attempt; doubles after each. */
+  backoffMs?: number;
+  keepaliveIntervalMs?: number;
+  /** ssh-agent socket when a host has no identityFile; defaults to SSH_AUTH_SOCK. */
+  agentSocket?: string;
+  keySources?: KeySources;
+  onHostKeyRecorded?: ClientOptions['onHostKeyRecorded'];
+  /** Injected for tests of the backoff. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const CONNECT_DEFAULTS = { connectTimeoutMs: 15_000, attempts: 4, backoffMs: 500, keepaliveIntervalMs: 15_000 } as const;
+
+export async function connect(host: Host, options: ConnectOptions): Promise<Transport> {
+  const attempts = Math.max(1, options.attempts ?? CONNECT_DEFAULTS.attempts);
+  const backoffMs = options.backoffMs ?? CONNECT_DEFAULTS.backoffMs;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const ssh = host.ssh;
+  const route = `${ssh.user}@${ssh.address}:${ssh.port}${ssh.bastion ? ` via bastion ${ssh.bastion.user}@${ssh.bastion.address}:${ssh.bastion.port}` : ''}`;
+  let last: TransientConnectionError | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2));
+    try {
+      const transport = await connectOnce(host, options);
+      return options.readOnly ? readOnlyTransport(transport) : transport;
+    } catch (error) {
+      if (!(error instanceof TransientConnectionError)) throw error;
+      last = error;
+    }
+  }
+  throw new ConnectionError(
+    host.name,
+    `cannot connect to ${route} after ${attempts} attempt${attempts === 1 ? '' : 's'}; last error: ${last?.message ?? 'unknown'}. ` +
+      `Check that the host is up, sshd listens on port ${ssh.port} and the address in the cluster file is right.`,
+    { cause: last },
+  );
+}
+
+async function connectOnce(host: Host, options: ConnectOptions): Promise<SshTransport> {
+  const ssh = host.ssh;
+  const clientOptions: ClientOptions = {
+    knownHosts: new KnownHostsFile(ssh.knownHostsFile),
+    acceptNewHostKeys: options.acceptNewHostKeys,
+    connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs,
+    keepaliveIntervalMs: options.keepaliveIntervalMs ?? CONNECT_DEFAULTS.keepaliveIntervalMs,
+    agentSocket: options.agentSocket ?? process.env.SSH_AUTH_SOCK,
+    keySources: options.keySources ?? { prompt: terminalPassphrasePrompt },
+    onHostKeyRecorded: options.onHostKeyRecorded,
+  };
+  const target: SshEndpoint = { label: host.name, address: ssh.address, port: ssh.port, user: ssh.user, identityFile: ssh.identityFile };
+  let bastion: Client | undefined;
+  try {
+    let sock;
+    if (ssh.bastion) {
+      const bastionLabel = `${host.name} (bastion ${ssh.bastion.address})`;
+      bastion = await openClient({ label: bastionLabel, ...ssh.bastion }, clientOptions);
+      sock = await forwardThrough(bastion, bastionLabel, ssh.address, ssh.port);
+    }
+    const client = await openClient(target, clientOptions, sock);
+    const transport = new SshTransport(client, { name: host.name, user: ssh.user, sudo: ssh.sudo, bastion });
+    try {
+      await transport.checkSudo();
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+    return transport;
+  } catch (error) {
+    bastion?.end();
+    throw error;
+  }
+}

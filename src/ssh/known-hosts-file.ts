@@ -1,0 +1,129 @@
+/**
+ * Host key verification against one known_hosts file, with trust on first use behind an explicit
+ * flag. New keys are appended hashed (`|1|salt|hash`, as `HashKnownHosts yes` / `ssh-keygen -H`
+ * write them), so the file does not list the cluster's addresses; `ssh-keygen -F host` finds them.
+ */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { HostKeyError } from '../errors/index.js';
+import { checkHostKey, fingerprint, hostFieldMatches, formatEntry, hashHostName, keyTypeOf, lookupName, parseKnownHosts, type KnownHostsEntry } from './known-hosts.js';
+
+export const ACCEPT_NEW_HOST_KEYS_FLAG = '--accept-new-host-keys';
+
+export interface HostKeyTarget {
+  /** The host's name in messages (e.g. `cp1` or `cp1 (bastion)`). */
+  label: string;
+  address: string;
+  port: number;
+}
+
+/** Verification of one file is serialised in-process so parallel connects never append twice. */
+const fileLocks = new Map<string, Promise<unknown>>();
+
+function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const previous = fileLocks.get(path) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  fileLocks.set(path, next.catch(() => undefined));
+  return next;
+}
+
+export class KnownHostsFile {
+  constructor(readonly path: string) {}
+
+  async entries(): Promise<KnownHostsEntry[]> {
+    try {
+      return parseKnownHosts(await readFile(this.path, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  /** Key types recorded for a host, to prefer them when negotiating. */
+  async knownKeyTypes(address: string, port: number): Promise<string[]> {
+    const name = lookupName(address, port);
+    const entries = await this.entries();
+    return [...new Set(entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name)).map((e) => e.keyType))];
+  }
+
+  /**
+   * Resolves when the key is known (or newly recorded with acceptNew); throws HostKeyError
+   * otherwise. A changed or revoked key is refused whatever acceptNew says.
+   */
+  verify(target: HostKeyTarget, key: Buffer, acceptNew: boolean): Promise<'known' | 'recorded'> {
+    return withFileLock(this.path, async () => {
+      const name = lookupName(target.address, target.port);
+      const fallback = target.port === 22 ? undefined : target.address;
+      const result = checkHostKey(await this.entries(), name, key, fallback);
+      const type = keyTypeOf(key);
+      const print = fingerprint(key);
+      switch (result.status) {
+        case 'known':
+          return 'known';
+        case 'revoked':
+          throw new HostKeyError(
+            target.label,
+            `the ${type} host key ${print} presented by ${name} is marked @revoked in ${this.path}:${result.entry.line}; refusing to connect.`,
+          );
+        case 'changed':
+          throw new HostKeyError(
+            target.label,
+            `HOST KEY CHANGED for ${name}: it presents ${type} ${print}, but ${this.path}:${result.entry.line} ` +
+              `records a different ${result.entry.keyType} key (${fingerprint(result.entry.key)}). This can be a ` +
+              `man-in-the-middle attack or a reinstalled host; kbuild refuses to connect, with or without ${ACCEPT_NEW_HOST_KEYS_FLAG}. ` +
+              `If the change is expected, remove the old entry (ssh-keygen -R '${name}' -f ${this.path}) and run again with ${ACCEPT_NEW_HOST_KEYS_FLAG}.`,
+          );
+        case 'unknown': {
+          if (!acceptNew) throw new HostKeyError(target.label, unknownMessage(this.path, name, type, print, result.otherTypes, result.certAuthorities));
+          await this.append(name, key);
+          return 'recorded';
+        }
+      }
+    });
+  }
+
+  private async append(name: string, key: Buffer): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    let prefix = '';
+    try {
+      const current = await readFile(this.path, 'utf8');
+      if (current.length > 0 && !current.endsWith('\n')) prefix = '\n';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    // One O_APPEND write per line: concurrent ssh clients appending too cannot interleave it.
+    await appendFile(this.path, `${prefix}${formatEntry(hashHostName(name), key)}\n`, { mode: 0o600 });
+  }
+}
+
+function unknownMessage(
+  file: string,
+  name: string,
+  type: string,
+  print: string,
+  otherTypes: KnownHostsEntry[],
+  certAuthorities: KnownHostsEntry[],
+): string {
+  const lines = [`host key for ${name} is not known: ${type} key ${print} is not in ${file}.`];
+  if (otherTypes.length > 0) {
+    const where = otherTypes.map((e) => `${e.keyType} at line ${e.line}`).join(', ');
+    lines.push(`Keys of other types are recorded for this host (${where}); the host offered ${type} instead.`);
+  }
+  if (certAuthorities.length > 0) {
+    lines.push(
+      `${file}:${certAuthorities[0]!.line} has a @cert-authority line for this host, but kbuild does not verify host certificates; record the host's plain key instead.`,
+    );
+  }
+  lines.push(
+    `Compare the fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_${hostKeyFileStem(type)}_key.pub on the host), ` +
+      `then run again with ${ACCEPT_NEW_HOST_KEYS_FLAG} to record it.`,
+  );
+  return lines.join(' ');
+}
+
+function hostKeyFileStem(type: string): string {
+  if (type === 'ssh-ed25519') return 'ed25519';
+  if (type === 'ssh-rsa') return 'rsa';
+  if (type.startsWith('ecdsa-')) return 'ecdsa';
+  return type;
+}

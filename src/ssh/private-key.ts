@@ -1,0 +1,73 @@
+/**
+ * Private key files for SSH authentication (OpenSSH and PEM formats, as ssh2 parses them).
+ * Encrypted keys take their passphrase from KBUILD_SSH_PASSPHRASE or, on a terminal, a prompt.
+ * Each file is read and decrypted once per run, however many hosts use it.
+ */
+import { readFile } from 'node:fs/promises';
+import ssh2 from 'ssh2';
+import { ConnectionError } from '../errors/index.js';
+
+export const PASSPHRASE_ENV = 'KBUILD_SSH_PASSPHRASE';
+
+/** Asks for a passphrase; undefined when no one can be asked (not a terminal). */
+export type PassphrasePrompt = (question: string) => Promise<string | undefined>;
+
+export interface KeySources {
+  env?: NodeJS.ProcessEnv;
+  prompt?: PassphrasePrompt;
+}
+
+export interface LoadedKey {
+  privateKey: Buffer;
+  passphrase?: string;
+}
+
+const cache = new Map<string, Promise<LoadedKey>>();
+
+/** Loads and checks a key; a missing/wrong passphrase or unreadable file is a ConnectionError for `host`. */
+export function loadPrivateKey(path: string, host: string, sources: KeySources = {}): Promise<LoadedKey> {
+  let loaded = cache.get(path);
+  if (!loaded) {
+    loaded = load(path, host, sources);
+    cache.set(path, loaded);
+    // A failure is not cached: the next run (or a corrected env) may succeed.
+    loaded.catch(() => cache.delete(path));
+  }
+  return loaded;
+}
+
+async function load(path: string, host: string, sources: KeySources): Promise<LoadedKey> {
+  let privateKey: Buffer;
+  try {
+    privateKey = await readFile(path);
+  } catch (error) {
+    throw new ConnectionError(host, `cannot read SSH identity file ${path}: ${(error as Error).message}. Fix ssh.identityFile in the cluster file.`, {
+      cause: error,
+    });
+  }
+  const plain = ssh2.utils.parseKey(privateKey);
+  if (!(plain instanceof Error)) return { privateKey };
+  if (!/passphrase/i.test(plain.message)) {
+    throw new ConnectionError(host, `SSH identity file ${path} is not a private key ssh2 can read (${plain.message}). Use an OpenSSH or PEM private key.`);
+  }
+  const env = sources.env ?? process.env;
+  const fromEnv = env[PASSPHRASE_ENV];
+  const passphrase = fromEnv !== undefined && fromEnv !== '' ? fromEnv : await sources.prompt?.(`Passphrase for ${path}: `);
+  if (passphrase === undefined || passphrase === '') {
+    throw new ConnectionError(
+      host,
+      `SSH identity file ${path} is encrypted and no passphrase was given. Set ${PASSPHRASE_ENV}, run kbuild on a terminal to be asked, or load the key into ssh-agent and drop ssh.identityFile.`,
+    );
+  }
+  const decrypted = ssh2.utils.parseKey(privateKey, passphrase);
+  if (decrypted instanceof Error) {
+    const source = fromEnv ? `the passphrase in ${PASSPHRASE_ENV}` : 'the passphrase entered';
+    throw new ConnectionError(host, `cannot decrypt SSH identity file ${path} with ${source}: it is wrong.`);
+  }
+  return { privateKey, passphrase };
+}
+
+/** Forgets decrypted keys (tests that change the passphrase between connects). */
+export function clearKeyCache(): void {
+  cache.clear();
+}
