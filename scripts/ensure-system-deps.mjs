@@ -24,6 +24,7 @@ const TOOLS = {
   unshare: 'util-linux',
   nsenter: 'util-linux',
   flock: 'util-linux',
+  setpriv: 'util-linux',
   kubectl: null,
 };
 

@@ -2,9 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { singleMemberEtcdArgv, startEtcd } from '../support/daemons.js';
-import { canConnect, createTestHosts, listLinks, listNetns, waitForTcp, type TestLab } from '../support/testhosts.js';
-import { run } from '../support/testhosts/processes.js';
+import { singleMemberEtcdArgv, startEtcd, startHaproxy } from '../support/daemons.js';
+import { canConnect, createTestHosts, listLinks, listNetns, run, waitForTcp, type TestLab } from '../support/testhosts.js';
 
 const NAMES = ['cp1', 'cp2', 'w1'];
 let lab: TestLab;
@@ -117,6 +116,20 @@ describe('test hosts', () => {
       await etcd.stop();
     }
     expect(await canConnect(cp1.address, 2379, 1_000)).toBe(false);
+  });
+
+  it('runs a real haproxy inside a host from a config file in its private /etc/haproxy', async () => {
+    const [cp1, cp2] = [lab.host('cp1'), lab.host('cp2')];
+    const config = ['defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s', 'frontend api', `  bind ${cp2.address}:6443`, '  default_backend ssh', 'backend ssh', `  server cp1 ${cp1.address}:22`, ''].join('\n');
+    await lab.exec('cp2', 'cat > /etc/haproxy/haproxy.cfg', { input: config });
+    const haproxy = await startHaproxy(lab, 'cp2', '/etc/haproxy/haproxy.cfg', { address: cp2.address, port: 6443 });
+    try {
+      const banner = await lab.exec('w1', ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${cp2.address}/6443; head -c 8 <&3`]);
+      expect(banner.stdout).toBe('SSH-2.0-');
+    } finally {
+      await haproxy.stop();
+    }
+    expect(existsSync('/etc/haproxy/haproxy.cfg') && readFileSync('/etc/haproxy/haproxy.cfg', 'utf8') === config).toBe(false);
   });
 
   it('leaves no namespace, link, process or file behind after teardown', async () => {

@@ -11,5 +11,5 @@ export { HostProcess, type ProcessExit } from './testhosts/host-process.js';
 export { fingerprintOf, HOST_KEY_TYPES, type HostKey, type HostKeyType } from './testhosts/sshkeys.js';
 export { OVERLAY_DIRS, EMPTY_DIRS } from './testhosts/host-setup.js';
 export { listNetns, listLinks, NAME_PREFIX, REGISTRY_DIR } from './testhosts/registry.js';
-export type { CommandResult } from './testhosts/processes.js';
+export { run, type CommandResult, type RunOptions } from './testhosts/processes.js';
 export { waitForTcp, canConnect } from './wait.js';
