@@ -1,7 +1,9 @@
 /** Every top-level command, in the order `kbuild --help` lists them. */
 import type { CommandModule } from 'yargs';
 import { validateCommand } from './validate.js';
+import { renderCommand } from './render.js';
+import { certsCommand } from './certs.js';
 
 // yargs' CommandModule is invariant in its argument types; the list is heterogeneous by design.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<object, any>[] = [validateCommand];
+export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, certsCommand];

@@ -1,0 +1,127 @@
+/** The master copy across runs: reuse, no writes on a second run, SAN drift, BYO CA, external CA. */
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../../src/config/model.js';
+import { PkiError } from '../../../src/errors/index.js';
+import { ensureClusterPki } from '../../../src/pki/ensure.js';
+import { StateDir } from '../../../src/state/state-dir.js';
+import { START, example, openssl, removeDir, snapshot, tempDir, testOptions } from './helpers.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(() => removeDir(dir));
+
+const run = async (cluster: Cluster, start = START) => ensureClusterPki(cluster, await StateDir.open(dir), testOptions(start));
+const withCertSans = (cluster: Cluster, sans: string[]): Cluster => ({ ...cluster, apiServer: { ...cluster.apiServer, certSANs: sans } });
+
+describe('PKI state directory', () => {
+  it('a second run reuses everything and writes no file (same bytes, same mtimes)', async () => {
+    const cluster = await example('ha-stacked');
+    await run(cluster);
+    const before = await snapshot(dir);
+    expect(before.get('pki/ca.key')!.mode).toBe(0o600);
+    expect(before.get('pki/ca.crt')!.mode).toBe(0o644);
+    expect(before.get('hosts/cp1/admin.conf')!.mode).toBe(0o600);
+    const second = await run(cluster, new Date(START.getTime() + 3_600_000));
+    expect(second.actions.filter((a) => a.outcome !== 'reused')).toEqual([]);
+    expect(second.actions).toHaveLength(38);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a new certSANs entry re-issues only the apiserver certificates, naming the SAN; the CA stays byte-identical', async () => {
+    const cluster = await example('ha-stacked');
+    await run(cluster);
+    const before = await snapshot(dir);
+    const after = await run(withCertSans(cluster, [...cluster.apiServer.certSANs, '10.1.2.3', 'extra.example.com']));
+    const changed = after.actions.filter((a) => a.outcome !== 'reused');
+    expect(changed).toEqual(
+      ['cp1', 'cp2', 'cp3'].map((host) => ({ name: 'apiserver', host, outcome: 're-issued', reason: 'SANs changed: added DNS:extra.example.com, IP:10.1.2.3' })),
+    );
+    const now = await snapshot(dir);
+    const differing = [...now.keys()].filter((k) => now.get(k)!.content !== before.get(k)?.content).sort();
+    expect(differing).toEqual(['cp1', 'cp2', 'cp3'].flatMap((h) => [`hosts/${h}/pki/apiserver.crt`, `hosts/${h}/pki/apiserver.key`]));
+    expect(openssl(['x509', '-in', join(dir, 'hosts/cp2/pki/apiserver.crt'), '-noout', '-ext', 'subjectAltName'])).toContain('DNS:extra.example.com');
+  });
+
+  it('a VIP change and a host address change are reported as SAN drift on exactly the affected certificates', async () => {
+    const cluster = await example('ha-stacked');
+    await run(cluster);
+    const moved: Cluster = { ...cluster, loadBalancer: { ...cluster.loadBalancer, vip: '192.168.10.101' }, hosts: cluster.hosts.map((h) => (h.name === 'cp3' ? { ...h, address: '192.168.10.23' } : h)) };
+    const changed = (await run(moved)).actions.filter((a) => a.outcome !== 'reused').map((a) => `${a.name} ${a.host}: ${a.reason}`);
+    expect(changed).toEqual([
+      'apiserver cp1: SANs changed: added IP:192.168.10.101; removed IP:192.168.10.100',
+      'apiserver cp2: SANs changed: added IP:192.168.10.101; removed IP:192.168.10.100',
+      'apiserver cp3: SANs changed: added IP:192.168.10.23, IP:192.168.10.101; removed IP:192.168.10.13, IP:192.168.10.100',
+      'etcd/server cp3: SANs changed: added IP:192.168.10.23; removed IP:192.168.10.13',
+      'etcd/peer cp3: SANs changed: added IP:192.168.10.23; removed IP:192.168.10.13',
+      'controller-manager.conf cp3: server changed: https://192.168.10.13:6443 → https://192.168.10.23:6443',
+      'scheduler.conf cp3: server changed: https://192.168.10.13:6443 → https://192.168.10.23:6443',
+    ]);
+  });
+
+  it('changing the algorithm re-issues leaves with the new one but never replaces the CA', async () => {
+    const cluster = await example('single-node');
+    await run(cluster);
+    const ca = await readFile(join(dir, 'pki/ca.crt'));
+    const after = await run({ ...cluster, certificates: { ...cluster.certificates, encryptionAlgorithm: 'ECDSA-P256' } });
+    expect(await readFile(join(dir, 'pki/ca.crt'))).toEqual(ca);
+    expect(after.actions.find((a) => a.name === 'ca')!.outcome).toBe('reused');
+    expect(after.actions.find((a) => a.name === 'apiserver')).toMatchObject({ outcome: 're-issued', reason: 'key algorithm changed: RSA-2048 → ECDSA-P256' });
+    expect(openssl(['x509', '-in', join(dir, 'hosts/node1/pki/apiserver.crt'), '-noout', '-text'])).toContain('prime256v1');
+  });
+
+  it('uses a CA placed in the state directory before the first run (bring your own CA)', async () => {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-subj', '/O=Example Corp/CN=example-root', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature']);
+    await StateDir.open(dir);
+    await cp(join(dir, 'ca.crt'), join(dir, 'pki/ca.crt'));
+    await cp(join(dir, 'ca.key'), join(dir, 'pki/ca.key'));
+    const byo = await readFile(join(dir, 'pki/ca.crt'));
+    // The CA was made now, so this run starts now as well.
+    const pki = await run(await example('single-node'), new Date());
+    expect(pki.actions.find((a) => a.name === 'ca')!.outcome).toBe('reused');
+    expect(await readFile(join(dir, 'pki/ca.crt'))).toEqual(byo);
+    const verify = openssl(['verify', '-CAfile', join(dir, 'pki/ca.crt'), join(dir, 'hosts/node1/pki/apiserver.crt')]);
+    expect(verify.trim()).toBe(`${join(dir, 'hosts/node1/pki/apiserver.crt')}: OK`);
+    expect(openssl(['x509', '-in', join(dir, 'hosts/node1/pki/apiserver.crt'), '-noout', '-issuer', '-nameopt', 'RFC2253']).trim()).toBe('issuer=CN=example-root,O=Example Corp');
+  });
+
+  it('external-CA mode: with ca.crt but no ca.key, valid leaves are accepted and nothing is signed', async () => {
+    const cluster = await example('single-node');
+    await run(cluster);
+    await rm(join(dir, 'pki/ca.key'));
+    const before = await snapshot(dir);
+    const pki = await run(cluster);
+    const kubeCaSigned = ['ca', 'apiserver', 'apiserver-kubelet-client', 'admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
+    for (const name of kubeCaSigned) expect(pki.actions.find((a) => a.name === name)!.outcome, name).toBe('external');
+    expect(pki.actions.find((a) => a.name === 'front-proxy-client')!.outcome).toBe('reused');
+    expect(await snapshot(dir)).toEqual(before);
+    expect(pki.filesForHost(cluster.hosts[0]!).some((f) => f.path === '/etc/kubernetes/pki/ca.key')).toBe(false);
+  });
+
+  it('external-CA mode: a missing or drifted leaf is an error naming the file and what to do, and nothing is written', async () => {
+    const cluster = await example('single-node');
+    await run(cluster);
+    await rm(join(dir, 'pki/ca.key'));
+    await rm(join(dir, 'hosts/node1/admin.conf'));
+    const before = await snapshot(dir);
+    const error = await run(withCertSans(cluster, ['new.example.com'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PkiError);
+    const message = (error as PkiError).message;
+    expect(message).toContain(`${join(dir, 'hosts/node1/admin.conf')} is missing`);
+    expect(message).toContain(`${join(dir, 'hosts/node1/pki/apiserver.crt')} cannot be used: SANs changed: added DNS:new.example.com`);
+    expect(message).toContain('put the CA key beside its certificate');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses a CA key that does not belong to the CA certificate instead of replacing anything', async () => {
+    const cluster = await example('single-node');
+    await run(cluster);
+    await writeFile(join(dir, 'pki/ca.key'), await readFile(join(dir, 'pki/front-proxy-ca.key')));
+    const ca = await readFile(join(dir, 'pki/ca.crt'));
+    await expect(run(cluster)).rejects.toThrow(/pki\/ca.key does not belong to pki\/ca.crt/);
+    expect(await readFile(join(dir, 'pki/ca.crt'))).toEqual(ca);
+  });
+});
