@@ -81,3 +81,14 @@ export function componentHealthz(port: 10257 | 10259): Probe {
 export function kubeletHealthz(): Probe {
   return { command: curl('http://127.0.0.1:10248/healthz'), interpret: expectBody(/^ok/m, '/healthz answered') };
 }
+
+/**
+ * On a load-balancer host: its own frontend, addressed by the endpoint's name or IP (so TLS checks the
+ * SAN clients use) but connected to locally, verified against the CA file HAProxy ships.
+ */
+export function loadBalancerFrontend(cluster: Cluster, caFile: string): Probe {
+  const { host, port } = cluster.endpoint;
+  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  const connectTo = `${bracket(host)}:${port}:127.0.0.1:${cluster.loadBalancer.port}`;
+  return { command: curl('--cacert', caFile, '--connect-to', connectTo, `${endpointUrl(cluster)}/readyz`), interpret: expectBody(/^ok/m, '/readyz answered') };
+}

@@ -39,6 +39,7 @@ async function runPhase<C>({ path, phase }: LeafPhase<C>, ctx: C, options: Engin
     reporter.event({ type: 'phase-start', phase: path, hosts: [] });
     const outcome = phase.runOnce ? await phase.runOnce(ctx) : { changed: [] };
     record.changed.set('', outcome.changed);
+    if (phase.gate?.afterAll) await waitForClusterGate(phase.gate, ctx, path, options);
     reporter.event({ type: 'phase-done', phase: path });
     return record;
   }
@@ -63,11 +64,11 @@ async function runPhase<C>({ path, phase }: LeafPhase<C>, ctx: C, options: Engin
     // One host at a time, gated before the next: a member that does not come back stops the roll.
     for (const host of hosts) {
       await gathered(path, [host], 1, step);
-      if (phase.gate) await gathered(path, [host], 1, (h) => waitForGate(phase.gate!, ctx, h, path, options));
+      if (phase.gate?.check) await gathered(path, [host], 1, (h) => waitForGate(phase.gate!, ctx, h, path, options));
     }
   } else {
     await gathered(path, hosts, options.concurrency, step);
-    if (phase.gate) await gathered(path, hosts, options.concurrency, (h) => waitForGate(phase.gate!, ctx, h, path, options));
+    if (phase.gate?.check) await gathered(path, hosts, options.concurrency, (h) => waitForGate(phase.gate!, ctx, h, path, options));
   }
   if (phase.gate?.afterAll) await waitForClusterGate(phase.gate, ctx, path, options);
   reporter.event({ type: 'phase-done', phase: path });
@@ -82,7 +83,7 @@ async function gathered(path: string, hosts: Host[], concurrency: number, task: 
 }
 
 export async function waitForGate<C>(gate: HealthGate<C>, ctx: C, host: Host, path: string, options: EngineOptions): Promise<void> {
-  const seen = await poll(gate, () => gate.check(ctx, host), options, (s) =>
+  const seen = await poll(gate, () => gate.check!(ctx, host), options, (s) =>
     options.reporter.event({ type: 'gate-wait', phase: path, gate: gate.name, host: host.name, seen: s }),
   );
   if (seen !== undefined) throw new HealthGateError(gate.name, host.name, seen);

@@ -17,8 +17,8 @@ export interface HealthGate<C> {
   name: string;
   timeoutMs: number;
   intervalMs: number;
-  /** One probe of one host; `seen` says what was observed when it is not healthy yet. */
-  check(ctx: C, host: Host): Promise<GateCheck>;
+  /** One probe of one host; `seen` says what was observed when it is not healthy yet. Run-once phases use only afterAll. */
+  check?(ctx: C, host: Host): Promise<GateCheck>;
   /** A cluster-wide probe after every host passed, e.g. the apiserver through the load balancer. */
   afterAll?: { name: string; check(ctx: C): Promise<GateCheck> };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseClusterFile } from '../../src/config/load.js';
 import { buildCluster } from '../../src/config/model.js';
-import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers, kubeletHealthz } from '../../src/health/probes.js';
+import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers, kubeletHealthz, loadBalancerFrontend } from '../../src/health/probes.js';
 
 const load = (name: string) => buildCluster(parseClusterFile(readFileSync(join(import.meta.dirname, '../../examples', name), 'utf8'), name));
 const stacked = load('ha-stacked.yaml');
@@ -43,6 +43,12 @@ describe('health probes', () => {
       'curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/ca.crt --resolve api.demo.internal:6443:192.168.10.100 https://api.demo.internal:6443/readyz',
     );
     expect(apiserverViaEndpoint(external).command).toBe('curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://192.168.20.100:6443/readyz');
+  });
+
+  it('checks a load balancer\'s own frontend by the endpoint name', () => {
+    expect(loadBalancerFrontend(stacked, '/etc/haproxy/kbuild-ca.crt').command).toBe(
+      'curl -sS --fail-with-body --max-time 5 --cacert /etc/haproxy/kbuild-ca.crt --connect-to api.demo.internal:6443:127.0.0.1:6443 https://api.demo.internal:6443/readyz',
+    );
   });
 
   it('checks controller-manager, scheduler and kubelet health endpoints', () => {
