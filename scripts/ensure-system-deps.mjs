@@ -36,7 +36,7 @@ const LOCKED_ENV = 'KBUILD_SYSTEM_DEPS_LOCKED';
 const PREFIX = 'ensure-system-deps:';
 
 // sbin directories are searched too: a non-root PATH often lacks them, and sshd lives there.
-const SEARCH_DIRS = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter(Boolean);
+const SEARCH_DIRS = [...new Set([...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'])].filter(Boolean);
 
 /** @param {string} name @returns {string | null} */
 function findTool(name) {

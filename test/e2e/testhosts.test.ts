@@ -132,6 +132,19 @@ describe('test hosts', () => {
     expect(existsSync('/etc/haproxy/haproxy.cfg') && readFileSync('/etc/haproxy/haproxy.cfg', 'utf8') === config).toBe(false);
   });
 
+  it('reports a host whose setup fails and cleans up the half-built lab', async () => {
+    // /proc refuses new directories, so the host's setup script fails.
+    const failure = await createTestHosts({ names: ['bad1'], extraEmptyDirs: ['/proc/kbuild-cannot-exist'] }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    expect(failure).toMatch(/^test hosts kbt[0-9a-f]{6} \(bad1\): host bad1: namespace setup failed[\s\S]*kbuild-cannot-exist/);
+    const failedRun = /kbt[0-9a-f]{6}/.exec(failure ?? '')![0];
+    expect(listNetns().filter((name) => name.startsWith(failedRun))).toEqual([]);
+    expect(listLinks().filter((name) => name.startsWith(failedRun))).toEqual([]);
+    expect(existsSync(`/tmp/kbuild-testhosts/${failedRun}`)).toBe(false);
+  });
+
   it('leaves no namespace, link, process or file behind after teardown', async () => {
     const pids = lab.pids();
     expect(pids.length).toBeGreaterThan(NAMES.length); // holders, host processes, sshds

@@ -112,7 +112,7 @@ export class TestLab {
       await lab.build(options);
     } catch (error) {
       await lab.teardown();
-      throw error;
+      throw new Error(`test hosts ${runId} (${options.names.join(', ')}): ${(error as Error).message}`, { cause: error });
     }
     return lab;
   }
