@@ -116,13 +116,12 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
   );
 
   // Back up every file about to change, then replace each atomically.
-  const backupDir = join(options.kubeconfigDir, 'tmp', backupDirName(start));
+  const backupDir = await createBackupDir(join(options.kubeconfigDir, 'tmp'), backupDirName(start));
   for (const { item } of issued) {
     for (const name of [item.file, ...(item.keyFile ? [item.keyFile] : [])]) {
       if (!files.has(name)) continue;
       const target = join(backupDir, name);
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-      await chmod(backupDir, 0o700);
       await copyFile(path(name), target);
       await chmod(target, (await stat(path(name))).mode & 0o777);
     }
@@ -141,6 +140,21 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
   result.backupDir = backupDir;
   result.restart.sort();
   return result;
+}
+
+/** A new directory every time: two renewals in the same second must not share (and overwrite) a backup. */
+async function createBackupDir(parent: string, name: string): Promise<string> {
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  for (let attempt = 1; attempt <= 100; attempt++) {
+    const dir = join(parent, attempt === 1 ? name : `${name}-${attempt}`);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new PkiError(`${parent}: could not create a backup directory ${name}; remove old kbuild-backup-* directories there`);
 }
 
 function missing(file: string): never {
