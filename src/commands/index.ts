@@ -3,7 +3,8 @@ import type { CommandModule } from 'yargs';
 import { validateCommand } from './validate.js';
 import { renderCommand } from './render.js';
 import { certsCommand } from './certs.js';
+import { applyCommand } from './apply.js';
 
 // yargs' CommandModule is invariant in its argument types; the list is heterogeneous by design.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, certsCommand];
+export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, applyCommand, certsCommand];

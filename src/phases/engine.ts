@@ -12,6 +12,8 @@ import type { GateCheck, HealthGate, LeafPhase } from './types.js';
 export interface EngineOptions {
   concurrency: number;
   reporter: Reporter;
+  /** Dry-run: nothing was started, so gates are reported as "would wait", not polled. */
+  skipGates?: boolean;
   /** Injected for tests; wall clock otherwise. */
   now?: () => number;
   delay?: (ms: number) => Promise<void>;
@@ -83,6 +85,7 @@ async function gathered(path: string, hosts: Host[], concurrency: number, task: 
 }
 
 export async function waitForGate<C>(gate: HealthGate<C>, ctx: C, host: Host, path: string, options: EngineOptions): Promise<void> {
+  if (options.skipGates) return options.reporter.event({ type: 'info', host: host.name, message: `would wait for ${gate.name}` });
   const seen = await poll(gate, () => gate.check!(ctx, host), options, (s) =>
     options.reporter.event({ type: 'gate-wait', phase: path, gate: gate.name, host: host.name, seen: s }),
   );
@@ -92,6 +95,7 @@ export async function waitForGate<C>(gate: HealthGate<C>, ctx: C, host: Host, pa
 
 async function waitForClusterGate<C>(gate: HealthGate<C>, ctx: C, path: string, options: EngineOptions): Promise<void> {
   const afterAll = gate.afterAll!;
+  if (options.skipGates) return options.reporter.event({ type: 'info', message: `would wait for ${afterAll.name}` });
   const seen = await poll(gate, () => afterAll.check(ctx), options, (s) =>
     options.reporter.event({ type: 'gate-wait', phase: path, gate: afterAll.name, host: 'cluster', seen: s }),
   );

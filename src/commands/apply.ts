@@ -1,0 +1,142 @@
+/**
+ * kbuild apply: render (reusing the state dir), connect to every host (host keys verified), preflight,
+ * then push in phase order with health gates. --dry-run connects read-only and writes what it would
+ * push under DIR, listing per host every file it would change and every command it would run.
+ */
+import { join, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { Connections, type ApplyContext } from '../apply/context.js';
+import { APPLY_PHASES } from '../apply/phases.js';
+import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
+import { MultiHostError } from '../errors/index.js';
+import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../kube/client.js';
+import { caCertHash } from '../pki/ca-hash.js';
+import { runPhases, type PhaseRecord } from '../phases/engine.js';
+import { describePhases, phasePaths, selectPhases } from '../phases/select.js';
+import { prepareCluster } from '../render/prepare.js';
+import { listrReporter } from '../report/listr-reporter.js';
+import { terminal } from '../report/output.js';
+import { jsonReporter, plainReporter, type Reporter } from '../report/reporter.js';
+import { connect } from '../ssh/connect.js';
+import { DirectoryTransport } from '../ssh/directory.js';
+import { DryRunTransport } from '../ssh/dry-run.js';
+import type { Transport } from '../ssh/transport.js';
+import { settleWithLimit } from '../util/pool.js';
+import { inventoryOption, type InventoryArgs } from './options.js';
+
+export interface ApplyArgs extends InventoryArgs {
+  stateDir?: string;
+  templates?: string;
+  dryRun: boolean;
+  output?: string;
+  format: 'text' | 'json';
+  concurrency: number;
+  skipPhases: string[];
+  acceptNewHostKeys: boolean;
+  ignorePreflightErrors: string[];
+  path?: string;
+}
+
+const applyOptions = (yargs: Argv) =>
+  inventoryOption(yargs)
+    .option('state-dir', { type: 'string', normalize: true, describe: 'State directory; default .kbuild/<name>/ beside the cluster file' })
+    .option('templates', { type: 'string', normalize: true, describe: 'Directory of .hbs files replacing built-in templates' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Connect read-only; write what would be pushed under -o DIR and list it' })
+    .option('output', { alias: 'o', type: 'string', normalize: true, describe: 'Dry-run output directory (required with --dry-run)' })
+    .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Progress as text, or a JSON event stream' })
+    .option('concurrency', { type: 'number', default: 20, describe: 'Hosts worked on at once within a phase' })
+    .option('skip-phases', { type: 'array', string: true, default: [] as string[], describe: 'Phases to skip (a parent skips its children)' })
+    .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'Record unknown SSH host keys in known_hosts (trust on first use); changed keys are always refused' })
+    .option('ignore-preflight-errors', { type: 'array', string: true, default: [] as string[], describe: 'Preflight checks to report as warnings, e.g. Swap,Port-6443, or all' })
+    .check((args) => {
+      if (args['dry-run'] && !args.output) throw new Error('--dry-run needs -o DIR for the files it would push');
+      if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency must be a whole number of at least 1');
+      return true;
+    });
+
+function reporterFor(format: 'text' | 'json'): Reporter {
+  if (format === 'json') return jsonReporter(terminal);
+  return process.stdout.isTTY ? listrReporter(terminal) : plainReporter(terminal);
+}
+
+async function apply(args: ApplyArgs): Promise<void> {
+  const prepared = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
+  const { cluster, rendered } = prepared;
+  const reporter = reporterFor(args.format);
+  const outDir = args.output ? resolve(args.output) : undefined;
+  const directories = new Map<string, DirectoryTransport>();
+  const connections = new Connections(async (host: Host): Promise<Transport> => {
+    const real = await connect(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun });
+    if (!args.dryRun || !outDir) return real;
+    const directory = new DirectoryTransport(join(outDir, host.name), host.name);
+    directories.set(host.name, directory);
+    return new DryRunTransport(real, directory);
+  });
+  const admin = rendered.hosts.get(firstControlPlane(cluster).name)?.find((f) => f.path === '/etc/kubernetes/admin.conf');
+  let api: Promise<ApiClient> | undefined;
+  const ctx: ApplyContext = {
+    cluster,
+    rendered,
+    reporter,
+    concurrency: args.concurrency,
+    ignorePreflightErrors: args.ignorePreflightErrors,
+    transport: (host) => connections.get(host),
+    api: () => (api ??= Promise.resolve(args.dryRun || !admin ? recordingApiClient() : apiClientFromKubeconfig(admin.content.toString()))),
+  };
+  try {
+    // Every host is reached (and its host key verified) before any phase writes anything.
+    const reached = await settleWithLimit(cluster.hosts, args.concurrency, (h) => connections.get(h));
+    const failures = reached.flatMap((r, i) => (r.status === 'rejected' ? [{ host: cluster.hosts[i]!.name, error: r.reason as unknown }] : []));
+    if (failures.length > 0) throw new MultiHostError('connect', failures);
+    const phases = selectPhases(APPLY_PHASES, { only: args.path, skip: args.skipPhases });
+    const records = await runPhases(phases, ctx, { concurrency: args.concurrency, reporter, skipGates: args.dryRun });
+    summarize(args, records, directories, cluster.hosts.map((h) => h.name));
+    if (!args.path && !args.dryRun) printJoinCommands(endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
+  } finally {
+    await reporter.close();
+    await connections.closeAll();
+  }
+}
+
+function summarize(args: ApplyArgs, records: PhaseRecord[], directories: Map<string, DirectoryTransport>, hosts: string[]): void {
+  if (args.format === 'json') return;
+  terminal.print('');
+  for (const host of hosts) {
+    if (args.dryRun) {
+      const directory = directories.get(host);
+      const files = directory?.writtenFiles.map((w) => `  would write ${w.path} (${w.mode.toString(8).padStart(4, '0')})`) ?? [];
+      const commands = directory?.commands.map((c) => `  would run: ${c}`) ?? [];
+      terminal.print(files.length + commands.length === 0 ? `${host}: no changes` : `${host}:\n${[...files, ...commands].join('\n')}`);
+      continue;
+    }
+    const changed = records.flatMap((r) => r.changed.get(host) ?? []);
+    terminal.print(changed.length === 0 ? `${host}: no changes` : `${host}: ${changed.length} file${changed.length === 1 ? '' : 's'} changed`);
+  }
+  const clusterWide = records.flatMap((r) => r.changed.get('') ?? []);
+  if (clusterWide.length > 0) terminal.print(`API objects applied: ${clusterWide.join(', ')}`);
+  if (args.dryRun) terminal.print(`Dry run: nothing was changed; the files above are under ${args.output}`);
+}
+
+function printJoinCommands(endpoint: string, token: string, hash: string, format: 'text' | 'json'): void {
+  const worker = `kbuild join ${endpoint} --token ${token} --discovery-token-ca-cert-hash ${hash}`;
+  if (format === 'json') {
+    terminal.print(JSON.stringify({ type: 'join-command', worker }));
+    return;
+  }
+  terminal.print(`\nTo join further worker nodes, run on each as root:\n\n  ${worker}\n`);
+}
+
+export const applyCommand: CommandModule<object, ApplyArgs> = {
+  command: 'apply',
+  describe: 'Bring every host to its rendered state over SSH, in startup order, gated on health',
+  builder: (yargs: Argv) =>
+    applyOptions(yargs)
+      .command<ApplyArgs>({
+        command: 'phase <path>',
+        describe: "Run one phase and its children (see the phase list below)",
+        builder: (y: Argv) => applyOptions(y).positional('path', { type: 'string', choices: phasePaths(APPLY_PHASES), describe: 'Phase path' }) as unknown as Argv<ApplyArgs>,
+        handler: apply,
+      })
+      .epilogue(`Phases, in order:\n${describePhases(APPLY_PHASES)}`) as unknown as Argv<ApplyArgs>,
+  handler: apply,
+};
