@@ -16,7 +16,7 @@ afterAll(async () => {
   await lab?.teardown();
 });
 
-const ssh = (name: string, command: string[], options: { user?: string; options?: string[] } = {}) => run(lab.sshArgv(name, command, options), { timeoutMs: 20_000, allowFailure: true });
+const ssh = (name: string, command: string[], options: { user?: string; options?: string[]; jumpHost?: string } = {}) => run(lab.sshArgv(name, command, options), { timeoutMs: 20_000, allowFailure: true });
 
 describe('test hosts', () => {
   it('gives each host its own address in the lab subnet, on a bridge the runner can reach', () => {
@@ -94,6 +94,19 @@ describe('test hosts', () => {
     expect(await canConnect(w1.address, 22, 1_000)).toBe(false);
     await lab.setLinkUp('w1');
     await waitForTcp(w1.address, 22, { timeoutMs: 10_000 });
+  });
+
+  it('hides a host from the runner while another host still reaches it (bastion set-up)', async () => {
+    await lab.blockRunner('w1');
+    try {
+      expect(await canConnect(lab.host('w1').address, 22, 1_000)).toBe(false);
+      const jump = await ssh('w1', ['hostname'], { jumpHost: 'cp1' });
+      expect(jump.stderr).toBe('');
+      expect(jump.stdout.trim()).toBe('w1');
+    } finally {
+      await lab.unblockRunner('w1');
+    }
+    expect(await canConnect(lab.host('w1').address, 22, 1_000)).toBe(true);
   });
 
   it('stops and restarts a host’s sshd', async () => {

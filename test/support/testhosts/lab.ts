@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForTcp } from '../wait.js';
 import { HostProcess } from './host-process.js';
-import { hostSetupScript, sshdConfig, sudoersLine, type NonRootUser } from './host-setup.js';
+import { hostSetupScript, shellQuote, sshdConfig, sudoersLine, type NonRootUser } from './host-setup.js';
 import { childPids, isRunning, pollUntil, run, runSync, signal, sleep, toolEnv, type CommandResult, type RunOptions } from './processes.js';
 import { claimSubnet, destroyNetns, registerOwner, newRunId, sweepStaleRuns, type SubnetClaim } from './registry.js';
 import { generateHostKeys, generateKey, knownHostsLines, type HostKey, type HostKeyType } from './sshkeys.js';
@@ -195,12 +195,19 @@ export class TestLab {
     return { user: 'root', port: SSH_PORT, identityFile: this.identityFile, knownHostsFile: this.knownHostsFile };
   }
 
-  /** argv for the real OpenSSH client, strict host-key checking against the lab's known_hosts. */
-  sshArgv(name: string, remoteCommand: readonly string[], options: { user?: string; options?: readonly string[] } = {}): string[] {
+  /**
+   * argv for the real OpenSSH client, strict host-key checking against the lab's known_hosts.
+   * `jumpHost` goes through that host's sshd (ProxyCommand, checked against the same known_hosts).
+   */
+  sshArgv(name: string, remoteCommand: readonly string[], options: { user?: string; options?: readonly string[]; jumpHost?: string } = {}): string[] {
     const host = this.host(name);
-    const user = options.user ?? 'root';
     const opts = [...(options.options ?? []), 'BatchMode=yes', 'StrictHostKeyChecking=yes', `UserKnownHostsFile=${this.knownHostsFile}`, 'GlobalKnownHostsFile=/dev/null', 'ConnectTimeout=5', 'IdentitiesOnly=yes', 'LogLevel=ERROR'];
-    return ['ssh', '-F', '/dev/null', ...opts.flatMap((opt) => ['-o', opt]), '-i', this.identityFile, '-p', String(host.sshPort), `${user}@${host.address}`, '--', ...remoteCommand];
+    if (options.jumpHost !== undefined) {
+      const jump = this.host(options.jumpHost);
+      const proxy = this.sshArgv(jump.name, []).slice(0, -1).map((arg) => (arg === `root@${jump.address}` ? `-W %h:%p root@${jump.address}` : shellQuote(arg)));
+      opts.unshift(`ProxyCommand=${proxy.join(' ')}`);
+    }
+    return ['ssh', '-F', '/dev/null', ...opts.flatMap((opt) => ['-o', opt]), '-i', this.identityFile, '-p', String(host.sshPort), `${options.user ?? 'root'}@${host.address}`, '--', ...remoteCommand];
   }
 
   private nsenterArgv(name: string, argv: readonly string[]): string[] {
@@ -258,6 +265,18 @@ export class TestLab {
 
   async setLinkUp(name: string): Promise<void> {
     await this.ip(['link', 'set', this.host(name).link, 'up']);
+  }
+
+  /**
+   * Makes a host unreachable from the test runner while other hosts still reach it: the host
+   * gets no route back to the runner's bridge address. Use it for "only through a bastion".
+   */
+  async blockRunner(name: string): Promise<void> {
+    await this.ip(['-n', this.host(name).netns, 'route', 'add', 'prohibit', `${this.gateway}/32`]);
+  }
+
+  async unblockRunner(name: string): Promise<void> {
+    await this.ip(['-n', this.host(name).netns, 'route', 'del', 'prohibit', `${this.gateway}/32`]);
   }
 
   /** Pids (root namespace) of every process of the lab's hosts, holders included. */
