@@ -110,7 +110,15 @@ export class SshTransport implements Transport {
         resolve();
       };
       if (this.lost) return done();
-      this.client.once('close', done);
+      // A peer that never answers the disconnect must not hang the run.
+      const timer = setTimeout(() => {
+        this.client.destroy();
+        done();
+      }, 5000);
+      this.client.once('close', () => {
+        clearTimeout(timer);
+        done();
+      });
       this.client.end();
     });
   }
