@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { componentOf } from '../../../src/apply/components.js';
+import { Connections, type ApplyContext } from '../../../src/apply/context.js';
+import { APPLY_PHASES } from '../../../src/apply/phases.js';
+import type { Cluster } from '../../../src/config/model.js';
+import { recordingApiClient } from '../../../src/kube/client.js';
+import { ensureClusterPki } from '../../../src/pki/ensure.js';
+import { runPhases } from '../../../src/phases/engine.js';
+import { selectPhases } from '../../../src/phases/select.js';
+import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
+import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { recordingReporter } from '../../../src/report/reporter.js';
+import { FakeTransport } from '../../../src/ssh/fake.js';
+import { StateDir } from '../../../src/state/state-dir.js';
+import { loadTemplates } from '../../../src/templates/index.js';
+import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+
+async function renderExample(name: string): Promise<{ cluster: Cluster; rendered: RenderedCluster }> {
+  const cluster = await example(name);
+  const state = await StateDir.open(await tempDir('kbuild-apply-'));
+  const pki = await ensureClusterPki(cluster, state, testOptions());
+  const secrets = await loadRenderSecrets(state, { now: () => START });
+  return { cluster, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }) };
+}
+
+describe('apply components', () => {
+  it.each(['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'])('every rendered file of %s is pushed by exactly one phase', async (name) => {
+    const { rendered } = await renderExample(name);
+    const orphans = [...rendered.hosts].flatMap(([host, files]) => files.filter((f) => componentOf(f.path) === undefined).map((f) => `${host}:${f.path}`));
+    expect(orphans).toEqual([]);
+  });
+});
+
+describe('apply phases over a scripted transport', () => {
+  it('pushes in startup order, restarts only what changed, and a second run changes nothing', async () => {
+    const { cluster, rendered } = await renderExample('ha-stacked');
+    const fakes = new Map(cluster.hosts.map((h) => [h.name, new FakeTransport(h.name, { rules: [{ match: /^systemctl /, result: { code: 0 } }] })]));
+    const api = recordingApiClient();
+    const ctx: ApplyContext = {
+      cluster,
+      rendered,
+      reporter: recordingReporter(),
+      concurrency: 20,
+      ignorePreflightErrors: [],
+      transport: async (h) => fakes.get(h.name)!,
+      api: async () => api,
+    };
+    const phases = selectPhases(APPLY_PHASES, { skip: ['preflight'] });
+    const first = await runPhases(phases, ctx, { concurrency: 20, reporter: ctx.reporter, skipGates: true });
+
+    // Every rendered file landed with its content and mode.
+    for (const [host, files] of rendered.hosts) {
+      for (const file of files) {
+        const landed = fakes.get(host)!.files.get(file.path);
+        expect(landed, `${host}:${file.path}`).toBeDefined();
+        expect(landed!.mode).toBe(file.mode);
+        expect(landed!.content.equals(Buffer.from(file.content))).toBe(true);
+      }
+    }
+    // etcd files reach cp1 before any kube-apiserver file does; kubelet restarted once per host.
+    const cp1Writes = fakes.get('cp1')!.calls.flatMap((c) => (c.op === 'writeFile' ? [c.path] : []));
+    expect(cp1Writes.indexOf('/etc/kubernetes/manifests/etcd.yaml')).toBeLessThan(cp1Writes.indexOf('/etc/kubernetes/manifests/kube-apiserver.yaml'));
+    const restarts = (host: string) => fakes.get(host)!.calls.filter((c) => c.op === 'run' && c.command.includes('restart kubelet')).length;
+    expect(restarts('cp1')).toBe(1);
+    expect(restarts('worker1')).toBe(1);
+    expect(restarts('lb1')).toBe(0);
+    expect(fakes.get('lb1')!.calls.some((c) => c.op === 'run' && c.command.includes('reload-or-restart haproxy'))).toBe(true);
+    expect(first.find((r) => r.path === 'control-plane/apiserver')!.changed.get('cp2')!.length).toBeGreaterThan(0);
+    expect(api.requests.some((r) => r.verb === 'apply' && r.kind === 'Secret' && r.body && JSON.stringify(r.body).includes('<masked>'))).toBe(true);
+
+    // Second run: nothing written, nothing restarted.
+    for (const fake of fakes.values()) fake.calls.length = 0;
+    const second = await runPhases(phases, ctx, { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    for (const fake of fakes.values()) {
+      expect(fake.calls.filter((c) => c.op === 'writeFile' || (c.op === 'run' && /restart/.test(c.command)))).toEqual([]);
+    }
+    for (const record of second) for (const [host, changed] of record.changed) if (host !== '') expect(changed, `${record.path} ${host}`).toEqual([]);
+  });
+
+  it('shares one connection per host across phases, and retries one that failed', async () => {
+    let attempts = 0;
+    const connections = new Connections(async (h) => {
+      attempts++;
+      if (attempts === 1) throw new Error('connection refused');
+      return new FakeTransport(h.name);
+    });
+    const { cluster } = await renderExample('single-node');
+    await expect(connections.get(cluster.hosts[0]!)).rejects.toThrow('connection refused');
+    const [a, b] = await Promise.all([connections.get(cluster.hosts[0]!), connections.get(cluster.hosts[0]!)]);
+    expect(a).toBe(b);
+    expect(attempts).toBe(2);
+    await connections.closeAll();
+    expect((a as FakeTransport).closed).toBe(true);
+  });
+});
