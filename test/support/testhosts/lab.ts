@@ -103,6 +103,7 @@ export class TestLab {
     const bad = options.names.filter((name) => !HOST_NAME.test(name));
     if (bad.length > 0 || options.names.length === 0) throw new Error(`createTestHosts: names must be 1+ DNS labels of at most 20 characters; bad: ${bad.join(', ') || '(none given)'}`);
     if (new Set(options.names).size !== options.names.length) throw new Error(`createTestHosts: duplicate host names in ${options.names.join(', ')}`);
+    if (process.getuid?.() !== 0) throw new Error('createTestHosts: test hosts need root (network namespaces, mounts, sshd); run the e2e tests as root');
     sweepStaleRuns();
     const runId = newRunId();
     const dir = registerOwner(runId);
