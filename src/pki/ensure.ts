@@ -152,8 +152,9 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
     actions.push({ name: row.name, host: host.name, outcome, ...(verdict.status === 'stale' ? { reason: verdict.reason } : {}) });
   }
 
-  // 4. Write: only what changed; a second run with nothing to do writes nothing.
-  for (const w of writes) await state.write(w.path, w.content, w.mode);
+  // 4. Write: only what changed; a second run with nothing to do writes nothing. Concurrently, so
+  // the fsyncs of atomic writes overlap instead of queueing.
+  await Promise.all(writes.map((w) => state.write(w.path, w.content, w.mode)));
   return buildClusterPki(cluster, contents, actions);
 }
 
