@@ -1,0 +1,123 @@
+/**
+ * Bootstrap tokens as kubeadm stores them: Secret kube-system/bootstrap-token-<id>, type
+ * bootstrap.kubernetes.io/token, keys token-id, token-secret, description (if any), expiration
+ * (RFC 3339 UTC, if the token expires), usage-bootstrap-<usage>: "true", auth-extra-groups.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import { UsageError } from '../errors/index.js';
+import { BOOTSTRAP_TOKEN_PATTERN, generateBootstrapToken, type RandomInt } from '../render/secrets.js';
+
+export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
+export const DEFAULT_TOKEN_USAGES = ['signing', 'authentication'] as const;
+export const DEFAULT_TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'] as const;
+export const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
+/** The token that owns kubeadm-certs, so the Secret is garbage-collected with it. */
+export const CERTS_TOKEN_TTL_MS = 2 * 3600_000;
+export const CERTS_TOKEN_DESCRIPTION = 'Proxy for managing TTL for the kubeadm-certs secret';
+
+export interface BootstrapToken {
+  id: string;
+  secret: string;
+  description?: string;
+  /** Undefined: never expires. */
+  expires?: Date;
+  usages: string[];
+  groups: string[];
+}
+
+export function parseToken(text: string, flag = '--token'): { id: string; secret: string } {
+  const match = BOOTSTRAP_TOKEN_PATTERN.exec(text.trim());
+  if (!match) throw new UsageError(`${flag}: "${text}" is not a bootstrap token; the format is [a-z0-9]{6}.[a-z0-9]{16}, e.g. abcdef.0123456789abcdef`);
+  return { id: match[1]!, secret: match[2]! };
+}
+
+export const newTokenString = (random?: RandomInt): string => generateBootstrapToken(random);
+
+export const tokenSecretName = (id: string): string => `bootstrap-token-${id}`;
+
+/** RFC 3339 in UTC without fractions, as Go's time.RFC3339 on a UTC time. */
+export const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function tokenSecret(token: BootstrapToken): V1Secret {
+  const data: Record<string, string> = { 'token-id': token.id, 'token-secret': token.secret };
+  if (token.description) data.description = token.description;
+  if (token.expires) data.expiration = rfc3339(token.expires);
+  for (const usage of token.usages) data[`usage-bootstrap-${usage}`] = 'true';
+  if (token.groups.length > 0) data['auth-extra-groups'] = token.groups.join(',');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: tokenSecretName(token.id), namespace: 'kube-system' },
+    type: TOKEN_SECRET_TYPE,
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+  };
+}
+
+/** Reads a token Secret back; undefined for Secrets that are not bootstrap tokens. */
+export function tokenFromSecret(secret: V1Secret): BootstrapToken | undefined {
+  if (secret.type !== TOKEN_SECRET_TYPE) return undefined;
+  const get = (key: string) => (secret.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key], 'base64').toString('utf8'));
+  const id = get('token-id');
+  const value = get('token-secret');
+  if (!id || !value) return undefined;
+  const expiration = get('expiration');
+  const usages = Object.keys(secret.data ?? {})
+    .filter((k) => k.startsWith('usage-bootstrap-') && get(k) === 'true')
+    .map((k) => k.slice('usage-bootstrap-'.length))
+    .sort();
+  const groups = get('auth-extra-groups');
+  return {
+    id,
+    secret: value,
+    description: get('description'),
+    expires: expiration === undefined ? undefined : new Date(expiration),
+    usages,
+    groups: groups ? groups.split(',') : [],
+  };
+}
+
+/** k8s.io/apimachinery duration.ShortHumanDuration, which `kubeadm token list` prints as TTL. */
+export function shortHumanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 365) return `${Math.floor(hours / 24)}d`;
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+/** `kubeadm token list`'s table: TOKEN, TTL, EXPIRES, USAGES, DESCRIPTION, EXTRA GROUPS (tab-aligned). */
+export function tokenTable(tokens: readonly BootstrapToken[], now: Date): string {
+  const rows = [['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS']];
+  for (const t of tokens) {
+    rows.push([
+      `${t.id}.${t.secret}`,
+      t.expires ? shortHumanDuration(t.expires.getTime() - now.getTime()) : '<forever>',
+      t.expires ? rfc3339(t.expires) : '<never>',
+      t.usages.length > 0 ? t.usages.join(',') : '<none>',
+      t.description || '<none>',
+      t.groups.length > 0 ? t.groups.join(',') : '<none>',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');
+}
+
+/** Parses a Go-style duration as `--ttl` takes it: 24h, 90m, 1h30m, 0 (never expires). */
+export function parseTtl(text: string): number {
+  if (text === '0') return 0;
+  const pattern = /(\d+(?:\.\d+)?)(h|m|s)/g;
+  const units: Record<string, number> = { h: 3600_000, m: 60_000, s: 1000 };
+  let total = 0;
+  let consumed = '';
+  for (const match of text.matchAll(pattern)) {
+    total += Number(match[1]) * units[match[2]!]!;
+    consumed += match[0];
+  }
+  if (consumed !== text || consumed === '') throw new UsageError(`--ttl: "${text}" is not a duration; use e.g. 24h, 90m, 1h30m, or 0 for a token that never expires`);
+  return total;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, test } from 'vitest';
+import { parseToken, parseTtl, shortHumanDuration, tokenFromSecret, tokenSecret, tokenTable } from '../../../src/bootstrap/token.js';
+
+const decode = (data: Record<string, string> | undefined) => Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+
+describe('bootstrap token Secret', () => {
+  test('kubeadm keys and type; round trip', () => {
+    const token = { id: 'abcdef', secret: '0123456789abcdef', description: 'd', expires: new Date('2030-01-02T03:04:05.678Z'), usages: ['authentication', 'signing'], groups: ['system:bootstrappers:kubeadm:default-node-token'] };
+    const secret = tokenSecret(token);
+    expect(secret.metadata).toEqual({ name: 'bootstrap-token-abcdef', namespace: 'kube-system' });
+    expect(secret.type).toBe('bootstrap.kubernetes.io/token');
+    expect(decode(secret.data)).toEqual({
+      'token-id': 'abcdef',
+      'token-secret': '0123456789abcdef',
+      description: 'd',
+      expiration: '2030-01-02T03:04:05Z',
+      'usage-bootstrap-authentication': 'true',
+      'usage-bootstrap-signing': 'true',
+      'auth-extra-groups': 'system:bootstrappers:kubeadm:default-node-token',
+    });
+    expect(tokenFromSecret(secret)).toEqual({ ...token, expires: new Date('2030-01-02T03:04:05Z') });
+  });
+
+  test('no description, no expiry, no groups: those keys are absent', () => {
+    expect(Object.keys(decode(tokenSecret({ id: 'abcdef', secret: '0123456789abcdef', usages: [], groups: [] }).data)).sort()).toEqual(['token-id', 'token-secret']);
+  });
+
+  test('parse: format enforced with an example', () => {
+    expect(parseToken('abcdef.0123456789abcdef')).toEqual({ id: 'abcdef', secret: '0123456789abcdef' });
+    expect(() => parseToken('ABCDEF.0123456789abcdef')).toThrow(/abcdef\.0123456789abcdef/);
+  });
+
+  test('TTL as kubeadm prints it', () => {
+    expect(shortHumanDuration(23 * 3600_000 + 59 * 60_000)).toBe('23h');
+    expect(shortHumanDuration(90_000)).toBe('1m');
+    expect(shortHumanDuration(3 * 24 * 3600_000)).toBe('3d');
+    expect(shortHumanDuration(-5000)).toBe('<invalid>');
+    expect(parseTtl('1h30m')).toBe(5400_000);
+    expect(parseTtl('0')).toBe(0);
+    expect(() => parseTtl('1d')).toThrow(/not a duration/);
+  });
+
+  test('list table', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const table = tokenTable([{ id: 'abcdef', secret: '0123456789abcdef', expires: new Date('2030-01-02T00:00:00Z'), usages: ['authentication', 'signing'], groups: ['g'], description: 'x' }, { id: 'bbbbbb', secret: 'bbbbbbbbbbbbbbbb', usages: [], groups: [] }], now);
+    expect(table.split('\n')).toEqual([
+      'TOKEN                     TTL         EXPIRES                USAGES                   DESCRIPTION   EXTRA GROUPS',
+      'abcdef.0123456789abcdef   24h         2030-01-02T00:00:00Z   authentication,signing   x             g',
+      'bbbbbb.bbbbbbbbbbbbbbbb   <forever>   <never>                <none>                   <none>        <none>',
+    ]);
+  });
+});
