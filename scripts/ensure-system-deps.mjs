@@ -21,6 +21,9 @@ const TOOLS = {
   ip: 'iproute2',
   sudo: 'sudo',
   curl: 'curl',
+  // kbuild's preflight requires these on every kubelet host, test hosts included.
+  conntrack: 'conntrack',
+  iptables: 'iptables',
   unshare: 'util-linux',
   nsenter: 'util-linux',
   flock: 'util-linux',
