@@ -4,6 +4,7 @@
  * once it has expired (kubeadm's default TTL is 24h).
  */
 import { randomInt } from 'node:crypto';
+import { FileError } from '../errors/index.js';
 import type { StateDir } from '../state/state-dir.js';
 import type { RenderSecrets } from './context.js';
 
@@ -54,7 +55,11 @@ export async function loadRenderSecrets(state: StateDir, options: SecretOptions 
     await state.write(STATE_FILES.bootstrapToken, `${bootstrapToken}\n`);
     await state.write(STATE_FILES.bootstrapTokenExpires, `${bootstrapTokenExpires}\n`);
   }
-  const routerId = Number(await state.secret(STATE_FILES.routerId, () => String(generateRouterId(random))));
+  const routerIdText = await state.secret(STATE_FILES.routerId, () => String(generateRouterId(random)));
+  const routerId = Number(routerIdText);
+  if (!/^\d{1,3}$/.test(routerIdText) || routerId < 1 || routerId > 255) {
+    throw new FileError(state.path(STATE_FILES.routerId), `holds "${routerIdText}", not a keepalived virtual_router_id (1-255); fix it or delete it to generate a new one`);
+  }
   const authPass = await state.secret(STATE_FILES.authPass, () => generateAuthPass(random));
   return { bootstrapToken, bootstrapTokenExpires, keepalived: { routerId, authPass } };
 }

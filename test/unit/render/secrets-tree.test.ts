@@ -58,3 +58,9 @@ describe('output tree', () => {
     expect(readFileSync(join(out, 'cp1/etc/kubernetes/pki/ca.key'), 'utf8')).toBe('k');
   });
 });
+
+test('a corrupt keepalived router id in the state directory is an error naming the file', async () => {
+  const state = await StateDir.open(join(work, 'corrupt'));
+  await state.write(STATE_FILES.routerId, 'banana\n');
+  await expect(loadRenderSecrets(state)).rejects.toThrow(/virtual-router-id.*banana.*1-255/);
+});
