@@ -18,6 +18,8 @@ import { filesOf, type Component } from './components.js';
 import { parseObjects } from '../kube/client.js';
 import { renderedFiles, type ApplyContext } from './context.js';
 import { pushFiles, runChecked } from './push.js';
+import { pushStaticPodFiles } from '../lifecycle/apply-roll.js';
+import type { StaticPod } from '../lifecycle/static-pods.js';
 
 const MINUTE = 60_000;
 const RESTART_KUBELET = 'systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet';
@@ -45,9 +47,15 @@ async function ensureKubelet(ctx: ApplyContext, host: Host): Promise<string[]> {
   return changed;
 }
 
-/** A static-pod component: its files plus a running kubelet to start it. */
+const STATIC_POD: Partial<Record<Component, StaticPod>> = { etcd: 'etcd', apiserver: 'kube-apiserver', 'controller-manager': 'kube-controller-manager', scheduler: 'kube-scheduler' };
+
+/**
+ * A static-pod component: its files plus a running kubelet to start it. Files its unchanged manifest
+ * reads (a re-issued certificate) restart it one host at a time with its gate (src/lifecycle).
+ */
 const staticPodStep = (component: Component) => async (ctx: ApplyContext, host: Host): Promise<StepOutcome> => {
-  const own = await push(ctx, host, component);
+  const pod = STATIC_POD[component];
+  const own = pod ? await pushStaticPodFiles(ctx, host, pod, filesOf(renderedFiles(ctx, host), component)) : await push(ctx, host, component);
   return { changed: [...own, ...(await ensureKubelet(ctx, host))] };
 };
 

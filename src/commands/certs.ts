@@ -1,17 +1,19 @@
-/** `kbuild certs <generate|check-expiration|renew>`: the PKI commands. */
+/** `kbuild certs <generate|check-expiration|renew|verify>`: the PKI commands. */
 import type { Argv, CommandModule } from 'yargs';
 import { generateCommand } from './certs/generate.js';
 import { checkExpirationCommand } from './certs/check-expiration.js';
 import { renewCommand } from './certs/renew.js';
+import { verifyCommand } from './certs/verify.js';
 
 export const certsCommand: CommandModule = {
   command: 'certs',
-  describe: 'Certificates: generate the cluster PKI, check expiration, renew on a host',
+  describe: 'Certificates: generate the cluster PKI, check expiration, renew and roll out, verify what servers present',
   builder: (yargs: Argv) =>
     yargs
       .command(generateCommand)
       .command(checkExpirationCommand)
       .command(renewCommand)
-      .demandCommand(1, 'name a certs subcommand: generate, check-expiration or renew'),
+      .command(verifyCommand)
+      .demandCommand(1, 'name a certs subcommand: generate, check-expiration, renew or verify'),
   handler: () => undefined,
 };

@@ -13,6 +13,7 @@ import { importPrivateKeyPem, publicKeyPem, webCryptoKeySource, type KeyPair, ty
 import { statePaths } from './layout.js';
 import { buildClusterPki } from './cluster-pki.js';
 import { altNamesFor } from './sans.js';
+import { selectRenewable } from './renew.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
 import { kubeconfigServer } from './servers.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
@@ -23,6 +24,11 @@ export interface PkiOptions {
   now?: () => Date;
   keySource?: KeySource;
   serial?: () => bigint;
+  /**
+   * `certs renew`: re-issue these valid items anyway (fresh key, same identity), by renewable name
+   * (`all`, `apiserver`, `etcd-server`, `admin.conf`...). CAs, sa and kubelet.conf are never renewed.
+   */
+  renew?: readonly string[];
 }
 
 interface Item {
@@ -55,6 +61,7 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
   const saKeyPem = await read(statePaths.saKey);
   const saPubPem = await read(statePaths.saPub);
 
+  const renewing = new Set(options.renew ? selectRenewable(options.renew).map((r) => r.name) : []);
   const items: Item[] = [];
   for (const row of [...LEAF_ROWS, ...KUBECONFIG_ROWS]) {
     const ca = cas.get(row.ca)!;
@@ -79,6 +86,7 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
         const where = statePaths.kubeconfig(host.name, row);
         verdict = evaluateKubeconfig(await read(where), kubeconfigServer(cluster, host, row), expected, state.path(where));
       }
+      if (verdict.status === 'valid' && ca.mode === 'reuse' && renewing.has(row.phase)) verdict = { status: 'stale', reason: 'renewal requested' };
       items.push({ row, host, expected, verdict });
     }
   }

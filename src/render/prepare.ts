@@ -5,7 +5,7 @@
  */
 import { loadClusterFile } from '../config/load.js';
 import type { Cluster } from '../config/model.js';
-import { ensureClusterPki } from '../pki/ensure.js';
+import { ensureClusterPki, type PkiOptions } from '../pki/ensure.js';
 import type { ClusterPki } from '../pki/types.js';
 import { StateDir } from '../state/state-dir.js';
 import { loadTemplates } from '../templates/index.js';
@@ -22,11 +22,11 @@ export interface PreparedCluster {
   rendered: RenderedCluster;
 }
 
-export async function prepareCluster(options: { inventory: string; stateDir?: string; templates?: string }): Promise<PreparedCluster> {
+export async function prepareCluster(options: { inventory: string; stateDir?: string; templates?: string; pki?: PkiOptions }): Promise<PreparedCluster> {
   const { path, cluster } = await loadClusterFile(options.inventory);
   const state = await StateDir.open(options.stateDir ?? StateDir.defaultPath(path, cluster.name));
   const templates = await loadTemplates(options.templates);
-  const pki = await ensureClusterPki(cluster, state);
+  const pki = await ensureClusterPki(cluster, state, options.pki);
   const secrets = await loadRenderSecrets(state);
   return { path, cluster, state, pki, secrets, rendered: renderCluster({ cluster, pki, secrets, templates }) };
 }

@@ -4,10 +4,14 @@ import { expirationRows, shortDuration, type ExpirationRow } from '../../pki/exp
 import { readLocalHostFiles } from '../../pki/host-files.js';
 import { terminal } from '../../report/output.js';
 import { hostDirOptions, type HostDirArgs } from './options.js';
+import { fleetExpiration } from './fleet-expiration.js';
+import { textTable } from './table.js';
 
 interface CheckArgs extends HostDirArgs {
   output: 'table' | 'json';
   'fail-within'?: number;
+  inventory?: string;
+  'accept-new-host-keys': boolean;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -15,11 +19,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const kubeadmDate = (d: Date) =>
   `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, '0')}, ${d.getUTCFullYear()} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')} UTC`;
 
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('');
-  return [line(header), ...rows.map(line)];
-}
+const table = textTable;
 
 export function formatExpiration(rows: readonly ExpirationRow[]): string[] {
   const yesNo = (b: boolean) => (b ? 'yes' : 'no');
@@ -37,12 +37,17 @@ export function formatExpiration(rows: readonly ExpirationRow[]): string[] {
 
 export const checkExpirationCommand: CommandModule<object, CheckArgs> = {
   command: 'check-expiration',
-  describe: "Show when this machine's certificates and kubeconfig client certificates expire",
+  describe: "Show when certificates expire: on this machine, or with -i on every host of the cluster over SSH",
   builder: (yargs: Argv) =>
     hostDirOptions(yargs)
       .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'Output format' })
-      .option('fail-within', { type: 'number', describe: 'Exit with code 3 if anything expires within this many days' }),
+      .option('fail-within', { type: 'number', describe: 'Exit with code 3 if anything expires within this many days' })
+      .option('inventory', { alias: 'i', type: 'string', normalize: true, describe: 'Cluster file: check every host over SSH instead of this machine' })
+      .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use)' }),
   handler: async (args) => {
+    if (args.inventory !== undefined) {
+      return fleetExpiration({ inventory: args.inventory, output: args.output, failWithin: args['fail-within'], acceptNewHostKeys: args['accept-new-host-keys'] });
+    }
     const now = new Date();
     const rows = expirationRows(await readLocalHostFiles(args['cert-dir'], args['kubeconfig-dir']), now);
     if (args.output === 'json') {

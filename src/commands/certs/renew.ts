@@ -1,21 +1,36 @@
 import type { Argv, CommandModule } from 'yargs';
-import { RENEWABLE, renewCertificates } from '../../pki/renew.js';
+import { RENEWABLE, renewCertificates, selectRenewable } from '../../pki/renew.js';
+import { fleetRenew } from './fleet-renew.js';
 import { terminal } from '../../report/output.js';
 import { hostDirOptions, type HostDirArgs } from './options.js';
 
 interface RenewArgs extends HostDirArgs {
   names: string[];
   'validity-days': number;
+  inventory?: string;
+  'state-dir'?: string;
+  'accept-new-host-keys': boolean;
+  format: 'text' | 'json';
 }
 
 export const renewCommand: CommandModule<object, RenewArgs> = {
   command: 'renew <names..>',
-  describe: `Renew certificates on this machine, kubeadm-style, backing up what is replaced (names: all, ${RENEWABLE.map((r) => r.name).join(', ')})`,
+  describe:
+    'Renew certificates kubeadm-style, backing up what is replaced: with -i in the state directory and on every host, restarting ' +
+    `static pods one host at a time in startup order; without -i on this machine (names: all, ${RENEWABLE.map((r) => r.name).join(', ')})`,
   builder: (yargs: Argv) =>
     hostDirOptions(yargs)
       .positional('names', { type: 'string', array: true, describe: '"all" or certificate names', demandOption: true })
-      .option('validity-days', { type: 'number', default: 365, describe: 'Validity of the renewed certificates' }),
+      .option('validity-days', { type: 'number', default: 365, describe: 'Without -i: validity of the renewed certificates (with -i the cluster file says)' })
+      .option('inventory', { alias: 'i', type: 'string', normalize: true, describe: 'Cluster file: renew in the state directory and roll out to every host over SSH' })
+      .option('state-dir', { type: 'string', normalize: true, describe: 'With -i: state directory (default .kbuild/<name>/ beside the cluster file)' })
+      .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use)' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'With -i: progress as text or a JSON event stream' }),
   handler: async (args) => {
+    if (args.inventory !== undefined) {
+      selectRenewable(args.names); // unknown names are a usage error before anything is touched
+      return fleetRenew({ names: args.names, inventory: args.inventory, stateDir: args['state-dir'], acceptNewHostKeys: args['accept-new-host-keys'], format: args.format });
+    }
     const result = await renewCertificates({ certDir: args['cert-dir'], kubeconfigDir: args['kubeconfig-dir'], names: args.names, validityDays: args['validity-days'] });
     for (const name of result.renewed) terminal.print(`renewed   ${name}`);
     for (const s of result.skipped) terminal.print(`skipped   ${s.name}: ${s.reason}`);

@@ -1,0 +1,52 @@
+import type { Argv, CommandModule } from 'yargs';
+import { loadClusterFile } from '../../config/load.js';
+import { CertificateAttentionError } from '../../errors/index.js';
+import { openFleet } from '../../lifecycle/fleet.js';
+import { handshakes, verifyOne } from '../../lifecycle/verify.js';
+import { terminal } from '../../report/output.js';
+import { settleWithLimit } from '../../util/pool.js';
+import { inventoryOption, type InventoryArgs } from '../options.js';
+import { textTable } from './table.js';
+
+interface VerifyArgs extends InventoryArgs {
+  output: 'table' | 'json';
+  'accept-new-host-keys': boolean;
+}
+
+export const verifyCommand: CommandModule<object, VerifyArgs> = {
+  command: 'verify',
+  describe:
+    'TLS handshake (openssl s_client on each host) to every apiserver, the endpoint, etcd client/peer ports, controller-manager and scheduler: ' +
+    'chain to the right CA, SAN for the address, served serial/NotAfter equal to the file on disk. Exit 3 on any mismatch or unreachable server',
+  builder: (yargs: Argv) =>
+    inventoryOption(yargs)
+      .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'Output format' })
+      .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'Record unknown SSH host keys (trust on first use)' }),
+  handler: async (args) => {
+    const { cluster } = await loadClusterFile(args.inventory);
+    const checks = handshakes(cluster);
+    const hosts = cluster.hosts.filter((h) => checks.some((c) => c.from.name === h.name || c.diskFiles.some((d) => d.host.name === h.name)));
+    const connections = await openFleet(hosts, { acceptNewHostKeys: args['accept-new-host-keys'] });
+    try {
+      const now = new Date();
+      const settled = await settleWithLimit(checks, 10, (c) => verifyOne(c, (h) => connections.get(h), now));
+      const results = settled.map((s, i) =>
+        s.status === 'fulfilled' ? s.value : { target: checks[i]!.target, host: checks[i]!.from.name, connect: checks[i]!.connect, status: 'unreachable' as const, problems: [String((s.reason as Error).message)] },
+      );
+      if (args.output === 'json') terminal.print(JSON.stringify({ checkedAt: now.toISOString(), results }, null, 2));
+      else {
+        const rows = results.map((r) => [r.host, r.target, r.connect, r.status, 'served' in r && r.served ? `${r.served.serial} ${r.served.notAfter}` : '-', r.problems.join('; ') || '-']);
+        for (const line of textTable(['FROM', 'SERVER', 'ADDRESS', 'STATUS', 'SERVED (SERIAL NOTAFTER)', 'PROBLEMS'], rows)) terminal.print(line);
+      }
+      const bad = results.filter((r) => r.status === 'mismatch' || r.status === 'unreachable');
+      if (bad.length > 0) {
+        throw new CertificateAttentionError(
+          `${bad.length} served certificate${bad.length === 1 ? '' : 's'} need attention: ${bad.map((r) => `${r.host} ${r.target} ${r.connect}: ${r.problems.join('; ')}`).join(' | ')}. ` +
+            'A served certificate older than its file means the component was not restarted: run kbuild certs renew again or restart it.',
+        );
+      }
+    } finally {
+      await connections.closeAll();
+    }
+  },
+};

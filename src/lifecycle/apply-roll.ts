@@ -1,0 +1,54 @@
+/**
+ * SAN drift (or any certificate change) during `kbuild apply`: a static pod whose manifest did not
+ * change does not restart by itself when the files it reads change — the kubelet only watches the
+ * manifest. Such a host gets the roll-out treatment (back up, write, restart the kubeadm way, gate,
+ * restore on failure), one host at a time per component, while first installs and manifest changes
+ * keep the phase's ordinary parallel push.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Host } from '../config/model.js';
+import type { ApplyContext } from '../apply/context.js';
+import { pushFiles } from '../apply/push.js';
+import type { RenderedFile } from '../render/types.js';
+import { hostBackupDir } from './backup.js';
+import { executeStep } from './rollout.js';
+import { manifestPath, manifestReads, type StaticPod } from './static-pods.js';
+
+const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
+
+interface RunState {
+  backupDir: string;
+  /** One restart at a time per component, across the phase's parallel hosts. */
+  queues: Map<StaticPod, Promise<unknown>>;
+}
+const runs = new WeakMap<ApplyContext, RunState>();
+
+function runState(ctx: ApplyContext): RunState {
+  let state = runs.get(ctx);
+  if (!state) {
+    state = { backupDir: hostBackupDir(new Date(), randomBytes(2).toString('hex')), queues: new Map() };
+    runs.set(ctx, state);
+  }
+  return state;
+}
+
+/** Pushes a static pod component's files; returns the paths written. */
+export async function pushStaticPodFiles(ctx: ApplyContext, host: Host, pod: StaticPod, files: readonly RenderedFile[]): Promise<string[]> {
+  const transport = await ctx.transport(host);
+  const changed: RenderedFile[] = [];
+  for (const file of files) {
+    const current = await transport.stat(file.path);
+    if (!current || current.sha256 !== sha256(file.content) || (current.mode & 0o7777) !== file.mode) changed.push(file);
+  }
+  const manifest = files.find((f) => f.path === manifestPath(pod));
+  const runningUnchanged = manifest !== undefined && !changed.includes(manifest) && (await transport.stat(manifest.path)) !== undefined;
+  const read = manifest ? changed.filter((f) => manifestReads(manifest.content.toString(), f.path)) : [];
+  if (!runningUnchanged || read.length === 0) return pushFiles(transport, changed);
+
+  const state = runState(ctx);
+  const previous = state.queues.get(pod) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(() => executeStep({ host, pod, files: changed, restart: true }, { cluster: ctx.cluster, transport: (h) => ctx.transport(h), reporter: ctx.reporter, backupDir: state.backupDir }));
+  state.queues.set(pod, mine);
+  await mine;
+  return changed.map((f) => f.path);
+}
