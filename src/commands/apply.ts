@@ -10,6 +10,7 @@ import { APPLY_PHASES } from '../apply/phases.js';
 import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
 import { MultiHostError } from '../errors/index.js';
 import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../kube/client.js';
+import { ensureAdminBinding } from '../kube/admin-binding.js';
 import { caCertHash } from '../pki/ca-hash.js';
 import { runPhases, type PhaseRecord } from '../phases/engine.js';
 import { describePhases, phasePaths, selectPhases } from '../phases/select.js';
@@ -72,8 +73,18 @@ async function apply(args: ApplyArgs): Promise<void> {
     directories.set(host.name, directory);
     return new DryRunTransport(real, directory);
   });
-  const admin = rendered.hosts.get(firstControlPlane(cluster).name)?.find((f) => f.path === '/etc/kubernetes/admin.conf');
+  const firstFiles = rendered.hosts.get(firstControlPlane(cluster).name) ?? [];
+  const kubeconfig = (name: string) => firstFiles.find((f) => f.path === `/etc/kubernetes/${name}`)?.content.toString();
   let api: Promise<ApiClient> | undefined;
+  // The admin identity works once its ClusterRoleBinding exists; kubeadm creates it with super-admin.
+  const adminApi = async (): Promise<ApiClient> => {
+    const admin = kubeconfig('admin.conf');
+    if (args.dryRun || !admin) return recordingApiClient();
+    const client = apiClientFromKubeconfig(admin);
+    const superAdmin = kubeconfig('super-admin.conf');
+    await ensureAdminBinding(client, () => (superAdmin ? apiClientFromKubeconfig(superAdmin) : undefined));
+    return client;
+  };
   const ctx: ApplyContext = {
     cluster,
     rendered,
@@ -81,7 +92,7 @@ async function apply(args: ApplyArgs): Promise<void> {
     concurrency: args.concurrency,
     ignorePreflightErrors: args.ignorePreflightErrors,
     transport: (host) => connections.get(host),
-    api: () => (api ??= Promise.resolve(args.dryRun || !admin ? recordingApiClient() : apiClientFromKubeconfig(admin.content.toString()))),
+    api: () => (api ??= adminApi()),
   };
   try {
     // Every host is reached (and its host key verified) before any phase writes anything.

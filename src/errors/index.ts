@@ -133,6 +133,19 @@ export class MultiHostError extends KbuildError {
   }
 }
 
+/** The Kubernetes API refused or failed a request. */
+export class ApiError extends KbuildError {
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    readonly server: string,
+    readonly status: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`kube-apiserver ${server}: ${status ? `${status} ` : ''}${message}`, options);
+  }
+}
+
 /** Certificates expire within the asked window, or served certificates differ from the files. */
 export class CertificateAttentionError extends KbuildError {
   readonly exitCode = ExitCode.certificateAttention;

@@ -3,38 +3,96 @@
  * health gates, through @kubernetes/client-node with a generated kubeconfig. A recording client
  * stands in for dry-runs and lists what would be sent, with secret values masked.
  */
-import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiError } from '../errors/index.js';
 import yaml from 'js-yaml';
 
 export const FIELD_MANAGER = 'kbuild';
 
 export interface ApiClient {
-  /** Creates or updates each object (server-side apply, kbuild as field manager). */
-  apply(objects: readonly KubernetesObject[]): Promise<void>;
+  /** Creates or updates each object (server-side apply, kbuild as field manager); returns what the server stored. */
+  apply(objects: readonly KubernetesObject[]): Promise<KubernetesObject[]>;
   /** The object, or undefined when it does not exist. */
   read(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubernetesObject | undefined>;
+  /** Every object of a kind in a namespace. */
+  list(apiVersion: string, kind: string, namespace: string | undefined): Promise<KubernetesObject[]>;
+  /** Deletes the object; false when it did not exist. */
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean>;
+  /** A JSON merge patch (RFC 7386) of an existing object, e.g. a Node's labels and taints. */
+  mergePatch(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: object): Promise<KubernetesObject>;
 }
+
+const ref = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
 
 export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
   const config = new KubeConfig();
   config.loadFromString(kubeconfig);
+  const server = config.getCurrentCluster()?.server ?? 'unknown server';
+  const user = config.getCurrentUser()?.name ?? 'unknown user';
   const api = KubernetesObjectApi.makeApiClient(config);
+  /** Runs one request; failures become an ApiError naming server, verb, object, identity and the API's message. */
+  const guard = async <T>(verb: string, kind: string | undefined, namespace: string | undefined, name: string | undefined, request: () => Promise<T>): Promise<T> => {
+    try {
+      return await request();
+    } catch (error) {
+      throw apiError(server, `${verb} ${kind ?? ''} ${namespace ? `${namespace}/` : ''}${name ?? ''} as ${user}`, error);
+    }
+  };
   return {
     async apply(objects) {
+      const stored: KubernetesObject[] = [];
       for (const object of objects) {
-        await api.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        const { kind, metadata } = object;
+        stored.push(await guard('apply', kind, metadata?.namespace, metadata?.name, () => api.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)));
       }
+      return stored;
     },
     async read(apiVersion, kind, namespace, name) {
       try {
-        return await api.read({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
+        return await guard('get', kind, namespace, name, () => api.read(ref(apiVersion, kind, namespace, name)));
       } catch (error) {
-        if ((error as { code?: number }).code === 404) return undefined;
+        if (error instanceof ApiError && error.status === 404) return undefined;
         throw error;
       }
     },
+    async list(apiVersion, kind, namespace) {
+      return (await guard('list', kind, namespace, '', () => api.list(apiVersion, kind, namespace))).items;
+    },
+    async delete(apiVersion, kind, namespace, name) {
+      try {
+        await guard('delete', kind, namespace, name, () => api.delete(ref(apiVersion, kind, namespace, name)));
+        return true;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return false;
+        throw error;
+      }
+    },
+    async mergePatch(apiVersion, kind, namespace, name, patch) {
+      return guard('patch', kind, namespace, name, () =>
+        api.patch({ ...ref(apiVersion, kind, namespace, name), ...patch }, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+      );
+    },
   };
 }
+
+/** The API's own message (a Status object's `message`) when there is one, else the error's first line. */
+function apiError(server: string, what: string, error: unknown): ApiError {
+  const status = error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
+  let detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  if (error instanceof ApiException) {
+    try {
+      const raw = (error as ApiException<unknown>).body;
+      const body: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+      const message = (body as { message?: unknown } | null)?.message;
+      if (typeof message === 'string') detail = message;
+    } catch {
+      // Not JSON: keep the exception's first line.
+    }
+  }
+  return new ApiError(server, status, `${what}: ${detail}`, { cause: error });
+}
+
+export const isForbidden = (error: unknown): boolean => error instanceof ApiError && error.status === 403;
 
 /** Parses a multi-document YAML file of Kubernetes objects (comments and empty documents skipped). */
 export function parseObjects(text: string): KubernetesObject[] {
@@ -42,13 +100,13 @@ export function parseObjects(text: string): KubernetesObject[] {
 }
 
 export interface RecordedRequest {
-  verb: 'apply' | 'get';
+  verb: 'apply' | 'get' | 'list' | 'delete' | 'patch';
   apiVersion: string;
   kind: string;
   namespace?: string;
   name: string;
   /** The object as it would be sent; Secret data replaced by "<masked>". */
-  body?: KubernetesObject;
+  body?: KubernetesObject | object;
 }
 
 /** A client that sends nothing: every request is recorded; reads find nothing. */
@@ -60,11 +118,24 @@ export function recordingApiClient(): ApiClient & { requests: RecordedRequest[] 
       for (const o of objects) {
         requests.push({ verb: 'apply', apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', namespace: o.metadata?.namespace, name: o.metadata?.name ?? '', body: maskSecrets(o) });
       }
-      return Promise.resolve();
+      // As sent: nothing was stored, so no uid or resourceVersion.
+      return Promise.resolve(objects.map((o) => structuredClone(o)));
     },
     async read(apiVersion, kind, namespace, name) {
       requests.push({ verb: 'get', apiVersion, kind, namespace, name });
       return Promise.resolve(undefined);
+    },
+    async list(apiVersion, kind, namespace) {
+      requests.push({ verb: 'list', apiVersion, kind, namespace, name: '' });
+      return Promise.resolve([]);
+    },
+    async delete(apiVersion, kind, namespace, name) {
+      requests.push({ verb: 'delete', apiVersion, kind, namespace, name });
+      return Promise.resolve(false);
+    },
+    async mergePatch(apiVersion, kind, namespace, name, patch) {
+      requests.push({ verb: 'patch', apiVersion, kind, namespace, name, body: patch });
+      return Promise.resolve({ ...ref(apiVersion, kind, namespace, name), ...patch });
     },
   };
 }

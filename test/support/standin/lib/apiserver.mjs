@@ -40,7 +40,7 @@ async function authenticate(req, objects) {
 
 /** The resource a path names, or undefined: /api/v1/..., /apis/<group>/<version>/... */
 function parseResourcePath(path) {
-  const parts = path.split('/').filter(Boolean);
+  const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
   let group, version, rest;
   if (parts[0] === 'api' && parts.length >= 3) [group, version, rest] = ['', parts[1], parts.slice(2)];
   else if (parts[0] === 'apis' && parts.length >= 4) [group, version, rest] = [parts[1], parts[2], parts.slice(3)];
