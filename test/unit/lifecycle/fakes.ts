@@ -1,0 +1,40 @@
+/** Scripted hosts for lifecycle tests: backups, restarts and health probes answered like a healthy cluster. */
+import type { Cluster } from '../../../src/config/model.js';
+import { etcdMembers } from '../../../src/config/model.js';
+import { FakeTransport, type FakeRule } from '../../../src/ssh/fake.js';
+
+/** Rules for a healthy host; `unhealthy(command)` may turn a probe into a failure. */
+export function healthyRules(cluster: Cluster, unhealthy: (command: string) => string | undefined = () => undefined): FakeRule[] {
+  const members = JSON.stringify({ members: etcdMembers(cluster).map((m) => ({ name: m.name })) });
+  return [
+    {
+      match: (c) => c.startsWith('curl '),
+      result: (c) => {
+        const bad = unhealthy(c);
+        if (bad !== undefined) return { code: 22, stderr: bad };
+        if (c.includes('/health') && c.includes(':2379/health')) return { stdout: '{"health":"true"}' };
+        if (c.includes('/v3/cluster/member/list')) return { stdout: members };
+        return { stdout: 'ok' };
+      },
+    },
+    { match: (c) => c.startsWith('sh -c') && c.includes('umask 077'), result: { stdout: '' } },
+    { match: (c) => c.startsWith('sh -c') && c.includes('parked-manifests'), result: { code: 0 } },
+    { match: (c) => c.startsWith('sh -c') && c.includes('kbuild-restore'), result: { code: 0 } },
+    { match: /^systemctl /, result: { code: 0 } },
+  ];
+}
+
+export function fakeFleet(cluster: Cluster, unhealthy?: (host: string, command: string) => string | undefined): Map<string, FakeTransport> {
+  return new Map(cluster.hosts.map((h) => [h.name, new FakeTransport(h.name, { rules: healthyRules(cluster, unhealthy ? (c) => unhealthy(h.name, c) : undefined) })]));
+}
+
+/** Every host's commands in one global order, tagged with the host. */
+export function globalLog(fakes: Map<string, FakeTransport>, order: Array<{ host: string; command: string }>): void {
+  for (const [host, fake] of fakes) {
+    const run = fake.run.bind(fake);
+    fake.run = (command, options) => {
+      order.push({ host, command });
+      return run(command, options);
+    };
+  }
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { Cluster } from '../../../src/config/model.js';
+import { ensureClusterPki } from '../../../src/pki/ensure.js';
+import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
+import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { recordingReporter } from '../../../src/report/reporter.js';
+import { StateDir } from '../../../src/state/state-dir.js';
+import { loadTemplates } from '../../../src/templates/index.js';
+import { RolloutError } from '../../../src/lifecycle/errors.js';
+import { reissuedFiles, rollOutRenewal } from '../../../src/lifecycle/renew-fleet.js';
+import { planRollout } from '../../../src/lifecycle/rollout.js';
+import type { PkiAction } from '../../../src/pki/types.js';
+import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { fakeFleet, globalLog } from './fakes.js';
+
+async function renewed(name: string, names: string[]): Promise<{ cluster: Cluster; rendered: RenderedCluster; actions: readonly PkiAction[] }> {
+  const cluster = await example(name);
+  const state = await StateDir.open(await tempDir('kbuild-lifecycle-'));
+  await ensureClusterPki(cluster, state, testOptions());
+  const pki = await ensureClusterPki(cluster, state, { ...testOptions(new Date(START.getTime() + 86_400_000)), renew: names });
+  const secrets = await loadRenderSecrets(state, { now: () => START });
+  return { cluster, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }), actions: pki.actions };
+}
+
+const fast = { gateTimeoutMs: 50, gateIntervalMs: 10, downTimeoutMs: 1000, delay: async () => {} };
+
+describe('renewal in the state directory', () => {
+  it('re-issues every renewable item, never a CA, sa or kubelet.conf', async () => {
+    const { actions } = await renewed('ha-stacked', ['all']);
+    const reissued = new Set(actions.filter((a) => a.outcome === 're-issued').map((a) => a.name));
+    expect([...reissued].sort()).toEqual(
+      ['admin.conf', 'apiserver', 'apiserver-etcd-client', 'apiserver-kubelet-client', 'controller-manager.conf', 'etcd/healthcheck-client', 'etcd/peer', 'etcd/server', 'front-proxy-client', 'scheduler.conf', 'super-admin.conf'].sort(),
+    );
+    for (const a of actions.filter((x) => ['ca', 'front-proxy-ca', 'etcd/ca', 'sa', 'kubelet.conf'].includes(x.name))) expect(a.outcome, a.name).toBe('reused');
+    expect(actions.find((a) => a.name === 'apiserver' && a.host === 'cp1')!.reason).toBe('renewal requested');
+  });
+
+  it('renews only the named items', async () => {
+    const { actions } = await renewed('ha-stacked', ['apiserver']);
+    expect(new Set(actions.filter((a) => a.outcome === 're-issued').map((a) => a.name))).toEqual(new Set(['apiserver']));
+  });
+});
+
+describe('roll-out plan', () => {
+  it('orders steps etcd members, apiservers, controller-managers, schedulers; restarts only pods that read a changed file', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
+    const steps = planRollout(cluster, reissuedFiles(actions, rendered.hosts), rendered.hosts);
+    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.restart}`)).toEqual([
+      'etcd@cp1:true', 'etcd@cp2:true', 'etcd@cp3:true',
+      'kube-apiserver@cp1:true', 'kube-apiserver@cp2:true', 'kube-apiserver@cp3:true',
+      'kube-controller-manager@cp1:true', 'kube-controller-manager@cp2:true', 'kube-controller-manager@cp3:true',
+      'kube-scheduler@cp1:true', 'kube-scheduler@cp2:true', 'kube-scheduler@cp3:true',
+    ]);
+    const etcdStep = steps[0]!.files.map((f) => f.path);
+    expect(etcdStep).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/peer.key', '/etc/kubernetes/pki/etcd/healthcheck-client.crt']));
+    expect(steps[3]!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/pki/apiserver-etcd-client.key', '/etc/kubernetes/admin.conf']));
+  });
+
+  it('admin.conf alone is written without restarting anything', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-stacked', ['admin.conf']);
+    const steps = planRollout(cluster, reissuedFiles(actions, rendered.hosts), rendered.hosts);
+    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.restart}`)).toEqual(['kube-apiserver@cp1:false', 'kube-apiserver@cp2:false', 'kube-apiserver@cp3:false']);
+  });
+
+  it('external etcd: the etcd hosts restart etcd, the control planes their apiservers', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-external-etcd', ['etcd-server', 'apiserver-etcd-client']);
+    const steps = planRollout(cluster, reissuedFiles(actions, rendered.hosts), rendered.hosts);
+    expect(steps.map((s) => `${s.pod}@${s.host.name}`)).toEqual(['etcd@etcd1', 'etcd@etcd2', 'etcd@etcd3', 'kube-apiserver@cp1', 'kube-apiserver@cp2', 'kube-apiserver@cp3']);
+  });
+});
+
+describe('roll-out over scripted hosts', () => {
+  it('backs up, writes, restarts and gates one host at a time in startup order', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
+    const fakes = fakeFleet(cluster);
+    const order: Array<{ host: string; command: string }> = [];
+    globalLog(fakes, order);
+    const reporter = recordingReporter();
+    const result = await rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...fast });
+    expect(result.records.every((r) => r.restarted)).toBe(true);
+
+    const restarts = order.filter((o) => o.command.includes('parked-manifests')).map((o) => `${/manifests\/([a-z-]+)\.yaml/.exec(o.command)![1]}@${o.host}`);
+    expect(restarts).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => ['cp1', 'cp2', 'cp3'].map((h) => `${p}@${h}`)));
+    // Each restart is followed by its host's gates before the next host's backup starts.
+    const kinds = order.map((o) => (o.command.includes('parked-manifests') ? `restart@${o.host}` : o.command.includes('umask 077') ? `backup@${o.host}` : o.command.startsWith('curl') ? `gate@${o.host}` : `other@${o.host}`));
+    const compact = kinds.filter((k, i) => k !== kinds[i - 1]);
+    expect(compact.slice(0, 9)).toEqual(['backup@cp1', 'restart@cp1', 'gate@cp1', 'backup@cp2', 'restart@cp2', 'gate@cp2', 'backup@cp3', 'restart@cp3', 'gate@cp3']);
+    // etcd gates: member health and the member list, on the restarted member.
+    const passes = reporter.events.flatMap((e) => (e.type === 'gate-pass' ? [`${e.gate}@${e.host}`] : []));
+    expect(passes.slice(0, 2)).toEqual(['etcd /health@cp1', 'etcd quorum (member list)@cp1']);
+    // New files landed with their modes; the backup covered each replaced path.
+    const cp2 = fakes.get('cp2')!;
+    const apiserverCrt = rendered.hosts.get('cp2')!.find((f) => f.path === '/etc/kubernetes/pki/apiserver.crt')!;
+    expect(cp2.files.get('/etc/kubernetes/pki/apiserver.crt')!.content.toString()).toBe(apiserverCrt.content.toString());
+    expect(cp2.files.get('/etc/kubernetes/pki/apiserver.key')!.mode).toBe(0o600);
+    expect(cp2.commands.find((c) => c.includes('umask 077') && c.includes('apiserver.key'))).toContain('/etc/kubernetes/tmp/kbuild-backup-test/etc/kubernetes/pki/apiserver.key');
+  });
+
+  it('a failed gate restores that host, restarts it again, and stops naming the host and the last error', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
+    let restored = false;
+    // cp2's etcd never becomes healthy with the new files; with the old ones back it does.
+    const fakes = fakeFleet(cluster, (host, c) => (host === 'cp2' && !restored && c.includes(':2379/health') ? 'curl: (60) SSL: no alternative certificate subject name matches' : undefined));
+    fakes.get('cp2')!.on((c) => c.includes('kbuild-restore'), () => {
+      restored = true;
+      return { code: 0 };
+    });
+    const order: Array<{ host: string; command: string }> = [];
+    globalLog(fakes, order);
+    const run = rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...fast });
+    const error = await run.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RolloutError);
+    const rollout = error as RolloutError;
+    expect(rollout.host).toBe('cp2');
+    expect(rollout.pod).toBe('etcd');
+    expect(rollout.message).toMatch(/^cp2: etcd did not come back healthy.*no alternative certificate subject name matches.*restored from \/etc\/kubernetes\/tmp\/kbuild-backup-test on cp2.*healthy again/);
+    const cp2 = order.filter((o) => o.host === 'cp2').map((o) => (o.command.includes('parked-manifests') ? 'restart' : o.command.includes('kbuild-restore') ? 'restore' : o.command.includes('umask 077') ? 'backup' : 'probe'));
+    expect(cp2.filter((k, i) => k !== cp2[i - 1])).toEqual(['backup', 'restart', 'probe', 'restore', 'restart', 'probe']);
+    const restore = fakes.get('cp2')!.commands.find((c) => c.includes('kbuild-restore'))!;
+    expect(restore).toContain("cp -p /etc/kubernetes/tmp/kbuild-backup-test/etc/kubernetes/pki/etcd/server.crt /etc/kubernetes/pki/etcd/server.crt.kbuild-restore");
+    // The roll stopped: cp3 was never touched, no apiserver restarted anywhere.
+    expect(order.some((o) => o.host === 'cp3')).toBe(false);
+    expect(order.some((o) => o.command.includes('kube-apiserver.yaml'))).toBe(false);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { ApplyContext } from '../../../src/apply/context.js';
+import { APPLY_PHASES } from '../../../src/apply/phases.js';
+import type { Cluster } from '../../../src/config/model.js';
+import { recordingApiClient } from '../../../src/kube/client.js';
+import { ensureClusterPki } from '../../../src/pki/ensure.js';
+import { runPhases } from '../../../src/phases/engine.js';
+import { selectPhases } from '../../../src/phases/select.js';
+import { renderCluster } from '../../../src/render/cluster.js';
+import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { recordingReporter } from '../../../src/report/reporter.js';
+import { StateDir } from '../../../src/state/state-dir.js';
+import { loadTemplates } from '../../../src/templates/index.js';
+import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { fakeFleet, globalLog } from './fakes.js';
+
+async function context(cluster: Cluster, state: StateDir, fakes: ReturnType<typeof fakeFleet>): Promise<ApplyContext> {
+  const pki = await ensureClusterPki(cluster, state, testOptions());
+  const secrets = await loadRenderSecrets(state, { now: () => START });
+  const api = recordingApiClient();
+  return {
+    cluster,
+    rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }),
+    reporter: recordingReporter(),
+    concurrency: 20,
+    ignorePreflightErrors: [],
+    transport: async (h) => fakes.get(h.name)!,
+    api: async () => api,
+  };
+}
+
+describe('apply after SAN drift', () => {
+  it('first install restarts nothing the kubeadm way; a new certSAN restarts only the apiservers, one host at a time; a re-run restarts nothing', async () => {
+    const cluster = await example('ha-stacked');
+    const state = await StateDir.open(await tempDir('kbuild-drift-'));
+    const fakes = fakeFleet(cluster);
+    const order: Array<{ host: string; command: string }> = [];
+    globalLog(fakes, order);
+    const phases = selectPhases(APPLY_PHASES, { only: 'control-plane' }).concat(selectPhases(APPLY_PHASES, { only: 'etcd' }));
+    await runPhases(phases, await context(cluster, state, fakes), { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    expect(order.filter((o) => o.command.includes('parked-manifests'))).toEqual([]);
+
+    const drifted: Cluster = { ...cluster, apiServer: { ...cluster.apiServer, certSANs: [...cluster.apiServer.certSANs, 'api.drift.example'] } };
+    order.length = 0;
+    for (const f of fakes.values()) f.calls.length = 0;
+    const ctx = await context(drifted, state, fakes);
+    await runPhases(phases, ctx, { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    const restarts = order.filter((o) => o.command.includes('parked-manifests')).map((o) => `${/manifests\/([a-z-]+)\.yaml/.exec(o.command)![1]}@${o.host}`);
+    expect(restarts.sort()).toEqual(['kube-apiserver@cp1', 'kube-apiserver@cp2', 'kube-apiserver@cp3']);
+    // One at a time: each restart's gate probe comes before the next host's backup.
+    const seq = order.filter((o) => o.command.includes('parked-manifests') || o.command.includes('umask 077') || o.command.includes('/readyz')).map((o) => `${o.command.includes('umask') ? 'backup' : o.command.includes('parked') ? 'restart' : 'gate'}@${o.host}`);
+    const hosts = seq.filter((s) => s.startsWith('backup')).map((s) => s.split('@')[1]);
+    expect(seq.filter((s, i) => s !== seq[i - 1])).toEqual(hosts.flatMap((h) => [`backup@${h}`, `restart@${h}`, `gate@${h}`]));
+    const writes = [...fakes.values()].flatMap((f) => f.calls.flatMap((c) => (c.op === 'writeFile' && c.path.includes('/pki/') ? [c.path] : [])));
+    expect(writes.sort()).toEqual(['cp1', 'cp2', 'cp3'].flatMap(() => ['/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/pki/apiserver.key']).sort());
+    order.length = 0;
+    for (const f of fakes.values()) f.calls.length = 0;
+    await runPhases(phases, await context(drifted, state, fakes), { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    expect(order.filter((o) => /parked-manifests|umask 077/.test(o.command))).toEqual([]);
+    expect([...fakes.values()].flatMap((f) => f.calls.filter((c) => c.op === 'writeFile'))).toEqual([]);
+  });
+});
