@@ -1,0 +1,41 @@
+/** What the `kbuild init` phases share: this host, its rendered files, one transport, the API. */
+import type { Cluster, Host } from '../../config/model.js';
+import type { ApiClient } from '../../kube/client.js';
+import type { RenderSecrets } from '../../render/context.js';
+import type { RandomInt } from '../../render/secrets.js';
+import type { RenderedFile } from '../../render/types.js';
+import type { Reporter } from '../../report/reporter.js';
+import type { Transport } from '../../ssh/transport.js';
+import type { RetryOptions } from '../api-retry.js';
+
+export interface JoinCommands {
+  worker: string;
+  /** Only when the certificates were uploaded (the key is part of it). */
+  controlPlane?: string;
+}
+
+export interface InitContext {
+  cluster: Cluster;
+  /** The host init runs on: the cluster's first control plane. */
+  host: Host;
+  /** Exactly `kbuild render`'s files for this host. */
+  files: readonly RenderedFile[];
+  caCertPem: string;
+  secrets: RenderSecrets;
+  /** This machine (LocalTransport), or the dry-run pair writing under DIR. */
+  transport: Transport;
+  reporter: Reporter;
+  ignorePreflightErrors: readonly string[];
+  /** The API as admin.conf; a recording client in a dry-run. */
+  api(): Promise<ApiClient>;
+  /** super-admin.conf (system:masters), only for the RBAC that admin.conf itself relies on. */
+  superAdminApi(): Promise<ApiClient>;
+  /** Set with --upload-certs: the hex key (given or generated). */
+  certificateKey?: string;
+  now: () => Date;
+  /** Randomness for the upload-certs token (node:crypto unless a test injects one). */
+  random?: RandomInt;
+  apiRetry?: RetryOptions;
+  /** show-join-command fills this; the command prints it. */
+  joinCommands?: JoinCommands;
+}

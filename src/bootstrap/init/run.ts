@@ -1,0 +1,113 @@
+/**
+ * Assembles and runs `kbuild init` on this machine: pick the cluster and host, reuse or create the
+ * PKI and secrets in the state directory, render exactly `kbuild render`'s files for the host, then
+ * run the selected phases through the local transport, or in a dry-run through a directory (writes)
+ * over a read-only local transport (reads) with a recording API client.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { apiClientFromKubeconfig, recordingApiClient, type ApiClient, type RecordedRequest } from '../../kube/client.js';
+import { ensureClusterPki, type PkiOptions } from '../../pki/ensure.js';
+import { runPhases, type PhaseRecord } from '../../phases/engine.js';
+import { selectPhases } from '../../phases/select.js';
+import { renderHost } from '../../render/host.js';
+import { loadRenderSecrets, type RandomInt, type SecretOptions } from '../../render/secrets.js';
+import type { RenderedFile } from '../../render/types.js';
+import type { Reporter } from '../../report/reporter.js';
+import { DirectoryTransport } from '../../ssh/directory.js';
+import { DryRunTransport, readOnlyTransport } from '../../ssh/dry-run.js';
+import { LocalTransport } from '../../ssh/local.js';
+import type { Transport } from '../../ssh/transport.js';
+import { StateDir } from '../../state/state-dir.js';
+import { loadTemplates } from '../../templates/index.js';
+import { FileError } from '../../errors/index.js';
+import type { RetryOptions } from '../api-retry.js';
+import { newCertificateKey, decodeCertificateKey } from '../upload-certs.js';
+import type { InitContext, JoinCommands } from './context.js';
+import { INIT_PHASES } from './phases.js';
+import { resolveInitTarget } from './target.js';
+
+export interface InitOptions {
+  config?: string;
+  nodeName?: string;
+  stateDir?: string;
+  templates?: string;
+  skipPhases?: readonly string[];
+  /** `kbuild init phase <path>`. */
+  only?: string;
+  uploadCerts?: boolean;
+  certificateKey?: string;
+  ignorePreflightErrors?: readonly string[];
+  /** Dry-run: write under this directory, send nothing to the API. */
+  dryRunDir?: string;
+  reporter: Reporter;
+  /** Tests: the machine (default LocalTransport), API clients, clock, PKI and secret sources. */
+  machine?: Transport;
+  apiFor?: (kubeconfig: string) => ApiClient;
+  apiRetry?: RetryOptions;
+  now?: () => Date;
+  pki?: PkiOptions;
+  secrets?: SecretOptions;
+  random?: RandomInt;
+}
+
+export interface InitResult {
+  host: string;
+  stateDir: string;
+  files: readonly RenderedFile[];
+  records: PhaseRecord[];
+  joinCommands?: JoinCommands;
+  certificateKey?: string;
+  /** Dry-run only. */
+  directory?: DirectoryTransport;
+  requests?: RecordedRequest[];
+}
+
+export async function runInit(options: InitOptions): Promise<InitResult> {
+  const machine = options.machine ?? new LocalTransport();
+  const dryRun = options.dryRunDir !== undefined;
+  const reads = dryRun ? readOnlyTransport(machine) : machine;
+  const target = await resolveInitTarget(reads, { config: options.config, nodeName: options.nodeName });
+  const { cluster, host } = target;
+  const stateRoot =
+    options.stateDir ??
+    (target.path ? StateDir.defaultPath(target.path, cluster.name) : dryRun ? await mkdtemp(join(tmpdir(), 'kbuild-init-dryrun-state-')) : `/var/lib/kbuild/${cluster.name}`);
+  const state = await StateDir.open(resolve(stateRoot));
+  const pki = await ensureClusterPki(cluster, state, options.pki);
+  const secrets = await loadRenderSecrets(state, options.secrets);
+  const files = renderHost({ cluster, pki, secrets, templates: await loadTemplates(options.templates) }, host);
+
+  const directory = dryRun ? new DirectoryTransport(resolve(options.dryRunDir!), host.name) : undefined;
+  const transport = directory ? new DryRunTransport(reads, directory) : machine;
+  const recording = dryRun ? recordingApiClient() : undefined;
+  const kubeconfig = (name: string) => {
+    const file = files.find((f) => f.path === `/etc/kubernetes/${name}`);
+    if (!file) throw new FileError(`/etc/kubernetes/${name}`, `render gave ${host.name} no ${name}`);
+    return file.content.toString();
+  };
+  const clientFor = options.apiFor ?? apiClientFromKubeconfig;
+  let admin: ApiClient | undefined;
+  let superAdmin: ApiClient | undefined;
+  const certificateKey = options.uploadCerts ? (options.certificateKey ?? newCertificateKey()) : undefined;
+  if (certificateKey) decodeCertificateKey(certificateKey);
+  const ctx: InitContext = {
+    cluster,
+    host,
+    files,
+    caCertPem: pki.caCertPem,
+    secrets,
+    transport,
+    reporter: options.reporter,
+    ignorePreflightErrors: options.ignorePreflightErrors ?? [],
+    api: () => Promise.resolve(recording ?? (admin ??= clientFor(kubeconfig('admin.conf')))),
+    superAdminApi: () => Promise.resolve(recording ?? (superAdmin ??= clientFor(kubeconfig('super-admin.conf')))),
+    certificateKey,
+    now: options.now ?? (() => new Date()),
+    apiRetry: options.apiRetry,
+    random: options.random,
+  };
+  const phases = selectPhases(INIT_PHASES, { only: options.only, skip: options.skipPhases });
+  const records = await runPhases(phases, ctx, { concurrency: 1, reporter: options.reporter, skipGates: dryRun });
+  return { host: host.name, stateDir: state.root, files, records, joinCommands: ctx.joinCommands, certificateKey, directory, requests: recording?.requests };
+}

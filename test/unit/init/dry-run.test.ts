@@ -1,0 +1,106 @@
+/**
+ * `kbuild init --dry-run -o DIR`: the same phases against a directory and a recording API client.
+ * Its files are exactly `kbuild render`'s for the host (bytes and modes), the API requests and
+ * commands match the golden list (test/golden/init/, UPDATE_GOLDEN=1 rewrites), Secrets are masked,
+ * and the join command's hash equals the openssl computation.
+ */
+import 'reflect-metadata';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { runInit } from '../../../src/bootstrap/init/run.js';
+import { initPhaseOf } from '../../../src/bootstrap/init/files.js';
+import { describeRequest, printResult } from '../../../src/commands/init.js';
+import { loadClusterFile } from '../../../src/config/load.js';
+import { firstControlPlane } from '../../../src/config/model.js';
+import { ensureClusterPki } from '../../../src/pki/ensure.js';
+import { renderCluster } from '../../../src/render/cluster.js';
+import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { captureOutput } from '../../../src/report/output.js';
+import { recordingReporter } from '../../../src/report/reporter.js';
+import { DirectoryTransport } from '../../../src/ssh/directory.js';
+import { StateDir } from '../../../src/state/state-dir.js';
+import { loadTemplates } from '../../../src/templates/index.js';
+import { opensslCaHash } from '../join/tls-fixture.js';
+import { examplePath } from '../render/fixture.js';
+import { normalise } from '../render/normalise.js';
+
+const work = mkdtempSync(join(tmpdir(), 'kbuild-init-dry-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const GOLDEN = join(import.meta.dirname, '../../golden/init');
+
+async function renderFor(example: string, stateDir: string) {
+  const { cluster } = await loadClusterFile(examplePath(example));
+  const state = await StateDir.open(stateDir);
+  const pki = await ensureClusterPki(cluster, state);
+  const secrets = await loadRenderSecrets(state);
+  const host = firstControlPlane(cluster);
+  return { host, secrets, files: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }).hosts.get(host.name)! };
+}
+
+describe.each([
+  ['single-node', false],
+  ['ha-stacked', true],
+  ['ha-external-etcd', false],
+])('%s', (example, uploadCerts) => {
+  test('dry-run writes exactly render\'s files for the host, lists the API requests; golden', async () => {
+    const stateDir = join(work, example, 'state');
+    const out = join(work, example, 'out');
+    const rendered = await renderFor(example, stateDir);
+    const machine = new DirectoryTransport(join(work, example, 'empty-machine'), 'machine');
+    const result = await runInit({
+      config: examplePath(example),
+      nodeName: rendered.host.name,
+      stateDir,
+      skipPhases: ['preflight'],
+      uploadCerts,
+      certificateKey: uploadCerts ? 'c'.repeat(64) : undefined,
+      dryRunDir: out,
+      reporter: recordingReporter(),
+      machine,
+      random: (() => {
+        let i = 0;
+        return (n: number) => i++ % n;
+      })(),
+    });
+    expect(machine.actions).toEqual([]); // the machine itself was only read
+    const written = result.directory!.writtenFiles.map((w) => w.path).sort();
+    expect(written).toEqual(rendered.files.map((f) => f.path).sort());
+    for (const file of rendered.files) {
+      expect(readFileSync(join(out, file.path)).equals(Buffer.from(file.content)), file.path).toBe(true);
+      expect(statSync(join(out, file.path)).mode & 0o7777, file.path).toBe(file.mode);
+    }
+    // Secrets never leave masked form in the request list.
+    const secretRequests = result.requests!.filter((r) => r.kind === 'Secret');
+    expect(secretRequests.length).toBeGreaterThan(0);
+    for (const r of secretRequests) expect(Object.values((r.body as { data: Record<string, string> }).data).every((v) => v === '<masked>')).toBe(true);
+    expect(result.requests!.some((r) => r.name === 'kubeadm-certs')).toBe(uploadCerts);
+
+    const hash = opensslCaHash(readFileSync(join(stateDir, 'pki/ca.crt'), 'utf8'));
+    expect(result.joinCommands!.worker).toContain(`--discovery-token-ca-cert-hash ${hash}`);
+    expect(result.joinCommands!.worker).toContain(`--token ${rendered.secrets.bootstrapToken}`);
+    if (uploadCerts) expect(result.joinCommands!.controlPlane).toContain(`--control-plane --certificate-key ${'c'.repeat(64)}`);
+
+    const output = captureOutput();
+    printResult(output, result);
+    const text = normalise(output.stdout.join('\n'), rendered.secrets).split(out).join('<DIR>').split(stateDir).join('<STATE>').split(hash).join('sha256:<CA-HASH>');
+    const requests = result.requests!.map((r) => `${describeRequest(r)}${r.body ? `\n${JSON.stringify(r.body, null, 1).replace(/\n\s*/g, ' ')}` : ''}`).join('\n');
+    const golden = { 'output.txt': `${text}\n`, 'requests.txt': `${normalise(requests, rendered.secrets)}\n` };
+    for (const [name, content] of Object.entries(golden)) {
+      const path = join(GOLDEN, example, name);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        mkdirSync(join(GOLDEN, example), { recursive: true });
+        writeFileSync(path, content);
+      }
+      expect(content, path).toBe(readFileSync(path, 'utf8'));
+    }
+  }, 60_000);
+});
+
+describe('every rendered file of an init host belongs to one init phase', () => {
+  test.each(['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'])('%s', async (example) => {
+    const { files } = await renderFor(example, join(work, `phases-${example}`));
+    expect(files.filter((f) => initPhaseOf(f.path) === undefined).map((f) => f.path)).toEqual([]);
+  }, 60_000);
+});
