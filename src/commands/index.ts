@@ -4,7 +4,9 @@ import { validateCommand } from './validate.js';
 import { renderCommand } from './render.js';
 import { certsCommand } from './certs.js';
 import { applyCommand } from './apply.js';
+import { initCommand } from './init.js';
+import { tokenCommand } from './token.js';
 
 // yargs' CommandModule is invariant in its argument types; the list is heterogeneous by design.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, applyCommand, certsCommand];
+export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, applyCommand, initCommand, tokenCommand, certsCommand];

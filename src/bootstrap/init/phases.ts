@@ -3,7 +3,7 @@
  * render's files for this host (files.ts) or talks to the API; the same phases run against the
  * local machine or, in a dry-run, against a directory and a recording API client.
  */
-import type { KubernetesObject, V1Node, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { hasRole } from '../../config/model.js';
 import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type Probe } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
@@ -14,7 +14,7 @@ import { BOOTSTRAP_TOKEN_PATTERN } from '../../render/secrets.js';
 import { pushFiles, runChecked } from '../../apply/push.js';
 import { caCertHash } from '../../pki/ca-hash.js';
 import { parseKubeconfig, renderKubeconfig } from '../../kubeconfig/kubeconfig.js';
-import { ApiCallError, httpCode, withApiRetry } from '../api-retry.js';
+import { httpCode, withApiRetry } from '../api-retry.js';
 import { CERTS_TOKEN_DESCRIPTION, CERTS_TOKEN_TTL_MS, newTokenString, parseToken, tokenSecret } from '../token.js';
 import { certsRbac, certsSecret, decodeCertificateKey, ownerReferenceTo, sharedCertFiles } from '../upload-certs.js';
 import { joinEndpoint, kubeadmConfigObjects, markControlPlanePatch, signedClusterInfo } from './api-objects.js';
@@ -53,32 +53,13 @@ const tokenParts = (ctx: InitContext) => {
   return { id: match[1]!, secret: match[2]! };
 };
 
-/**
- * kubeadm's EnsureAdminClusterRoleBinding: admin.conf's group gets cluster-admin through a binding
- * that admin.conf cannot create before it exists, so on Forbidden the super-admin creates it.
- */
-async function ensureAdminBinding(ctx: InitContext, objects: KubernetesObject[]): Promise<string> {
-  const binding = objects.filter((o) => o.kind === 'ClusterRoleBinding' && o.metadata?.name === 'kubeadm:cluster-admins');
-  try {
-    await withApiRetry('ClusterRoleBinding kubeadm:cluster-admins (admin.conf)', async () => (await ctx.api()).apply(binding), ctx.apiRetry);
-    return 'admin.conf';
-  } catch (error) {
-    if (!(error instanceof ApiCallError) || error.status !== 403) throw error;
-    await withApiRetry('ClusterRoleBinding kubeadm:cluster-admins (super-admin.conf)', async () => (await ctx.superAdminApi()).apply(binding), ctx.apiRetry);
-    return 'super-admin.conf';
-  }
-}
-
 async function bootstrapToken(ctx: InitContext): Promise<StepOutcome> {
   const changed = await pushFiles(ctx.transport, filesOfPhase(ctx.files, 'bootstrap-token'));
-  const rbac = addonObjects(ctx, '00-bootstrap-rbac.yaml');
-  const via = await ensureAdminBinding(ctx, rbac);
-  const rest = rbac.filter((o) => !(o.kind === 'ClusterRoleBinding' && o.metadata?.name === 'kubeadm:cluster-admins'));
   const { id, secret } = tokenParts(ctx);
   const clusterInfo = addonObjects(ctx, '02-cluster-info.yaml').map((o) => (o.kind === 'ConfigMap' ? signedClusterInfo(o, id, secret) : o));
-  const objects = [...addonObjects(ctx, '01-bootstrap-token.yaml'), ...rest, ...clusterInfo];
+  const objects = [...addonObjects(ctx, '01-bootstrap-token.yaml'), ...addonObjects(ctx, '00-bootstrap-rbac.yaml'), ...clusterInfo];
   await applyWithRetry(ctx, 'bootstrap-token: apply', objects);
-  return { changed: [...changed, `ClusterRoleBinding/kubeadm:cluster-admins (via ${via})`, ...objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`)] };
+  return { changed: [...changed, ...objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`)] };
 }
 
 async function uploadCerts(ctx: InitContext): Promise<StepOutcome> {

@@ -24,6 +24,7 @@ import { loadTemplates } from '../../templates/index.js';
 import { FileError } from '../../errors/index.js';
 import type { RetryOptions } from '../api-retry.js';
 import { newCertificateKey, decodeCertificateKey } from '../upload-certs.js';
+import { ensureClusterAdminsBinding } from '../admin-binding.js';
 import type { InitContext, JoinCommands } from './context.js';
 import { INIT_PHASES } from './phases.js';
 import { resolveInitTarget } from './target.js';
@@ -87,8 +88,16 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     return file.content.toString();
   };
   const clientFor = options.apiFor ?? apiClientFromKubeconfig;
-  let admin: ApiClient | undefined;
   let superAdmin: ApiClient | undefined;
+  const superAdminApi = () => recording ?? (superAdmin ??= clientFor(kubeconfig('super-admin.conf')));
+  let admin: Promise<ApiClient> | undefined;
+  // The first API use makes sure admin.conf has its rights, as kubeadm's init client does.
+  const adminApi = () =>
+    (admin ??= (async () => {
+      const client = recording ?? clientFor(kubeconfig('admin.conf'));
+      await ensureClusterAdminsBinding(client, superAdminApi, options.apiRetry);
+      return client;
+    })());
   const certificateKey = options.uploadCerts ? (options.certificateKey ?? newCertificateKey()) : undefined;
   if (certificateKey) decodeCertificateKey(certificateKey);
   const ctx: InitContext = {
@@ -100,8 +109,8 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     transport,
     reporter: options.reporter,
     ignorePreflightErrors: options.ignorePreflightErrors ?? [],
-    api: () => Promise.resolve(recording ?? (admin ??= clientFor(kubeconfig('admin.conf')))),
-    superAdminApi: () => Promise.resolve(recording ?? (superAdmin ??= clientFor(kubeconfig('super-admin.conf')))),
+    api: adminApi,
+    superAdminApi: () => Promise.resolve(superAdminApi()),
     certificateKey,
     now: options.now ?? (() => new Date()),
     apiRetry: options.apiRetry,
