@@ -24,6 +24,9 @@ export interface ApiClient {
 
 const ref = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
 
+/** The patch body addressed to its object: client-node takes the target from the body's metadata. */
+const withTarget = (target: ReturnType<typeof ref>, patch: object) => ({ ...target, ...patch, metadata: { ...((patch as { metadata?: object }).metadata ?? {}), ...target.metadata } });
+
 export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
   const config = new KubeConfig();
   config.loadFromString(kubeconfig);
@@ -69,7 +72,7 @@ export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
     },
     async mergePatch(apiVersion, kind, namespace, name, patch) {
       return guard('patch', kind, namespace, name, () =>
-        api.patch({ ...ref(apiVersion, kind, namespace, name), ...patch }, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+        api.patch(withTarget(ref(apiVersion, kind, namespace, name), patch), undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
       );
     },
   };
