@@ -11,6 +11,7 @@ import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR } from '../pki/layout.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS } from '../pki/table.js';
 import { PATHS } from '../render/constants.js';
 import type { Transport } from '../ssh/transport.js';
+import { settleWithLimit } from '../util/pool.js';
 
 export type CertificateSource = 'ca' | 'certificate' | 'kubeconfig' | 'kubelet' | 'load-balancer';
 
@@ -64,7 +65,12 @@ export const CANDIDATES: readonly Candidate[] = [
 
 /** Reads every candidate file on one host and decodes what it finds; unreadable files become problems. */
 export async function gatherHostCertificates(host: Host, transport: Transport, now: Date): Promise<HostCertificates> {
-  const texts = await Promise.all(CANDIDATES.map(async (c) => (await transport.readFile(c.path))?.toString('utf8')));
+  // A few reads at a time: each is an SSH channel, and sshd allows 10 per connection (MaxSessions).
+  const settled = await settleWithLimit(CANDIDATES, 4, async (c) => (await transport.readFile(c.path))?.toString('utf8'));
+  const texts = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
   return certificatesFromFiles(host.name, new Map(CANDIDATES.map((c, i) => [c.path, texts[i]] as const).filter((e): e is [string, string] => e[1] !== undefined)), now);
 }
 

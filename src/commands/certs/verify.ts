@@ -29,7 +29,8 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     const connections = await openFleet(hosts, { acceptNewHostKeys: args['accept-new-host-keys'] });
     try {
       const now = new Date();
-      const settled = await settleWithLimit(checks, 10, (c) => verifyOne(c, (h) => connections.get(h), now));
+      // Few at a time: several checks share a host, and each is an SSH channel (sshd allows 10 per connection).
+      const settled = await settleWithLimit(checks, 4, (c) => verifyOne(c, (h) => connections.get(h), now));
       const results = settled.map((s, i) =>
         s.status === 'fulfilled' ? s.value : { target: checks[i]!.target, host: checks[i]!.from.name, connect: checks[i]!.connect, status: 'unreachable' as const, problems: [String((s.reason as Error).message)] },
       );
