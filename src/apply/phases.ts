@@ -59,6 +59,15 @@ const staticPodStep = (component: Component) => async (ctx: ApplyContext, host: 
   return { changed: [...own, ...(await ensureKubelet(ctx, host))] };
 };
 
+const isEtcdMember = (ctx: ApplyContext, host: Host) => etcdMembers(ctx.cluster).some((m) => m.name === host.name);
+
+/** kube-apiserver; a control plane that is not an etcd member (external etcd) also gets its etcd client files here. */
+async function apiserverStep(ctx: ApplyContext, host: Host): Promise<StepOutcome> {
+  const etcdClient = isEtcdMember(ctx, host) ? [] : await push(ctx, host, 'etcd');
+  const own = await staticPodStep('apiserver')(ctx, host);
+  return { changed: [...etcdClient, ...own.changed] };
+}
+
 const lbHosts = (ctx: ApplyContext): Host[] =>
   ctx.cluster.loadBalancer.placement === 'hosts' ? ctx.cluster.hosts.filter((h) => hasRole(h, 'load-balancer')) : ctx.cluster.loadBalancer.placement === 'control-plane' ? controlPlanes(ctx.cluster) : [];
 
@@ -147,7 +156,7 @@ export const APPLY_PHASES: readonly Phase<ApplyContext>[] = [
         name: 'apiserver',
         description: 'PKI, admin kubeconfigs and kube-apiserver; gate: /readyz on each host, verified against the cluster CA',
         targets: (ctx) => controlPlanes(ctx.cluster),
-        run: staticPodStep('apiserver'),
+        run: apiserverStep,
         gate: gate('kube-apiserver /readyz', 4 * MINUTE, (ctx, host) => apiserverReady(ctx.cluster, host)),
       },
       {
