@@ -6,7 +6,9 @@ import { certsCommand } from './certs.js';
 import { applyCommand } from './apply.js';
 import { initCommand } from './init.js';
 import { tokenCommand } from './token.js';
+import { joinCommand } from './join.js';
+import { resetCommand } from './reset.js';
 
 // yargs' CommandModule is invariant in its argument types; the list is heterogeneous by design.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, applyCommand, initCommand, tokenCommand, certsCommand];
+export const commands: CommandModule<object, any>[] = [validateCommand, renderCommand, applyCommand, initCommand, joinCommand, tokenCommand, certsCommand, resetCommand];

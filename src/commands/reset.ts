@@ -1,0 +1,98 @@
+/**
+ * kbuild reset: undo what kbuild put on a host, as kubeadm reset does. On this machine without -i;
+ * across the cluster file's hosts (or --hosts) over SSH with -i. etcd data goes only with --force or
+ * a "y" on a terminal; the state directory only with --purge-state.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { describePhases } from '../phases/select.js';
+import { listrReporter } from '../report/listr-reporter.js';
+import { terminal } from '../report/output.js';
+import { jsonReporter, plainReporter, type Reporter } from '../report/reporter.js';
+import { terminalYesNo } from '../reset/confirm.js';
+import { RESET_PHASES } from '../reset/phases.js';
+import { resetFleet, resetThisHost, THIS_MACHINE, type ResetResult } from '../reset/run.js';
+import type { RecordedAction } from '../ssh/directory.js';
+
+export interface ResetArgs {
+  inventory?: string;
+  hosts: string[];
+  stateDir?: string;
+  force: boolean;
+  purgeState: boolean;
+  dryRun: boolean;
+  output?: string;
+  format: 'text' | 'json';
+  concurrency: number;
+  skipPhases: string[];
+  acceptNewHostKeys: boolean;
+}
+
+const FLEET_ONLY = ['hosts', 'state-dir', 'purge-state', 'accept-new-host-keys'] as const;
+
+function reporterFor(format: 'text' | 'json'): Reporter {
+  if (format === 'json') return jsonReporter(terminal);
+  return process.stdout.isTTY ? listrReporter(terminal) : plainReporter(terminal);
+}
+
+async function reset(args: ResetArgs): Promise<void> {
+  const reporter = reporterFor(args.format);
+  const common = { force: args.force, dryRun: args.dryRun, output: args.output, skipPhases: args.skipPhases, reporter, prompt: terminalYesNo };
+  let result: ResetResult;
+  try {
+    result = args.inventory
+      ? await resetFleet({ ...common, inventory: args.inventory, hosts: args.hosts, stateDir: args.stateDir, purgeState: args.purgeState, concurrency: args.concurrency, acceptNewHostKeys: args.acceptNewHostKeys })
+      : await resetThisHost(common);
+  } finally {
+    await reporter.close();
+  }
+  if (args.format === 'text') summarize(result, args.dryRun);
+}
+
+const describeAction = (a: RecordedAction): string => (a.kind === 'remove' ? `would remove ${a.path}` : a.kind === 'run' ? `would run: ${a.command}` : `would write ${a.path}`);
+
+function summarize(result: ResetResult, dryRun: boolean): void {
+  terminal.print('');
+  if (dryRun) {
+    for (const [host, actions] of result.wouldDo ?? []) {
+      if (host === THIS_MACHINE && actions.length === 0) continue;
+      terminal.print(actions.length === 0 ? `${host}: nothing would change (already clean)` : `${host}:\n${actions.map((a) => `  ${describeAction(a)}`).join('\n')}`);
+    }
+    terminal.print(`Dry run: nothing was changed${result.output ? `; the record is under ${result.output}` : ''}`);
+    return;
+  }
+  for (const host of result.hosts) {
+    const changed = result.records.flatMap((r) => r.changed.get(host) ?? []);
+    terminal.print(changed.length === 0 ? `${host}: already clean, nothing to remove` : `${host}: reset\n${changed.map((c) => `  ${c}`).join('\n')}`);
+  }
+  for (const line of result.records.flatMap((r) => r.changed.get('') ?? [])) terminal.print(line);
+}
+
+export const resetCommand: CommandModule<object, ResetArgs> = {
+  command: 'reset',
+  describe: 'Undo what kbuild set up: on this host, or with -i FILE on every host (or --hosts) over SSH',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('inventory', { alias: 'i', type: 'string', normalize: true, describe: 'Cluster file: reset its hosts over SSH instead of this machine' })
+      .option('hosts', { type: 'array', string: true, default: [] as string[], describe: 'With -i: only these hosts (names, comma-separated or repeated)' })
+      .option('state-dir', { type: 'string', normalize: true, describe: 'With -i: the state directory; default .kbuild/<name>/ beside the cluster file' })
+      .option('force', { type: 'boolean', default: false, describe: 'Also remove etcd data (/var/lib/etcd) without asking' })
+      .option('purge-state', { type: 'boolean', default: false, describe: 'With -i, resetting every host: also remove the local state directory (CA, keys, token)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Change nothing: list what would be removed and run' })
+      .option('output', { alias: 'o', type: 'string', normalize: true, describe: 'Dry-run record directory (required with -i --dry-run)' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Progress as text, or a JSON event stream' })
+      .option('concurrency', { type: 'number', default: 20, describe: 'Hosts worked on at once within a phase' })
+      .option('skip-phases', { type: 'array', string: true, default: [] as string[], describe: 'Phases to skip (see below)' })
+      .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use); changed keys are always refused' })
+      .check((args) => {
+        if (!args.inventory) {
+          const given = { hosts: args.hosts.length > 0, 'state-dir': args['state-dir'] !== undefined, 'purge-state': args['purge-state'], 'accept-new-host-keys': args['accept-new-host-keys'] };
+          const misplaced = FLEET_ONLY.filter((flag) => given[flag]);
+          if (misplaced.length > 0) throw new Error(`${misplaced.map((f) => `--${f}`).join(', ')} need${misplaced.length === 1 ? 's' : ''} -i FILE (the fleet form)`);
+        }
+        if (args.inventory && args['dry-run'] && !args.output) throw new Error('--dry-run with -i needs -o DIR for the record of what would change');
+        if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency must be a whole number of at least 1');
+        return true;
+      })
+      .epilogue(`Phases, in order:\n${describePhases(RESET_PHASES)}`) as unknown as Argv<ResetArgs>,
+  handler: reset,
+};

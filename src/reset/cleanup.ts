@@ -1,0 +1,83 @@
+/**
+ * kubeadm reset's cleanup-node: stop the kubelet (the static pods stop with it), remove what the
+ * container runtime still runs for Kubernetes, stop kbuild's load-balancer services, remove every
+ * kbuild path that exists and, only when decided so, etcd's data. Only what exists is touched, so
+ * a clean host reports no changes.
+ */
+import type { Host } from '../config/model.js';
+import { runChecked } from '../apply/push.js';
+import type { StepOutcome } from '../phases/types.js';
+import { PATHS } from '../render/constants.js';
+import { shellQuote } from '../ssh/quote.js';
+import type { Transport } from '../ssh/transport.js';
+import type { ResetContext } from './context.js';
+import { KBUILD_PATHS, LOAD_BALANCER_SERVICES } from './paths.js';
+
+const READ = { readOnly: true, timeoutMs: 15_000 } as const;
+const CRICTL_MISSING = 127;
+
+async function isActive(transport: Transport, unit: string): Promise<boolean> {
+  return (await transport.run(`systemctl is-active ${unit}`, READ)).code === 0;
+}
+
+async function exists(transport: Transport, path: string): Promise<boolean> {
+  return (await transport.stat(path)) !== undefined;
+}
+
+/** The entries of a directory (full paths); none when it is missing. */
+export async function directoryEntries(transport: Transport, dir: string): Promise<string[]> {
+  const result = await transport.run(`find ${shellQuote(dir)} -mindepth 1 -maxdepth 1`, READ);
+  return result.code === 0 ? result.stdout.split('\n').filter(Boolean).sort() : [];
+}
+
+/** The kubelet's pods outlive it under a real runtime; kubeadm removes them through the CRI, as here. */
+async function removePods(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
+  const listed = await transport.run(`if command -v crictl >/dev/null 2>&1; then crictl pods -q; else exit ${CRICTL_MISSING}; fi`, READ);
+  if (listed.code === CRICTL_MISSING) return [];
+  if (listed.code !== 0) {
+    ctx.reporter.event({ type: 'warn', host: host.name, message: `crictl pods failed, pods left to the container runtime: ${listed.stderr.trim().slice(0, 200)}` });
+    return [];
+  }
+  const pods = listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (pods.length === 0) return [];
+  await runChecked(transport, `crictl rmp -f ${pods.map(shellQuote).join(' ')}`);
+  return [`removed ${pods.length} pod${pods.length === 1 ? '' : 's'} (crictl rmp)`];
+}
+
+async function removeEtcdData(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
+  const entries = await directoryEntries(transport, PATHS.etcdData);
+  if (entries.length === 0) return [];
+  const decision = ctx.etcdData ?? { remove: false, reason: 'preflight was skipped, so nobody confirmed' };
+  if (!decision.remove) {
+    ctx.reporter.event({ type: 'info', host: host.name, message: `etcd data in ${PATHS.etcdData} kept: ${decision.reason}` });
+    return [];
+  }
+  // The directory itself stays (it may be a mount point); its contents go.
+  for (const entry of entries) await transport.remove(entry);
+  return [`removed etcd data in ${PATHS.etcdData}`];
+}
+
+export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOutcome> {
+  const transport = await ctx.transport(host);
+  const changed: string[] = [];
+  if (await isActive(transport, 'kubelet')) {
+    await runChecked(transport, 'systemctl stop kubelet');
+    changed.push('stopped kubelet');
+  }
+  changed.push(...(await removePods(ctx, host, transport)));
+  for (const service of LOAD_BALANCER_SERVICES) {
+    const ours = (await Promise.all(service.configs.map((c) => exists(transport, c)))).some(Boolean);
+    if (ours && (await isActive(transport, service.unit))) {
+      await runChecked(transport, `systemctl stop ${service.unit}`);
+      changed.push(`stopped ${service.unit}`);
+    }
+  }
+  for (const path of KBUILD_PATHS) {
+    if (!(await exists(transport, path))) continue;
+    await transport.remove(path);
+    changed.push(`removed ${path}`);
+  }
+  if (changed.includes(`removed ${PATHS.kubeletDropIn}`)) await runChecked(transport, 'systemctl daemon-reload');
+  changed.push(...(await removeEtcdData(ctx, host, transport)));
+  return { changed };
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { Cluster, Host } from '../../../src/config/model.js';
+import { etcdMembers } from '../../../src/config/model.js';
+import { ensureClusterPki } from '../../../src/pki/ensure.js';
+import { runPhases } from '../../../src/phases/engine.js';
+import { selectPhases } from '../../../src/phases/select.js';
+import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
+import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { recordingReporter, type ReportEvent } from '../../../src/report/reporter.js';
+import { etcdDataDecider, terminalYesNo, type YesNoPrompt } from '../../../src/reset/confirm.js';
+import type { ResetContext } from '../../../src/reset/context.js';
+import { KBUILD_PATHS, removedByReset } from '../../../src/reset/paths.js';
+import { RESET_PHASES } from '../../../src/reset/phases.js';
+import { StateDir } from '../../../src/state/state-dir.js';
+import { loadTemplates } from '../../../src/templates/index.js';
+import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { fakeHost, hostFiles, SimEtcd, type FakeHost } from './fake-cluster.js';
+
+async function renderExample(name: string): Promise<{ cluster: Cluster; rendered: RenderedCluster }> {
+  const cluster = await example(name);
+  const state = await StateDir.open(await tempDir('kbuild-reset-'));
+  const pki = await ensureClusterPki(cluster, state, testOptions());
+  const secrets = await loadRenderSecrets(state, { now: () => START });
+  return { cluster, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }) };
+}
+
+const stacked = renderExample('ha-stacked');
+
+interface Run {
+  fakes: Map<string, FakeHost>;
+  etcd: SimEtcd;
+  events: ReportEvent[];
+  changed: Map<string, string[]>;
+  prompts: string[];
+}
+
+const neverAnswered: YesNoPrompt = () => Promise.resolve(undefined);
+
+async function setUp(cluster: Cluster, rendered: RenderedCluster, targets: string[], etcd = new SimEtcd(etcdMembers(cluster))) {
+  const fakes = new Map(cluster.hosts.map((h) => [h.name, fakeHost(h, hostFiles(cluster, h, rendered.hosts), etcd)]));
+  return { fakes, etcd, hosts: targets.map((n) => cluster.hosts.find((h) => h.name === n)!) };
+}
+
+async function reset(fakes: Map<string, FakeHost>, etcd: SimEtcd, hosts: Host[], options: { force: boolean; prompt?: YesNoPrompt }): Promise<Run> {
+  const reporter = recordingReporter();
+  const prompts: string[] = [];
+  const prompt = options.prompt ?? neverAnswered;
+  const ctx: ResetContext = {
+    targets: hosts,
+    reporter,
+    concurrency: 4,
+    transport: async (h) => fakes.get(h.name)!,
+    decideEtcdData: etcdDataDecider({ force: options.force, dryRun: false, prompt: (q) => (prompts.push(q), prompt(q)) }),
+    removedMembers: new Map(),
+  };
+  const records = await runPhases(selectPhases(RESET_PHASES), ctx, { concurrency: 4, reporter, delay: async () => {} });
+  const changed = new Map<string, string[]>();
+  for (const r of records) for (const [host, c] of r.changed) changed.set(host, [...(changed.get(host) ?? []), ...c]);
+  return { fakes, etcd, events: reporter.events, changed, prompts };
+}
+
+const opIndex = (fake: FakeHost, predicate: (c: FakeHost['calls'][number]) => boolean) => fake.calls.findIndex(predicate);
+const messages = (events: ReportEvent[]) => events.flatMap((e) => (e.type === 'info' || e.type === 'warn' ? [`${e.host ?? ''}: ${e.message}`] : []));
+
+describe('reset covers what kbuild creates', () => {
+  it.each(['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'])('every rendered file of %s is removed by reset', async (name) => {
+    const { rendered } = await renderExample(name);
+    const left = [...rendered.hosts].flatMap(([host, files]) => files.filter((f) => !removedByReset(f.path)).map((f) => `${host}:${f.path}`));
+    expect(left).toEqual([]);
+  });
+});
+
+describe('kbuild reset phases over scripted hosts', () => {
+  it('a stacked member leaves etcd through another member, then the kubelet stops, then files and (with --force) etcd data go', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp3']);
+    const run = await reset(fakes, etcd, hosts, { force: true });
+    const cp3 = run.fakes.get('cp3')!;
+    expect(etcd.members.map((m) => m.name)).toEqual(['cp1', 'cp2']);
+    expect(etcd.removals).toHaveLength(1);
+    expect(etcd.removals[0]).toMatch(/^cp3 asked https:\/\/192\.168\.10\.1[12]:2379 to remove cp3$/);
+    const removeMember = opIndex(cp3, (c) => c.op === 'run' && c.command.includes('/v3/cluster/member/remove'));
+    const stopKubelet = opIndex(cp3, (c) => c.op === 'run' && c.command === 'systemctl stop kubelet');
+    const firstRemove = opIndex(cp3, (c) => c.op === 'remove');
+    const etcdData = opIndex(cp3, (c) => c.op === 'remove' && c.path.startsWith('/var/lib/etcd/'));
+    expect(removeMember).toBeGreaterThan(-1);
+    expect(removeMember).toBeLessThan(stopKubelet);
+    expect(stopKubelet).toBeLessThan(firstRemove);
+    expect(firstRemove).toBeLessThan(etcdData);
+    // Removals follow the catalogue order: static pods first.
+    const removed = cp3.calls.flatMap((c) => (c.op === 'remove' && !c.path.startsWith('/var/lib/etcd/') ? [c.path] : []));
+    expect(removed).toEqual(KBUILD_PATHS.filter((p) => removed.includes(p)));
+    expect(removed[0]).toBe('/etc/kubernetes/manifests/etcd.yaml');
+    expect([...cp3.files.keys()]).toEqual([]);
+    expect(cp3.commands).toContain('systemctl daemon-reload');
+    expect(run.changed.get('cp3')).toEqual(expect.arrayContaining([expect.stringMatching(/^removed etcd member cp3 /), 'stopped kubelet', 'removed /etc/kubernetes/pki', 'removed etcd data in /var/lib/etcd']));
+    expect(run.prompts).toEqual([]);
+    // Other hosts were not touched.
+    for (const name of ['cp1', 'cp2', 'worker1']) expect(run.fakes.get(name)!.calls).toEqual([]);
+  });
+
+  it('the last member is not removed from etcd; it just stops with the kubelet', async () => {
+    const { cluster, rendered } = await stacked;
+    const cp1 = cluster.hosts.find((h) => h.name === 'cp1')!;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp1'], new SimEtcd([cp1]));
+    const run = await reset(fakes, etcd, hosts, { force: true });
+    expect(etcd.members.map((m) => m.name)).toEqual(['cp1']);
+    expect(run.fakes.get('cp1')!.commands.filter((c) => c.includes('member/remove'))).toEqual([]);
+    expect(messages(run.events)).toContain('cp1: "cp1" is the last etcd member: not removed; it stops with the kubelet');
+    expect(run.fakes.get('cp1')!.commands).toContain('systemctl stop kubelet');
+  });
+
+  it('a fleet reset removes members one at a time, each through a remaining member, and the last one stays', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, cluster.hosts.map((h) => h.name));
+    const run = await reset(fakes, etcd, hosts, { force: true });
+    expect(etcd.removals.map((r) => r.replace(/ asked \S+/, ''))).toEqual(['cp1 to remove cp1', 'cp2 to remove cp2']);
+    expect(etcd.removals[0]).toMatch(/asked https:\/\/192\.168\.10\.1[23]:2379/);
+    expect(etcd.removals[1]).toMatch(/asked https:\/\/192\.168\.10\.13:2379/);
+    expect(etcd.members.map((m) => m.name)).toEqual(['cp3']);
+    for (const [name, fake] of run.fakes) expect([...fake.files.keys()], name).toEqual([]);
+    // The load balancers' services stop only where kbuild's config is, and only when running.
+    expect(run.fakes.get('lb1')!.commands).not.toContain('systemctl stop haproxy');
+  });
+
+  it('stops haproxy and keepalived where kbuild configured them and they run', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['lb1']);
+    fakes.get('lb1')!.active.add('haproxy');
+    const run = await reset(fakes, etcd, hosts, { force: false });
+    const lb1 = run.fakes.get('lb1')!;
+    expect(lb1.commands).toContain('systemctl stop haproxy');
+    expect(lb1.commands).not.toContain('systemctl stop keepalived');
+    expect(lb1.commands.indexOf('systemctl stop haproxy')).toBeLessThan(opIndex(lb1, (c) => c.op === 'remove'));
+    expect(lb1.files.has('/etc/haproxy/haproxy.cfg')).toBe(false);
+  });
+
+  it('without --force and without a terminal, etcd data is kept, the run says so and asks nothing it cannot', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp2']);
+    const run = await reset(fakes, etcd, hosts, { force: false });
+    const cp2 = run.fakes.get('cp2')!;
+    expect([...cp2.files.keys()].sort()).toEqual(['/var/lib/etcd/member/snap/db', '/var/lib/etcd/member/wal/0.wal']);
+    expect(messages(run.events)).toContain(': etcd data in /var/lib/etcd on cp2 will be kept (no terminal to confirm on; pass --force to remove it)');
+    expect(messages(run.events)).toContain('cp2: etcd data in /var/lib/etcd kept: no terminal to confirm on; pass --force to remove it');
+    expect(run.changed.get('cp2')).not.toContain('removed etcd data in /var/lib/etcd');
+  });
+
+  it('on a terminal, a "y" removes etcd data and anything else keeps it', async () => {
+    const { cluster, rendered } = await stacked;
+    for (const [answer, kept] of [[true, false], [false, true]] as const) {
+      const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp1']);
+      const run = await reset(fakes, etcd, hosts, { force: false, prompt: () => Promise.resolve(answer) });
+      expect(run.prompts).toEqual(['Remove etcd data (/var/lib/etcd) on cp1? On the last member this is the cluster\'s data. [y/N] ']);
+      expect(run.fakes.get('cp1')!.files.has('/var/lib/etcd/member/snap/db')).toBe(kept);
+    }
+  });
+
+  it('resetting a clean host changes nothing and says so', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp3', 'worker1']);
+    await reset(fakes, etcd, hosts, { force: true });
+    for (const f of fakes.values()) f.calls.length = 0;
+    const again = await reset(fakes, etcd, hosts, { force: true });
+    for (const name of ['cp3', 'worker1']) {
+      const fake = again.fakes.get(name)!;
+      expect(again.changed.get(name), name).toEqual([]);
+      expect(fake.calls.filter((c) => c.op === 'remove' || c.op === 'writeFile'), name).toEqual([]);
+      expect(fake.calls.filter((c) => c.op === 'run' && !c.options.readOnly), name).toEqual([]);
+    }
+    expect(messages(again.events)).toContain('cp3: no /etc/kubernetes/manifests/etcd.yaml: not an etcd member, nothing to remove');
+    expect(etcd.members.map((m) => m.name)).toEqual(['cp1', 'cp2']);
+  });
+
+  it('when no etcd member answers, warns with the manual command and still cleans the node', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp2']);
+    for (const m of etcd.members) m.clientURLs.forEach((u) => etcd.down.add(u));
+    const run = await reset(fakes, etcd, hosts, { force: true });
+    expect(run.events.some((e) => e.type === 'warn' && e.host === 'cp2' && e.message.includes('etcdctl member remove'))).toBe(true);
+    expect(etcd.members).toHaveLength(3);
+    expect(run.fakes.get('cp2')!.files.size).toBe(0);
+  });
+});
+
+describe('etcd data decision', () => {
+  it('--force removes without asking; a dry run does not ask', async () => {
+    const asked: string[] = [];
+    const prompt: YesNoPrompt = (q) => (asked.push(q), Promise.resolve(true));
+    expect(await etcdDataDecider({ force: true, dryRun: false, prompt })(['cp1'])).toEqual({ remove: true, reason: '--force' });
+    expect((await etcdDataDecider({ force: false, dryRun: true, prompt })(['cp1'])).remove).toBe(false);
+    expect(asked).toEqual([]);
+  });
+
+  it('the terminal prompt answers "no terminal" at once when stdin is not a TTY', async () => {
+    const stdin = process.stdin as { isTTY?: boolean };
+    const saved = stdin.isTTY;
+    stdin.isTTY = false;
+    try {
+      expect(await terminalYesNo('continue? [y/N] ')).toBeUndefined();
+    } finally {
+      stdin.isTTY = saved;
+    }
+  });
+});
