@@ -37,7 +37,7 @@ function steps(cluster: Cluster): Step[] {
             (cluster.loadBalancer.placement === 'control-plane' ? ' as static pods on the control planes' : '') +
             (cluster.loadBalancer.vip ? `, keepalived holding ${cluster.loadBalancer.vip} (MASTER ${lbs[0]!.name})` : '') +
             '.',
-          gate: `\`GET ${endpointUrl(cluster)}/readyz\` through the frontend answers 200 with a certificate that verifies against ca.crt for ${cluster.endpoint.host}; HAProxy marks every backend UP.`,
+          gate: `on each load balancer, its own frontend answers \`GET ${endpointUrl(cluster)}/readyz\` with 200 and a certificate that verifies against ca.crt for ${cluster.endpoint.host}; then the same through the endpoint from the first control plane.`,
         };
   return [
     {
@@ -45,9 +45,9 @@ function steps(cluster: Cluster): Step[] {
       hosts: members,
       what: `static pod ${PATHS.manifests}/etcd.yaml; all members start together with one --initial-cluster.`,
       gate:
-        `on each member \`etcdctl --endpoints ${members.map((m) => url(m.address, PORTS.etcdClient, '')).join(',')} ` +
-        `--cacert ${etcdPki}/ca.crt --cert ${etcdPki}/healthcheck-client.crt --key ${etcdPki}/healthcheck-client.key endpoint health\` ` +
-        `(HTTPS /health on ${PORTS.etcdClient}) reports every member healthy.`,
+        `on each member, \`GET https://127.0.0.1:${PORTS.etcdClient}/health\` with the healthcheck-client certificate ` +
+        `(${etcdPki}/healthcheck-client.crt, verified against ${etcdPki}/ca.crt) reports health true; then the member list ` +
+        `seen from ${members[0]?.name ?? 'the first member'} names every member (quorum).`,
     },
     {
       title: 'kube-apiserver',
@@ -75,19 +75,19 @@ function steps(cluster: Cluster): Step[] {
         `systemd kubelet with ${PATHS.kubeletDropIn}, ${PATHS.kubeletConfig} and ${PATHS.kubeletFlags}. ` +
         `On control planes and etcd hosts it is started first, since it runs the static pods above; here the nodes register. ` +
         `Before workers join, ${first.name} applies ${PATHS.addons}/00-bootstrap-rbac.yaml, 01-bootstrap-token.yaml, 02-cluster-info.yaml and 03-kubelet-config.yaml.`,
-      gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host and every node is registered.`,
+      gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host.`,
     },
     {
       title: 'kube-proxy',
       hosts: [first],
       what: `DaemonSet from ${PATHS.addons}/10-kube-proxy.yaml, applied on ${first.name}; runs on every node.`,
-      gate: `the DaemonSet has a ready pod on every node (\`GET http://127.0.0.1:${PORTS.kubeProxyHealthz}/healthz\` on each node).`,
+      gate: 'the API reports the DaemonSet kube-system/kube-proxy ready on every node it is scheduled to (numberReady = desiredNumberScheduled).',
     },
     {
       title: 'CoreDNS',
       hosts: [first],
       what: `Deployment and Service kube-dns (${dnsServiceIp(cluster)}) from ${PATHS.addons}/20-coredns.yaml, applied on ${first.name}.`,
-      gate: `the Deployment is available and \`kubernetes.default.svc.${cluster.networking.dnsDomain}\` resolves through ${dnsServiceIp(cluster)}.`,
+      gate: 'the API reports the Deployment kube-system/coredns available (availableReplicas = replicas).',
     },
   ];
 }
