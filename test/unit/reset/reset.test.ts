@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Cluster, Host } from '../../../src/config/model.js';
 import { etcdMembers } from '../../../src/config/model.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
@@ -13,8 +13,16 @@ import { KBUILD_PATHS, removedByReset } from '../../../src/reset/paths.js';
 import { RESET_PHASES } from '../../../src/reset/phases.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
-import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { example, START, removeDir, tempDir as makeTempDir, testOptions } from '../pki/helpers.js';
 import { fakeHost, hostFiles, SimEtcd, type FakeHost } from './fake-cluster.js';
+
+const made: string[] = [];
+const tempDir = async (prefix: string) => {
+  const dir = await makeTempDir(prefix);
+  made.push(dir);
+  return dir;
+};
+afterAll(() => Promise.all(made.map(removeDir)));
 
 async function renderExample(name: string): Promise<{ cluster: Cluster; rendered: RenderedCluster }> {
   const cluster = await example(name);
