@@ -1,0 +1,128 @@
+/**
+ * Assembles and runs `kbuild join` on this machine. Token discovery comes first and writes nothing:
+ * a wrong hash, an expired token or a bad signature stops here. Then the cluster model and host are
+ * resolved and the selected phases run through the local transport, or in a dry-run through a
+ * directory (writes) over a read-only local transport (reads), with API writes recorded.
+ */
+import { resolve } from 'node:path';
+import { apiClientFromKubeconfig, recordingApiClient, type ApiClient, type RecordedRequest } from '../../kube/client.js';
+import { runPhases, type PhaseRecord } from '../../phases/engine.js';
+import { selectPhases } from '../../phases/select.js';
+import type { Reporter } from '../../report/reporter.js';
+import { DirectoryTransport } from '../../ssh/directory.js';
+import { DryRunTransport, readOnlyTransport } from '../../ssh/dry-run.js';
+import { LocalTransport } from '../../ssh/local.js';
+import type { Transport } from '../../ssh/transport.js';
+import { loadTemplates } from '../../templates/index.js';
+import { FileError, UsageError } from '../../errors/index.js';
+import type { RetryOptions } from '../api-retry.js';
+import { discoverClusterInfo, parsePins, type DiscoveryOptions } from '../discovery.js';
+import { parseToken } from '../token.js';
+import { decodeCertificateKey } from '../upload-certs.js';
+import type { JoinContext } from './context.js';
+import { bootstrapKubeconfig } from './kubelet-files.js';
+import { JOIN_PHASES } from './phases.js';
+import { resolveJoinTarget } from './target.js';
+
+export interface JoinOptions {
+  /** host:port of the API server. */
+  endpoint: string;
+  token: string;
+  caCertHashes: readonly string[];
+  controlPlane?: boolean;
+  certificateKey?: string;
+  nodeName?: string;
+  config?: string;
+  templates?: string;
+  skipPhases?: readonly string[];
+  /** `kbuild join phase <path>`. */
+  only?: string;
+  ignorePreflightErrors?: readonly string[];
+  dryRunDir?: string;
+  reporter: Reporter;
+  /** Tests: the machine, API clients, discovery timing, retry and gate clocks, the certificates' start time. */
+  machine?: Transport;
+  apiFor?: (kubeconfig: string) => ApiClient;
+  discovery?: Pick<DiscoveryOptions, 'timeoutMs' | 'intervalMs' | 'now' | 'delay' | 'onRetry'>;
+  apiRetry?: RetryOptions;
+  gates?: { now?: () => number; delay?: (ms: number) => Promise<void> };
+  now?: () => Date;
+}
+
+export interface JoinResult {
+  host: string;
+  controlPlane: boolean;
+  server: string;
+  records: PhaseRecord[];
+  etcdInitialCluster?: string;
+  directory?: DirectoryTransport;
+  requests?: RecordedRequest[];
+}
+
+/** Reads from the real API (a dry-run still needs the published config), every request recorded, writes only recorded. */
+function readThroughRecording(real: ApiClient, recording: ReturnType<typeof recordingApiClient>): ApiClient {
+  return {
+    apply: (objects) => recording.apply(objects),
+    delete: (...args) => recording.delete(...args),
+    mergePatch: (...args) => recording.mergePatch(...args),
+    read: async (...args) => {
+      await recording.read(...args);
+      return real.read(...args);
+    },
+    list: async (...args) => {
+      await recording.list(...args);
+      return real.list(...args);
+    },
+  };
+}
+
+export async function runJoin(options: JoinOptions): Promise<JoinResult> {
+  // Flags first: nothing is fetched with a malformed token, pin or key.
+  const token = parseToken(options.token);
+  const pins = parsePins(options.caCertHashes);
+  const controlPlane = options.controlPlane ?? false;
+  if (controlPlane) {
+    if (!options.certificateKey) throw new UsageError('--control-plane needs --certificate-key KEY (printed by `kbuild init --upload-certs`)');
+    decodeCertificateKey(options.certificateKey);
+  } else if (options.certificateKey) {
+    throw new UsageError('--certificate-key is used only with --control-plane');
+  }
+  const tokenString = `${token.id}.${token.secret}`;
+  const discovered = await discoverClusterInfo({ endpoint: options.endpoint, token: tokenString, caCertHashes: pins, ...options.discovery });
+
+  const machine = options.machine ?? new LocalTransport();
+  const dryRun = options.dryRunDir !== undefined;
+  const reads = dryRun ? readOnlyTransport(machine) : machine;
+  const clientFor = options.apiFor ?? apiClientFromKubeconfig;
+  const recording = dryRun ? recordingApiClient() : undefined;
+  const realBootstrap = clientFor(bootstrapKubeconfig(discovered, tokenString));
+  const bootstrap = recording ? readThroughRecording(realBootstrap, recording) : realBootstrap;
+  const target = await resolveJoinTarget(reads, bootstrap, { config: options.config, nodeName: options.nodeName, controlPlane, endpoint: options.endpoint }, options.apiRetry);
+
+  const directory = dryRun ? new DirectoryTransport(resolve(options.dryRunDir!), target.host.name) : undefined;
+  const transport = directory ? new DryRunTransport(reads, directory) : machine;
+  const ctx: JoinContext = {
+    cluster: target.cluster,
+    host: target.host,
+    controlPlane,
+    discovered,
+    token: tokenString,
+    certificateKey: options.certificateKey,
+    transport,
+    reporter: options.reporter,
+    templates: await loadTemplates(options.templates),
+    ignorePreflightErrors: options.ignorePreflightErrors ?? [],
+    bootstrapApi: () => bootstrap,
+    adminApi: async () => {
+      if (recording) return recording;
+      const admin = (await transport.readFile('/etc/kubernetes/admin.conf'))?.toString();
+      if (!admin) throw new FileError('/etc/kubernetes/admin.conf', 'does not exist; run `kbuild join phase control-plane-prepare/kubeconfig` first');
+      return clientFor(admin);
+    },
+    now: options.now ?? (() => new Date()),
+    apiRetry: options.apiRetry,
+  };
+  const phases = selectPhases(JOIN_PHASES, { only: options.only, skip: options.skipPhases });
+  const records = await runPhases(phases, ctx, { concurrency: 1, reporter: options.reporter, skipGates: dryRun, ...options.gates });
+  return { host: target.host.name, controlPlane, server: discovered.server, records, etcdInitialCluster: ctx.etcdInitialCluster, directory, requests: recording?.requests };
+}
