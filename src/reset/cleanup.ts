@@ -11,7 +11,7 @@ import { PATHS } from '../render/constants.js';
 import { shellQuote } from '../ssh/quote.js';
 import type { Transport } from '../ssh/transport.js';
 import type { ResetContext } from './context.js';
-import { KBUILD_PATHS, LOAD_BALANCER_SERVICES } from './paths.js';
+import { KBUILD_PATHS, LOAD_BALANCER_SERVICES, REMOVED_ONLY_IF_KBUILDS, writtenByKbuild } from './paths.js';
 
 const READ = { readOnly: true, timeoutMs: 15_000 } as const;
 const CRICTL_MISSING = 127;
@@ -22,6 +22,13 @@ async function isActive(transport: Transport, unit: string): Promise<boolean> {
 
 async function exists(transport: Transport, path: string): Promise<boolean> {
   return (await transport.stat(path)) !== undefined;
+}
+
+/** Present and kbuild's: a file at a shared path must carry kbuild's header. */
+async function ours(transport: Transport, path: string): Promise<boolean> {
+  if (!REMOVED_ONLY_IF_KBUILDS.has(path)) return exists(transport, path);
+  const content = await transport.readFile(path);
+  return content !== undefined && writtenByKbuild(content);
 }
 
 /** The entries of a directory (full paths); none when it is missing. */
@@ -66,14 +73,17 @@ export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOu
   }
   changed.push(...(await removePods(ctx, host, transport)));
   for (const service of LOAD_BALANCER_SERVICES) {
-    const ours = (await Promise.all(service.configs.map((c) => exists(transport, c)))).some(Boolean);
-    if (ours && (await isActive(transport, service.unit))) {
+    const configured = (await Promise.all(service.configs.map((c) => ours(transport, c)))).some(Boolean);
+    if (configured && (await isActive(transport, service.unit))) {
       await runChecked(transport, `systemctl stop ${service.unit}`);
       changed.push(`stopped ${service.unit}`);
     }
   }
   for (const path of KBUILD_PATHS) {
-    if (!(await exists(transport, path))) continue;
+    if (!(await ours(transport, path))) {
+      if (REMOVED_ONLY_IF_KBUILDS.has(path) && (await exists(transport, path))) ctx.reporter.event({ type: 'info', host: host.name, message: `${path} kept: not written by kbuild` });
+      continue;
+    }
     await transport.remove(path);
     changed.push(`removed ${path}`);
   }

@@ -143,6 +143,18 @@ describe('kbuild reset phases over scripted hosts', () => {
     expect(lb1.files.has('/etc/haproxy/haproxy.cfg')).toBe(false);
   });
 
+  it('leaves a haproxy.cfg kbuild did not write, and its running service, alone', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['worker1']);
+    const worker = fakes.get('worker1')!;
+    worker.files.set('/etc/haproxy/haproxy.cfg', { content: Buffer.from('global\n\tlog /dev/log local0\n'), mode: 0o644, owner: 'root:root' });
+    worker.active.add('haproxy');
+    const run = await reset(fakes, etcd, hosts, { force: false });
+    expect(worker.files.has('/etc/haproxy/haproxy.cfg')).toBe(true);
+    expect(worker.commands).not.toContain('systemctl stop haproxy');
+    expect(messages(run.events)).toContain('worker1: /etc/haproxy/haproxy.cfg kept: not written by kbuild');
+  });
+
   it('without --force and without a terminal, etcd data is kept, the run says so and asks nothing it cannot', async () => {
     const { cluster, rendered } = await stacked;
     const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp2']);
