@@ -25,10 +25,13 @@ export async function main(argv: string[]): Promise<number> {
     .version(version)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 ok, 1 check or step failed, 2 usage error, 3 certificates need attention, 70 internal error.')
-    .fail((message, error) => {
+    .fail((message: string | null, error: Error | undefined) => {
       // yargs reports usage problems here and would carry on into the handler: stop instead.
-      if (error) throw error;
-      const text = message.startsWith('Did you mean') ? `unknown command. ${message}` : message;
+      // A failing handler arrives without a message (rethrown as is); a failing .check() or
+      // coerce arrives with its message and is a usage error, printed without a stack.
+      if (error && (message === null || error instanceof KbuildError)) throw error;
+      const said = message ?? 'invalid command line';
+      const text = said.startsWith('Did you mean') ? `unknown command. ${said}` : said;
       throw new UsageError(`kbuild: ${text}\nRun kbuild --help for usage.`);
     });
   try {

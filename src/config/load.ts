@@ -51,6 +51,13 @@ export function parseClusterFile(text: string, path: string): ClusterFile {
   if (countValues(value, MAX_VALUES) > MAX_VALUES) {
     throw new ConfigError(path, [{ path: '', message: `expands to more than ${MAX_VALUES} values (YAML aliases?); a cluster file is far smaller` }]);
   }
+  const foreign = nonJsonValues(value);
+  if (foreign.length > 0) {
+    throw new ConfigError(
+      path,
+      foreign.map((p) => problem({ path: p, message: 'is a YAML !!binary, !!timestamp or similar typed value; write it as a plain (quoted) string, number or list' })),
+    );
+  }
   if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(path, [{ path: '', message: 'is not a cluster file: expected a mapping with apiVersion, kind, metadata and spec', line: 1 }]);
   }
@@ -84,6 +91,20 @@ function dropEmptySections(schema: TSchema, value: unknown): void {
 
 function sortProblems(problems: Problem[]): Problem[] {
   return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/** Paths of values that are not plain YAML-as-JSON (js-yaml turns !!binary into bytes, !!timestamp into a Date, !!set…). */
+function nonJsonValues(root: unknown): PathSegment[][] {
+  const found: PathSegment[][] = [];
+  const visit = (value: unknown, at: PathSegment[]): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, [...at, i]));
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return void found.push(at);
+    for (const [k, v] of Object.entries(value)) visit(v, [...at, k]);
+  };
+  visit(root, []);
+  return found;
 }
 
 /** Counts values reachable from `root`, stopping once past `limit` (aliases can make this explode). */

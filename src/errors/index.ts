@@ -37,9 +37,15 @@ export interface Problem {
   line?: number;
 }
 
+/** Control and bidi-override characters from a cluster file, shown escaped so one problem stays one honest line. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escapeUnprintable = (text: string) => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export function formatProblem(file: string, problem: Problem): string {
   const where = problem.line !== undefined ? `${file}:${problem.line}` : file;
-  return problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`;
+  const message = escapeUnprintable(problem.message);
+  return problem.path ? `${where}: ${escapeUnprintable(problem.path)}: ${message}` : `${where}: ${message}`;
 }
 
 /** The cluster file is unreadable or invalid. Carries every problem, not just the first. */

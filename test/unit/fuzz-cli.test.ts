@@ -1,0 +1,182 @@
+/**
+ * Bad input, property-based: mutated cluster files through `kbuild validate`, `render` and
+ * `apply --dry-run`. None may crash or print a stack; each exits 1 with a message naming the file
+ * and the field, and `apply` fails before connecting to any host. A mutation that happens to stay
+ * valid must render. Most cases run in-process through main(); a handful through the real binary.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import type { Host } from '../../src/config/model.js';
+import type * as ConnectModule from '../../src/ssh/connect.js';
+import { aliasYaml, badCidr, extraField, hugeNumber, missingField, notAClusterFile, oversized, repoRoot, typedYamlValue, unicodeString, wrongType, type Mutation } from './fuzz-mutations.js';
+
+const connected = vi.hoisted(() => [] as string[]);
+
+// A fuzzed file that stays valid names real-looking addresses: no test may send traffic there.
+vi.mock('../../src/ssh/connect.js', async (importOriginal) => {
+  const original = await importOriginal<typeof ConnectModule>();
+  const { ConnectionError } = await import('../../src/errors/index.js');
+  return {
+    ...original,
+    connect: async (host: Host) => {
+      connected.push(host.name);
+      throw new ConnectionError(host.name, 'fuzz test: connections are not made');
+    },
+  };
+});
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[]): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdoutWrite = process.stdout.write.bind(process.stdout);
+  const stderrWrite = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
+  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+  }
+}
+
+function expectNoCrash(run: CliRun, what: string): void {
+  const all = `${run.stdout}\n${run.stderr}`;
+  expect(all, `${what}: stack trace`).not.toMatch(/\n\s+at /);
+  expect(all, `${what}: internal error`).not.toMatch(/internal error/i);
+  expect([0, 1], `${what}: exit ${run.code}\n${run.stderr.slice(0, 2000)}`).toContain(run.code);
+}
+
+let work: string;
+let counter = 0;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'kbuild-fuzz-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs the three commands on one mutated file and checks every invariant. */
+async function check(mutation: Mutation): Promise<void> {
+  const dir = join(work, `case-${++counter}`);
+  const file = join(dir, 'cluster.yaml');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, mutation.text);
+  const state = join(work, 'state');
+  const label = mutation.label.slice(0, 300);
+  try {
+    const validate = await cli(['validate', '-i', file]);
+    expectNoCrash(validate, `validate ${label}`);
+    const render = await cli(['render', '-i', file, '--state-dir', state, '-o', join(dir, 'out')]);
+    expectNoCrash(render, `render ${label}`);
+    connected.length = 0;
+    const apply = await cli(['apply', '-i', file, '--state-dir', state, '--dry-run', '-o', join(dir, 'dry')]);
+    expectNoCrash(apply, `apply --dry-run ${label}`);
+
+    if (validate.code === 1) {
+      expect(validate.stdout, label).toBe('');
+      // Every line names the file (and the line, where the YAML has one).
+      for (const line of validate.stderr.trimEnd().split('\n')) expect(line.startsWith(`${file}:`) || line.startsWith(`${file} `), `${label}: ${line}`).toBe(true);
+      if (mutation.field !== undefined) expect(validate.stderr, label).toContain(mutation.field);
+      // render and apply load the file the same way and stop at the same message, before any connection.
+      expect(render.code, label).toBe(1);
+      expect(render.stderr, label).toBe(validate.stderr);
+      expect(apply.code, label).toBe(1);
+      expect(apply.stderr, label).toBe(validate.stderr);
+      expect(connected, `${label}: apply connected despite an invalid file`).toEqual([]);
+      expect(existsSync(join(dir, 'out')) || existsSync(join(dir, 'dry')), `${label}: wrote output for an invalid file`).toBe(false);
+    } else {
+      expect(mutation.mustFail, `${label}: accepted\n${validate.stdout}`).toBe(false);
+      expect(render.code, `${label}: valid but render failed:\n${render.stderr}`).toBe(0);
+      expect(apply.code, label).toBe(1);
+      expect(apply.stderr, label).toMatch(/^connect: failed on \d+ hosts?:/);
+      expect(connected.length, label).toBeGreaterThan(0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const property = (arbitrary: fc.Arbitrary<Mutation>, numRuns: number) => fc.assert(fc.asyncProperty(arbitrary, check), { numRuns, endOnFailure: true });
+
+describe('kbuild validate, render and apply --dry-run on mutated cluster files', () => {
+  it('wrong types: exit 1 naming the field', () => property(wrongType, 60), 120_000);
+  it('missing fields: required ones are named; optional ones still render', () => property(missingField, 25), 180_000);
+  it('unknown fields: exit 1 naming the field', () => property(extraField, 40), 120_000);
+  it('garbage and extreme CIDRs', () => property(badCidr, 60), 180_000);
+  it('huge, negative, fractional and non-finite numbers', () => property(hugeNumber, 40), 180_000);
+  it('unicode, control characters and injection-looking strings in every string field', () => property(unicodeString, 50), 240_000);
+  it('YAML anchors, merge keys, undefined aliases and alias bombs', () => property(aliasYaml, 30), 180_000);
+  it('binary garbage, empty files, scalars, several documents, unsafe tags', () => property(notAClusterFile, 60), 120_000);
+  it('typed YAML values (!!binary, timestamps, !!set, !!omap) where plain values belong', () => property(typedYamlValue, 40), 120_000);
+  it('files over 1 MiB', () => property(oversized, 6), 120_000);
+});
+
+describe('usage errors', () => {
+  it.each([
+    [['validate']],
+    [['validate', '-i', 'x.yaml', '--bogus']],
+    [['render', '-i', 'x.yaml']],
+    [['apply', '-i', 'x.yaml', '--dry-run']],
+    [['apply', '-i', 'x.yaml', '--concurrency', '0']],
+    [['apply', '-i', 'x.yaml', '--concurrency', 'many']],
+    [['apply', 'phase', 'no-such-phase', '-i', 'x.yaml']],
+    [['apply', '-i', 'x.yaml', '--format', 'xml']],
+    [['init', '--certificate-key', 'zz', '--dry-run', '-o', '/nonexistent/x']],
+    [['valdate', '-i', 'x.yaml']],
+    [[]],
+  ])('kbuild %j exits 2 with a usage message and no stack', async (args) => {
+    const run = await cli(args);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/^kbuild: .+\nRun kbuild --help for usage\.\n$/s);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the real binary', () => {
+  const kbuild = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/kbuild.js'), ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  beforeAll(() => {
+    if (!existsSync(join(repoRoot, 'dist/cli.js'))) spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
+  });
+
+  it.each([
+    ['alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 7 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`).join('\n')}\n`, /expands to more than 100000 values/],
+    ['binary garbage', Buffer.from([0x00, 0xff, 0xfe, 0x13, 0x37, 0x0a, 0x80]), /YAML syntax error/],
+    ['over 1 MiB', `#${'x'.repeat(1 << 20)}\n`, /at most 1 MiB/],
+    ['wrong type', 'apiVersion: kbuild.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: 5\n', /:5: spec\.hosts: /],
+    ['empty', '', /is not a cluster file/],
+  ])('%s: exit 1, message names the file, no stack', (_name, content, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kbuild-fuzz-bin-'));
+    try {
+      const file = join(dir, 'cluster.yaml');
+      writeFileSync(file, content);
+      for (const args of [['validate', '-i', file], ['render', '-i', file, '-o', join(dir, 'out')], ['apply', '-i', file, '--dry-run', '-o', join(dir, 'dry')]]) {
+        const result = kbuild(...args);
+        expect(result.status, `${args[0]}: ${result.stderr}`).toBe(1);
+        expect(result.stderr.startsWith(file)).toBe(true);
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr).not.toMatch(/\n\s+at |internal error/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a usage error exits 2 without a stack', () => {
+    const result = kbuild('apply', '-i', 'examples/ha-stacked.yaml', '--dry-run');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--dry-run needs -o DIR');
+    expect(result.stderr).not.toMatch(/\n\s+at |internal error/);
+  });
+});
