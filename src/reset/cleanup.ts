@@ -5,6 +5,7 @@
  * a clean host reports no changes.
  */
 import type { Host } from '../config/model.js';
+import { RemoteCommandError } from '../errors/index.js';
 import { runChecked } from '../apply/push.js';
 import type { StepOutcome } from '../phases/types.js';
 import { PATHS } from '../render/constants.js';
@@ -20,13 +21,18 @@ async function isActive(transport: Transport, unit: string): Promise<boolean> {
   return (await transport.run(`systemctl is-active ${unit}`, READ)).code === 0;
 }
 
-async function exists(transport: Transport, path: string): Promise<boolean> {
-  return (await transport.stat(path)) !== undefined;
+/** Which of the paths exist, asked in one round trip rather than one per path. */
+export async function existingPaths(transport: Transport, paths: readonly string[]): Promise<Set<string>> {
+  const command = `for p in ${paths.map(shellQuote).join(' ')}; do if [ -e "$p" ] || [ -L "$p" ]; then echo "$p"; fi; done`;
+  const result = await transport.run(command, READ);
+  if (result.code !== 0) throw new RemoteCommandError(transport.name, command, result.code, result.stderr);
+  return new Set(result.stdout.split('\n').filter(Boolean));
 }
 
 /** Present and kbuild's: a file at a shared path must carry kbuild's header. */
-async function ours(transport: Transport, path: string): Promise<boolean> {
-  if (!REMOVED_ONLY_IF_KBUILDS.has(path)) return exists(transport, path);
+async function ours(transport: Transport, path: string, present: ReadonlySet<string>): Promise<boolean> {
+  if (!present.has(path)) return false;
+  if (!REMOVED_ONLY_IF_KBUILDS.has(path)) return true;
   const content = await transport.readFile(path);
   return content !== undefined && writtenByKbuild(content);
 }
@@ -72,16 +78,17 @@ export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOu
     changed.push('stopped kubelet');
   }
   changed.push(...(await removePods(ctx, host, transport)));
+  const present = await existingPaths(transport, KBUILD_PATHS);
   for (const service of LOAD_BALANCER_SERVICES) {
-    const configured = (await Promise.all(service.configs.map((c) => ours(transport, c)))).some(Boolean);
+    const configured = (await Promise.all(service.configs.map((c) => ours(transport, c, present)))).some(Boolean);
     if (configured && (await isActive(transport, service.unit))) {
       await runChecked(transport, `systemctl stop ${service.unit}`);
       changed.push(`stopped ${service.unit}`);
     }
   }
   for (const path of KBUILD_PATHS) {
-    if (!(await ours(transport, path))) {
-      if (REMOVED_ONLY_IF_KBUILDS.has(path) && (await exists(transport, path))) ctx.reporter.event({ type: 'info', host: host.name, message: `${path} kept: not written by kbuild` });
+    if (!(await ours(transport, path, present))) {
+      if (present.has(path)) ctx.reporter.event({ type: 'info', host: host.name, message: `${path} kept: not written by kbuild` });
       continue;
     }
     await transport.remove(path);

@@ -54,8 +54,12 @@ export class FakeHost extends FakeTransport {
   override async stat(path: string): Promise<FileInfo | undefined> {
     const file = await super.stat(path);
     if (file) return file;
+    return this.isDirectory(path) ? { mode: 0o755, size: 0, uid: 0, gid: 0, sha256: '' } : undefined;
+  }
+
+  isDirectory(path: string): boolean {
     const prefix = `${path.replace(/\/+$/, '')}/`;
-    return [...this.files.keys()].some((k) => k.startsWith(prefix)) ? { mode: 0o755, size: 0, uid: 0, gid: 0, sha256: '' } : undefined;
+    return [...this.files.keys()].some((k) => k.startsWith(prefix));
   }
 }
 
@@ -63,6 +67,14 @@ export function fakeHost(host: Host, files: Record<string, string>, etcd: SimEtc
   const fake: FakeHost = new FakeHost(host.name, {
     files,
     rules: [
+      {
+        // existingPaths(): the catalogue paths are plain words, so no shell unquoting is needed.
+        match: /^for p in (.*); do if /,
+        result: (command) => {
+          const paths = /^for p in (.*?); do/.exec(command)![1]!.split(' ');
+          return { stdout: paths.filter((p) => fake.files.has(p) || fake.isDirectory(p)).map((p) => `${p}\n`).join('') };
+        },
+      },
       { match: 'hostname', result: { stdout: `${host.name}\n` } },
       {
         match: /^find \S+ -mindepth 1 -maxdepth 1$/,
