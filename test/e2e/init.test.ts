@@ -1,0 +1,75 @@
+/**
+ * `kbuild init` end to end, run inside test host cp1 through its own shell with the kubelet stand-in
+ * (real etcd, HTTPS apiserver with RBAC and bootstrap-token auth, objects in etcd): the control plane
+ * comes up and passes its gates, the API holds what init creates, and the printed join command's
+ * hash equals openssl's.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readApiObjects } from '../support/standin/index.js';
+import { createClusterLab, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { kbuildOnHost, registerNode, type HostRun } from './init-helpers.js';
+
+const opensslHash = (caPem: string) => {
+  const pub = execFileSync('openssl', ['x509', '-pubkey', '-noout'], { input: caPem });
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub });
+  return `sha256:${execFileSync('sha256sum', { input: der }).toString().split(/\s+/)[0]!}`;
+};
+
+describe('kbuild init on a test host', () => {
+  let cl: ClusterLab;
+  let init: HostRun;
+  beforeAll(async () => {
+    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
+    cl = await createClusterLab('e2e-init', [
+      { name: 'cp1', roles: ['control-plane'] },
+      { name: 'w1', roles: ['worker'] },
+    ]);
+    [init] = await Promise.all([
+      kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--ignore-preflight-errors', 'all']),
+      registerNode(cl.lab, 'cp1', 'cp1'),
+    ]);
+  }, 420_000);
+  afterAll(async () => {
+    await cl?.lab.teardown();
+  });
+
+  it('succeeds, passing the control-plane gate', () => {
+    expect(init.stderr).not.toMatch(/Error/);
+    expect(init.code, `${init.stdout}\n${init.stderr}`).toBe(0);
+    expect(init.stdout).toContain('has initialized successfully');
+  });
+
+  it('stores the bootstrap token, its RBAC, the signed cluster-info and the kubelet-config', () => {
+    const objects = readApiObjects(cl.lab, 'cp1');
+    const find = (kind: string, name: string, namespace?: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
+    const token = objects.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('bootstrap-token-'));
+    expect(token?.type).toBe('bootstrap.kubernetes.io/token');
+    const id = token!.metadata.name.slice('bootstrap-token-'.length);
+    for (const name of ['kubeadm:kubelet-bootstrap', 'kubeadm:get-nodes', 'kubeadm:node-autoapprove-bootstrap', 'kubeadm:node-autoapprove-certificate-rotation', 'kubeadm:cluster-admins']) {
+      expect(find('ClusterRoleBinding', name), name).toBeDefined();
+    }
+    const clusterInfo = find('ConfigMap', 'cluster-info', 'kube-public') as { data?: Record<string, string> } | undefined;
+    expect(clusterInfo?.data?.kubeconfig).toContain(`server: https://${cl.address('cp1')}:6443`);
+    expect(clusterInfo?.data?.[`jws-kubeconfig-${id}`]).toMatch(/^[\w-]+\.\.[\w-]+$/);
+    expect(find('ConfigMap', 'kubelet-config', 'kube-system')).toBeDefined();
+    expect(find('ConfigMap', 'kubeadm-config', 'kube-system')).toBeDefined();
+  });
+
+  it('marks cp1 as a control plane: labels and taint', () => {
+    const node = readApiObjects(cl.lab, 'cp1').find((o) => o.kind === 'Node' && o.metadata.name === 'cp1') as
+      | { metadata: { labels?: Record<string, string> }; spec?: { taints?: Array<{ key: string; effect: string }> } }
+      | undefined;
+    expect(node?.metadata.labels).toMatchObject({ 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' });
+    expect(node?.spec?.taints).toContainEqual(expect.objectContaining({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }));
+  });
+
+  it('prints a join command whose hash is the openssl hash of the CA on cp1', async () => {
+    const ca = (await cl.lab.exec('cp1', 'cat /etc/kubernetes/pki/ca.crt')).stdout;
+    expect(ca).toBe(readFileSync(`${cl.stateDir}/pki/ca.crt`, 'utf8'));
+    const command = /kbuild join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)/.exec(init.stdout);
+    expect(command?.[1]).toBe(`${cl.address('cp1')}:6443`);
+    expect(command?.[3]).toBe(opensslHash(ca));
+  });
+});
