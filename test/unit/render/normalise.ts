@@ -44,8 +44,22 @@ function normaliseBase64(text: string): string {
   });
 }
 
+/**
+ * Inside JSON-escaped strings (recorded API requests) a kubeconfig's CA data is not at a line end, and
+ * cluster-info carries a JWS keyed by the token id: both change with every run.
+ */
+function normaliseEmbedded(text: string): string {
+  return text
+    .replace(/jws-kubeconfig-[a-z0-9]{6}/g, 'jws-kubeconfig-<TOKEN-ID>')
+    .replace(/eyJ[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+/g, '<JWS>')
+    .replace(/(certificate-authority-data: )([A-Za-z0-9+/]{40,}={0,2})/g, (whole, prefix: string, value: string) => {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      return decoded.includes('-----BEGIN ') ? `${prefix}<base64 ${normalisePem(decoded).trim().replace(/\n/g, ' ')}>` : whole;
+    });
+}
+
 export function normalise(content: string | Buffer, secrets: RenderSecrets): string {
   let text = String(content);
   for (const [value, placeholder] of secretReplacements(secrets)) text = text.split(value).join(placeholder);
-  return normaliseBase64(normalisePem(text));
+  return normaliseEmbedded(normaliseBase64(normalisePem(text)));
 }
