@@ -75,6 +75,14 @@ describe('kbuild reset', () => {
     expect(result.stdout).toMatch(/^cp3: already clean, nothing to remove$/m);
   });
 
+  it('kbuild reset on the host itself (no cluster file) cleans that host', async () => {
+    const result = await cl.lab.exec('w1', [process.execPath, `${repoRoot}/bin/kbuild.js`, 'reset'], { allowFailure: true });
+    expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
+    expect(result.stdout).toMatch(/^w1: reset\n\s+stopped kubelet$/m);
+    expect(await present('w1', rendered.get('w1')!)).toEqual([]);
+    expect(await active('w1', 'kubelet')).toBe(false);
+  });
+
   it('a dry run of the fleet lists what it would remove and changes nothing', async () => {
     const out = `${cl.dir}/dry-run`;
     const result = await kbuild([...base(), '--dry-run', '-o', out]);

@@ -131,6 +131,16 @@ describe('kbuild reset phases over scripted hosts', () => {
     expect(run.fakes.get('lb1')!.commands).not.toContain('systemctl stop haproxy');
   });
 
+  it('external etcd hosts leave the cluster the same way', async () => {
+    const { cluster, rendered } = await renderExample('ha-external-etcd');
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, cluster.hosts.map((h) => h.name));
+    await reset(fakes, etcd, hosts, { force: true });
+    const members = etcdMembers(cluster).map((m) => m.name);
+    expect(etcd.removals.map((r) => r.replace(/ asked \S+/, ''))).toEqual(members.slice(0, -1).map((m) => `${m} to remove ${m}`));
+    expect(etcd.members.map((m) => m.name)).toEqual(members.slice(-1));
+    for (const [name, fake] of fakes) expect([...fake.files.keys()], name).toEqual([]);
+  });
+
   it('stops haproxy and keepalived where kbuild configured them and they run', async () => {
     const { cluster, rendered } = await stacked;
     const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['lb1']);
