@@ -2,7 +2,7 @@
 import { byPath, type RenderedFile } from '../render/types.js';
 import type { Cluster, Host } from '../config/model.js';
 import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR, statePaths } from './layout.js';
-import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, inScope } from './table.js';
+import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, type HostScope } from './table.js';
 import type { ClusterPki, PkiAction } from './types.js';
 
 const cert = (path: string, content: string): RenderedFile => ({ path, mode: 0o644, content });
@@ -16,23 +16,34 @@ export function buildClusterPki(cluster: Cluster, contents: ReadonlyMap<string, 
     if (text === undefined) throw new Error(`PKI master copy lacks ${path} after ensureClusterPki`);
     return text;
   };
+  // Each scope's host names, computed once: asking per host and row would scan every host each
+  // time, quadratic in the cluster size (seconds at 5,000 workers).
+  const scopeNames = new Map<HostScope, ReadonlySet<string>>();
+  const inScope = (scope: HostScope, host: Host): boolean => {
+    let names = scopeNames.get(scope);
+    if (names === undefined) {
+      names = new Set(hostsInScope(cluster, scope).map((h) => h.name));
+      scopeNames.set(scope, names);
+    }
+    return names.has(host.name);
+  };
   const filesForHost = (host: Host): RenderedFile[] => {
     const files: RenderedFile[] = [];
     for (const row of CA_ROWS) {
-      if (inScope(cluster, row.certScope, host)) files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.caCert(row.name))));
+      if (inScope(row.certScope, host)) files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.caCert(row.name))));
       const key = get(statePaths.caKey(row.name)); // absent for an external CA
-      if (key !== undefined && inScope(cluster, row.keyScope, host)) files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, key));
+      if (key !== undefined && inScope(row.keyScope, host)) files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, key));
     }
-    if (inScope(cluster, SA_ROW.scope, host)) {
+    if (inScope(SA_ROW.scope, host)) {
       files.push(secret(`${HOST_PKI_DIR}/sa.key`, required(statePaths.saKey)), cert(`${HOST_PKI_DIR}/sa.pub`, required(statePaths.saPub)));
     }
     for (const row of LEAF_ROWS) {
-      if (!inScope(cluster, row.scope, host)) continue;
+      if (!inScope(row.scope, host)) continue;
       files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.leafCert(host.name, row))));
       files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, required(statePaths.leafKey(host.name, row))));
     }
     for (const row of KUBECONFIG_ROWS) {
-      if (inScope(cluster, row.scope, host)) files.push(secret(`${HOST_KUBECONFIG_DIR}/${row.name}`, required(statePaths.kubeconfig(host.name, row))));
+      if (inScope(row.scope, host)) files.push(secret(`${HOST_KUBECONFIG_DIR}/${row.name}`, required(statePaths.kubeconfig(host.name, row))));
     }
     return files.sort(byPath);
   };

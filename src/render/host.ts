@@ -1,6 +1,7 @@
 /** Every file one host needs, by role, sorted by path. */
-import { etcdMembers, hasRole, type Host } from '../config/model.js';
+import { hasRole, type Host } from '../config/model.js';
 import { addonFiles } from './addons/index.js';
+import { isEtcdMember } from './cluster-facts.js';
 import { PATHS } from './constants.js';
 import type { RenderContext } from './context.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plane.js';
@@ -25,8 +26,6 @@ function controlPlaneManifests(ctx: RenderContext, host: Host): RenderedFile[] {
   ];
 }
 
-const isEtcdMember = (ctx: RenderContext, host: Host): boolean => etcdMembers(ctx.cluster).some((m) => m.name === host.name);
-
 /**
  * Two sources may name the same path (the PKI's ca.crt and the kubelet's); they must agree, and
  * then the file appears once.
@@ -46,7 +45,7 @@ function mergeByPath(host: Host, files: readonly RenderedFile[]): RenderedFile[]
 export function renderHost(ctx: RenderContext, host: Host): RenderedFile[] {
   return mergeByPath(host, [
     ...ctx.pki.filesForHost(host),
-    ...(isEtcdMember(ctx, host) ? [manifest('etcd', 'render/etcd.ts', etcdPod(ctx.cluster, host))] : []),
+    ...(isEtcdMember(ctx.cluster, host) ? [manifest('etcd', 'render/etcd.ts', etcdPod(ctx.cluster, host))] : []),
     ...controlPlaneManifests(ctx, host),
     ...(runsKubelet(host) ? kubeletFiles(ctx, host) : []),
     ...loadBalancerFiles(ctx, host),

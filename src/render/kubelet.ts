@@ -3,6 +3,7 @@ import { dnsServiceIp, endpointUrl, hasRole, type Cluster, type Host } from '../
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { Templates } from '../templates/index.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
+import { perCluster } from './cluster-facts.js';
 import { componentVersions, PATHS, PORTS } from './constants.js';
 import type { RenderContext } from './context.js';
 import type { RenderedFile } from './types.js';
@@ -25,7 +26,7 @@ export function kubeletConfiguration(cluster: Cluster, host: Host): Record<strin
     },
     authorization: { mode: standalone ? 'AlwaysAllow' : 'Webhook' },
     cgroupDriver: 'systemd',
-    ...(standalone ? {} : { clusterDNS: [dnsServiceIp(cluster)], clusterDomain: cluster.networking.dnsDomain }),
+    ...(standalone ? {} : { clusterDNS: [perCluster(cluster, 'dns-service-ip', () => dnsServiceIp(cluster))], clusterDomain: cluster.networking.dnsDomain }),
     healthzBindAddress: '127.0.0.1',
     healthzPort: PORTS.kubeletHealthz,
     readOnlyPort: 0,

@@ -4,6 +4,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { controlPlanes, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
+import { perCluster } from './cluster-facts.js';
 import { PATHS } from './constants.js';
 import type { RenderContext } from './context.js';
 import { isIpv6 } from './etcd.js';
@@ -23,7 +24,8 @@ export function loadBalancerHosts(cluster: Cluster): Host[] {
   return [];
 }
 
-export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean => loadBalancerHosts(cluster).some((h) => h.name === host.name);
+export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean =>
+  perCluster(cluster, 'load-balancer-names', () => new Set(loadBalancerHosts(cluster).map((h) => h.name))).has(host.name);
 
 export function haproxyConfig(ctx: RenderContext): string {
   const { cluster } = ctx;

@@ -5,13 +5,20 @@
  * Safety: kbuild writes only into an empty or missing directory, or one it created before (marked
  * with `.kbuild-render`), whose old contents it then replaces so the tree is exactly this render.
  * `force` writes into any other directory, over same-named files, and deletes nothing.
+ *
+ * Speed (bench/: 5,000 workers are 25,000 files): each file is still written whole to a temp name
+ * and renamed, so no reader sees half a file, but without the two fsyncs per file a host push or
+ * the state directory needs — the tree is a derived copy that `render` rewrites whole. Files are
+ * written concurrently and each directory is created once.
  */
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { FileError } from '../errors/index.js';
-import { DirectoryTransport } from '../ssh/directory.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { settleWithLimit } from '../util/pool.js';
 import type { RenderedCluster } from './cluster.js';
+import type { RenderedFile } from './types.js';
 
 export const RENDER_MARKER = '.kbuild-render';
 const MARKER_TEXT = 'Written by `kbuild render`. kbuild replaces this directory on the next render; delete it freely.\n';
@@ -49,17 +56,50 @@ async function prepare(outDir: string, force: boolean): Promise<void> {
   await writeFile(join(outDir, RENDER_MARKER), MARKER_TEXT, { mode: 0o644 });
 }
 
+/** Files in flight at once: enough to overlap the system calls, far below the open-file limit. */
+const WRITE_CONCURRENCY = 32;
+
+/** Writes files under `outDir/<host>/<path>` with exact modes; `directories` shares each mkdir. */
+async function writeTreeFile(path: string, file: RenderedFile, directories: Map<string, Promise<unknown>>): Promise<void> {
+  const dir = dirname(path);
+  let made = directories.get(dir);
+  if (made === undefined) {
+    made = mkdir(dir, { recursive: true, mode: 0o755 });
+    directories.set(dir, made);
+  }
+  await made;
+  const temp = join(dir, `.${basename(path)}.kbuild-${randomBytes(6).toString('hex')}`);
+  const handle = await open(temp, 'wx', file.mode);
+  try {
+    await handle.writeFile(file.content);
+    await handle.chmod(file.mode); // open() honours the umask; the mode must be exact (keys 0600).
+  } catch (error) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
 export async function writeRenderedTree(outDir: string, rendered: RenderedCluster, options: { force?: boolean } = {}): Promise<TreeSummary> {
   await prepare(outDir, options.force ?? false);
-  let files = 0;
+  const writes: Array<{ path: string; file: RenderedFile }> = [];
   for (const [host, hostFiles] of rendered.hosts) {
-    const transport = new DirectoryTransport(join(outDir, host), host);
     for (const file of hostFiles) {
-      await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
-      files += 1;
+      if (!isAbsolute(file.path)) throw new Error(`paths given to a transport must be absolute, got "${file.path}"`);
+      writes.push({ path: join(outDir, host, normalize(file.path)), file });
     }
-    await transport.close();
   }
+  const directories = new Map<string, Promise<unknown>>();
+  const results = await settleWithLimit(writes, WRITE_CONCURRENCY, (w) => writeTreeFile(w.path, w.file, directories));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   await writeFileAtomic(join(outDir, 'PLAN.md'), rendered.plan, 0o644, 0o700);
-  return { hosts: rendered.hosts.size, files };
+  return { hosts: rendered.hosts.size, files: writes.length };
 }

@@ -4,6 +4,7 @@
  * that gates the next, then per host the ports it must open and to whom.
  */
 import { controlPlanes, dnsServiceIp, endpointUrl, etcdMembers, firstControlPlane, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
+import { isEtcdMember, perCluster } from './cluster-facts.js';
 import { PATHS, PORTS } from './constants.js';
 import { isIpv6, loopbackFor } from './etcd.js';
 import { runsKubelet } from './kubelet.js';
@@ -101,9 +102,9 @@ interface PortRule {
 
 function portsFor(cluster: Cluster, host: Host): PortRule[] {
   const rules: PortRule[] = [];
-  const cpNames = names(controlPlanes(cluster));
-  const etcdNames = names(etcdMembers(cluster).filter((m) => m.name !== host.name));
-  const isMember = etcdMembers(cluster).some((m) => m.name === host.name);
+  const cpNames = perCluster(cluster, 'control-plane-names', () => names(controlPlanes(cluster)));
+  const isMember = isEtcdMember(cluster, host);
+  const etcdNames = isMember ? names(etcdMembers(cluster).filter((m) => m.name !== host.name)) : '';
   const isNode = hasRole(host, 'control-plane') || hasRole(host, 'worker');
   if (runsLoadBalancer(cluster, host)) {
     rules.push({ port: String(cluster.loadBalancer.port), protocol: 'TCP', component: 'HAProxy frontend (Kubernetes API)', from: 'every node and kubectl clients' });

@@ -1,5 +1,6 @@
 /** /etc/kubernetes/addons/ on the first control plane: what `init` applies once the API is up, in file order. */
 import { firstControlPlane, type Host } from '../../config/model.js';
+import { perCluster } from '../cluster-facts.js';
 import { PATHS } from '../constants.js';
 import type { RenderContext } from '../context.js';
 import type { RenderedFile } from '../types.js';
@@ -10,7 +11,7 @@ import { kubeProxyObjects } from './kube-proxy.js';
 
 export function addonFiles(ctx: RenderContext, host: Host): RenderedFile[] {
   const { cluster } = ctx;
-  if (firstControlPlane(cluster).name !== host.name) return [];
+  if (perCluster(cluster, 'first-control-plane', () => firstControlPlane(cluster).name) !== host.name) return [];
   const file = (name: string, source: string, documents: unknown[], secret = false): RenderedFile => ({
     path: `${PATHS.addons}/${name}`,
     mode: 0o600,
