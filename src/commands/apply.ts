@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { Connections, type ApplyContext } from '../apply/context.js';
+import { DriftReportingTransport } from '../apply/drift.js';
 import { APPLY_PHASES } from '../apply/phases.js';
 import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
 import { MultiHostError } from '../errors/index.js';
@@ -15,60 +16,48 @@ import { caCertHash } from '../pki/ca-hash.js';
 import { runPhases, type PhaseRecord } from '../phases/engine.js';
 import { describePhases, phasePaths, selectPhases } from '../phases/select.js';
 import { prepareCluster } from '../render/prepare.js';
-import { listrReporter } from '../report/listr-reporter.js';
 import { terminal } from '../report/output.js';
-import { jsonReporter, plainReporter, type Reporter } from '../report/reporter.js';
+import { reporterFor } from '../report/reporter.js';
 import { connect } from '../ssh/connect.js';
 import { DirectoryTransport } from '../ssh/directory.js';
 import { DryRunTransport } from '../ssh/dry-run.js';
 import type { Transport } from '../ssh/transport.js';
 import { settleWithLimit } from '../util/pool.js';
-import { inventoryOption, type InventoryArgs } from './options.js';
+import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs } from './options.js';
 
-export interface ApplyArgs extends InventoryArgs {
+export interface ApplyArgs extends InventoryArgs, FleetArgs {
   stateDir?: string;
   templates?: string;
   dryRun: boolean;
   output?: string;
-  format: 'text' | 'json';
-  concurrency: number;
-  skipPhases: string[];
-  acceptNewHostKeys: boolean;
   ignorePreflightErrors: string[];
   path?: string;
 }
 
 const applyOptions = (yargs: Argv) =>
-  inventoryOption(yargs)
+  fleetOptions(inventoryOption(yargs))
     .option('state-dir', { type: 'string', normalize: true, describe: 'State directory; default .kbuild/<name>/ beside the cluster file' })
     .option('templates', { type: 'string', normalize: true, describe: 'Directory of .hbs files replacing built-in templates' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Connect read-only; write what would be pushed under -o DIR and list it' })
     .option('output', { alias: 'o', type: 'string', normalize: true, describe: 'Dry-run output directory (required with --dry-run)' })
-    .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Progress as text, or a JSON event stream' })
-    .option('concurrency', { type: 'number', default: 20, describe: 'Hosts worked on at once within a phase' })
-    .option('skip-phases', { type: 'array', string: true, default: [] as string[], describe: 'Phases to skip (a parent skips its children)' })
-    .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'Record unknown SSH host keys in known_hosts (trust on first use); changed keys are always refused' })
     .option('ignore-preflight-errors', { type: 'array', string: true, default: [] as string[], describe: 'Preflight checks to report as warnings, e.g. Swap,Port-6443, or all' })
     .check((args) => {
       if (args['dry-run'] && !args.output) throw new Error('--dry-run needs -o DIR for the files it would push');
-      if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency must be a whole number of at least 1');
       return true;
     });
-
-function reporterFor(format: 'text' | 'json'): Reporter {
-  if (format === 'json') return jsonReporter(terminal);
-  return process.stdout.isTTY ? listrReporter(terminal) : plainReporter(terminal);
-}
 
 async function apply(args: ApplyArgs): Promise<void> {
   const prepared = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
   const { cluster, rendered } = prepared;
-  const reporter = reporterFor(args.format);
+  const reporter = await reporterFor(args.format, terminal);
   const outDir = args.output ? resolve(args.output) : undefined;
   const directories = new Map<string, DirectoryTransport>();
   const connections = new Connections(async (host: Host): Promise<Transport> => {
     const real = await connect(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun });
-    if (!args.dryRun || !outDir) return real;
+    if (!args.dryRun || !outDir) {
+      const drifted = (path: string) => reporter.event({ type: 'warn', host: host.name, message: `restored drifted file ${path}: the host's copy differed from the rendered one` });
+      return new DriftReportingTransport(real, drifted);
+    }
     const directory = new DirectoryTransport(join(outDir, host.name), host.name);
     directories.set(host.name, directory);
     return new DryRunTransport(real, directory);

@@ -5,9 +5,9 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { describePhases } from '../phases/select.js';
-import { listrReporter } from '../report/listr-reporter.js';
 import { terminal } from '../report/output.js';
-import { jsonReporter, plainReporter, type Reporter } from '../report/reporter.js';
+import { reporterFor } from '../report/reporter.js';
+import { fleetOptions } from './options.js';
 import { terminalYesNo } from '../reset/confirm.js';
 import { RESET_PHASES } from '../reset/phases.js';
 import { resetFleet, resetThisHost, THIS_MACHINE, type ResetResult } from '../reset/run.js';
@@ -29,13 +29,8 @@ export interface ResetArgs {
 
 const FLEET_ONLY = ['hosts', 'state-dir', 'purge-state', 'accept-new-host-keys'] as const;
 
-function reporterFor(format: 'text' | 'json'): Reporter {
-  if (format === 'json') return jsonReporter(terminal);
-  return process.stdout.isTTY ? listrReporter(terminal) : plainReporter(terminal);
-}
-
 async function reset(args: ResetArgs): Promise<void> {
-  const reporter = reporterFor(args.format);
+  const reporter = await reporterFor(args.format, terminal);
   const common = { force: args.force, dryRun: args.dryRun, output: args.output, skipPhases: args.skipPhases, reporter, prompt: terminalYesNo };
   let result: ResetResult;
   try {
@@ -71,7 +66,7 @@ export const resetCommand: CommandModule<object, ResetArgs> = {
   command: 'reset',
   describe: 'Undo what kbuild set up: on this host, or with -i FILE on every host (or --hosts) over SSH',
   builder: (yargs: Argv) =>
-    yargs
+    fleetOptions(yargs)
       .option('inventory', { alias: 'i', type: 'string', normalize: true, describe: 'Cluster file: reset its hosts over SSH instead of this machine' })
       .option('hosts', { type: 'array', string: true, default: [] as string[], describe: 'With -i: only these hosts (names, comma-separated or repeated)' })
       .option('state-dir', { type: 'string', normalize: true, describe: 'With -i: the state directory; default .kbuild/<name>/ beside the cluster file' })
@@ -79,10 +74,6 @@ export const resetCommand: CommandModule<object, ResetArgs> = {
       .option('purge-state', { type: 'boolean', default: false, describe: 'With -i, resetting every host: also remove the local state directory (CA, keys, token)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Change nothing: list what would be removed and run' })
       .option('output', { alias: 'o', type: 'string', normalize: true, describe: 'Dry-run record directory (required with -i --dry-run)' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Progress as text, or a JSON event stream' })
-      .option('concurrency', { type: 'number', default: 20, describe: 'Hosts worked on at once within a phase' })
-      .option('skip-phases', { type: 'array', string: true, default: [] as string[], describe: 'Phases to skip (see below)' })
-      .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use); changed keys are always refused' })
       .check((args) => {
         if (!args.inventory) {
           const given = { hosts: args.hosts.length > 0, 'state-dir': args['state-dir'] !== undefined, 'purge-state': args['purge-state'], 'accept-new-host-keys': args['accept-new-host-keys'] };
@@ -90,7 +81,6 @@ export const resetCommand: CommandModule<object, ResetArgs> = {
           if (misplaced.length > 0) throw new Error(`${misplaced.map((f) => `--${f}`).join(', ')} need${misplaced.length === 1 ? 's' : ''} -i FILE (the fleet form)`);
         }
         if (args.inventory && args['dry-run'] && !args.output) throw new Error('--dry-run with -i needs -o DIR for the record of what would change');
-        if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency must be a whole number of at least 1');
         return true;
       })
       .epilogue(`Phases, in order:\n${describePhases(RESET_PHASES)}`) as unknown as Argv<ResetArgs>,

@@ -79,3 +79,12 @@ export function recordingReporter(): Reporter & { events: ReportEvent[] } {
   const events: ReportEvent[] = [];
   return { events, phase: (_p, _t, body) => body(), event: (e) => void events.push(e), close: async () => {} };
 }
+
+/** JSON events with --format json; listr2 on a terminal; plain lines otherwise (CI logs, pipes). */
+export async function reporterFor(format: 'text' | 'json', output: Output): Promise<Reporter> {
+  if (format === 'json') return jsonReporter(output);
+  if (!process.stdout.isTTY) return plainReporter(output);
+  // listr2 is only loaded for terminals.
+  const { listrReporter } = await import('./listr-reporter.js');
+  return listrReporter(output);
+}
