@@ -4,9 +4,9 @@
  *     token id appears (the bootstrap signer adds it a little after the token is created);
  *  2. verify the detached JWS over the exact kubeconfig string with the token secret;
  *  3. require the CA in that kubeconfig to match one of the `sha256:` pins;
- *  4. GET it again over TLS verified with that CA and require byte-equal content.
- * The token itself is only ever sent on the verified connection (step 4), so a man in the middle
- * of step 1 never sees it; there a 401 means the API server no longer accepts the token (expired or deleted).
+ *  4. GET it again over TLS verified with that CA (anonymously, as kubeadm) and require byte-equal content;
+ *  5. present the token to the verified server: a 401 means it no longer accepts the token (expired or deleted).
+ * The token is only ever sent on a verified connection (step 5), so a man in the middle of step 1 never sees it.
  */
 import { request } from 'node:https';
 import yaml from 'js-yaml';
@@ -134,18 +134,28 @@ export async function discoverClusterInfo(options: DiscoveryOptions): Promise<Di
     throw new DiscoveryError('ca-hash-mismatch', `the cluster CA in kube-public/cluster-info has public key hash ${found.join(', ')}, which matches no --discovery-token-ca-cert-hash (${pins.join(', ')}); check the hash with \`kbuild token ca-hash\` on a control plane`);
   }
 
-  // 4. Again over verified TLS, now authenticated with the token: the same bytes, and the token accepted.
+  // 4. Again over TLS verified with that CA, anonymously as kubeadm does (cluster-info is readable by
+  //    system:anonymous only, so a bootstrap-token user would get 403): the same bytes.
   let secure: HttpAnswer;
   try {
-    secure = await get(url, { ca: caCertPem, token: `${token.id}.${token.secret}` });
+    secure = await get(url, { ca: caCertPem });
   } catch (error) {
     throw new DiscoveryError('unreachable', `second fetch of kube-public/cluster-info over TLS verified with the pinned CA failed: ${describe(error)}`, { cause: error });
   }
-  if (secure.status === 401) throw new DiscoveryError('token-rejected', `the API server rejected bootstrap token id "${token.id}" (401 Unauthorized): it has expired or was deleted. Create a new one with \`kbuild token create\``);
   if (secure.status !== 200) throw new DiscoveryError('unreachable', `second fetch of kube-public/cluster-info answered HTTP ${secure.status}: ${secure.body.slice(0, 200)}`);
   if (configMapData(secure).kubeconfig !== kubeconfig) {
     throw new DiscoveryError('content-changed', 'the kubeconfig in kube-public/cluster-info fetched over verified TLS differs from the first copy; refusing to continue');
   }
+
+  // 5. Only now, to the verified server, the token itself: 401 means it expired or was deleted (a stale
+  //    signature can outlive it briefly). 403 is fine: authenticated, just not allowed to read this object.
+  let authenticated: HttpAnswer;
+  try {
+    authenticated = await get(url, { ca: caCertPem, token: `${token.id}.${token.secret}` });
+  } catch (error) {
+    throw new DiscoveryError('unreachable', `checking the token with the verified API server failed: ${describe(error)}`, { cause: error });
+  }
+  if (authenticated.status === 401) throw new DiscoveryError('token-rejected', `the API server rejected bootstrap token id "${token.id}" (401 Unauthorized): it has expired or was deleted. Create a new one with \`kbuild token create\``);
   return { kubeconfig, server, caCertPem };
 }
 

@@ -48,9 +48,11 @@ describe('token discovery', () => {
     expect(found.server).toBe('https://127.0.0.1:6443');
     expect(found.caCertPem.trim()).toBe(tls.caCertPem.trim());
     const mine = server.requests.slice(before);
-    expect(mine).toHaveLength(2);
+    // Untrusted and verified fetches anonymous (RBAC lets only system:anonymous read cluster-info), then the token, verified.
+    expect(mine).toHaveLength(3);
     expect(mine[0]!.authorization).toBeUndefined();
-    expect(mine[1]!.authorization).toBe(`Bearer ${GOOD.id}.${GOOD.secret}`);
+    expect(mine[1]!.authorization).toBeUndefined();
+    expect(mine[2]!.authorization).toBe(`Bearer ${GOOD.id}.${GOOD.secret}`);
   });
 
   test('a wrong hash is refused, naming the hash found', async () => {
