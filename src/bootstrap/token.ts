@@ -6,6 +6,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { UsageError } from '../errors/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN, generateBootstrapToken, type RandomInt } from '../render/secrets.js';
+import { shortHumanDuration } from '../util/duration.js';
 
 export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const DEFAULT_TOKEN_USAGES = ['signing', 'authentication'] as const;
@@ -76,27 +77,13 @@ export function tokenFromSecret(secret: V1Secret): BootstrapToken | undefined {
   };
 }
 
-/** k8s.io/apimachinery duration.ShortHumanDuration, which `kubeadm token list` prints as TTL. */
-export function shortHumanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 365) return `${Math.floor(hours / 24)}d`;
-  return `${Math.floor(hours / 24 / 365)}y`;
-}
-
 /** `kubeadm token list`'s table: TOKEN, TTL, EXPIRES, USAGES, DESCRIPTION, EXTRA GROUPS (tab-aligned). */
 export function tokenTable(tokens: readonly BootstrapToken[], now: Date): string {
   const rows = [['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS']];
   for (const t of tokens) {
     rows.push([
       `${t.id}.${t.secret}`,
-      t.expires ? shortHumanDuration(t.expires.getTime() - now.getTime()) : '<forever>',
+      t.expires ? shortHumanDuration((t.expires.getTime() - now.getTime()) / 1000) : '<forever>',
       t.expires ? rfc3339(t.expires) : '<never>',
       t.usages.length > 0 ? t.usages.join(',') : '<none>',
       t.description || '<none>',

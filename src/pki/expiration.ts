@@ -49,14 +49,4 @@ export function expirationRows(files: HostPkiFiles, now: Date): ExpirationRow[] 
   return rows;
 }
 
-/** kubeadm's ShortHumanDuration: 45s, 12m, 5h, 364d, 9y; "<invalid>" once expired. */
-export function shortDuration(seconds: number): string {
-  if (seconds < 0) return '<invalid>';
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h`;
-  if (hours < 24 * 365) return `${Math.floor(hours / 24)}d`;
-  return `${Math.floor(hours / 24 / 365)}y`;
-}
+export { shortHumanDuration as shortDuration } from '../util/duration.js';

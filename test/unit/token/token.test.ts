@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { parseToken, parseTtl, shortHumanDuration, tokenFromSecret, tokenSecret, tokenTable } from '../../../src/bootstrap/token.js';
+import { parseToken, parseTtl, tokenFromSecret, tokenSecret, tokenTable } from '../../../src/bootstrap/token.js';
+import { shortHumanDuration } from '../../../src/util/duration.js';
 
 const decode = (data: Record<string, string> | undefined) => Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 
@@ -31,10 +32,14 @@ describe('bootstrap token Secret', () => {
   });
 
   test('TTL as kubeadm prints it', () => {
-    expect(shortHumanDuration(23 * 3600_000 + 59 * 60_000)).toBe('23h');
-    expect(shortHumanDuration(90_000)).toBe('1m');
-    expect(shortHumanDuration(3 * 24 * 3600_000)).toBe('3d');
-    expect(shortHumanDuration(-5000)).toBe('<invalid>');
+    expect(shortHumanDuration(23 * 3600 + 59 * 60)).toBe('23h');
+    expect(shortHumanDuration(90)).toBe('1m');
+    // apimachinery switches to days at 24h (HumanDuration, not this one, waits until 48h).
+    expect(shortHumanDuration(30 * 3600)).toBe('1d');
+    expect(shortHumanDuration(3 * 24 * 3600)).toBe('3d');
+    expect(shortHumanDuration(-1)).toBe('0s');
+    expect(shortHumanDuration(-5)).toBe('<invalid>');
+    expect(shortHumanDuration(400 * 24 * 3600)).toBe('1y');
     expect(parseTtl('1h30m')).toBe(5400_000);
     expect(parseTtl('0')).toBe(0);
     expect(() => parseTtl('1d')).toThrow(/not a duration/);
@@ -45,7 +50,8 @@ describe('bootstrap token Secret', () => {
     const table = tokenTable([{ id: 'abcdef', secret: '0123456789abcdef', expires: new Date('2030-01-02T00:00:00Z'), usages: ['authentication', 'signing'], groups: ['g'], description: 'x' }, { id: 'bbbbbb', secret: 'bbbbbbbbbbbbbbbb', usages: [], groups: [] }], now);
     expect(table.split('\n')).toEqual([
       'TOKEN                     TTL         EXPIRES                USAGES                   DESCRIPTION   EXTRA GROUPS',
-      'abcdef.0123456789abcdef   24h         2030-01-02T00:00:00Z   authentication,signing   x             g',
+      // Exactly 24 hours left: apimachinery's ShortHumanDuration says 1d (a fresh token shows 23h).
+      'abcdef.0123456789abcdef   1d          2030-01-02T00:00:00Z   authentication,signing   x             g',
       'bbbbbb.bbbbbbbbbbbbbbbb   <forever>   <never>                <none>                   <none>        <none>',
     ]);
   });
