@@ -21,11 +21,15 @@ export const etcdPeerUrl = (host: Host): string => httpsUrl(host.address, PORTS.
 export const etcdClientUrl = (host: Host): string => httpsUrl(host.address, PORTS.etcdClient);
 
 /** `name=https://addr:2380` for every member, in cluster-file order. */
-export const initialCluster = (cluster: Cluster): string => etcdMembers(cluster).map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(',');
+export const initialCluster = (members: readonly Host[]): string => members.map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(',');
 
 const etcdPki = `${PATHS.pki}/etcd`;
 
-export function etcdArgs(cluster: Cluster, host: Host): Arg[] {
+/**
+ * `members` is who bootstraps together: every member for `apply` (all start at once), only the host
+ * itself for `kbuild init` (kubeadm's single-member start; the others join later).
+ */
+export function etcdArgs(cluster: Cluster, host: Host, members: readonly Host[] = etcdMembers(cluster)): Arg[] {
   const loopback = loopbackFor(host.address);
   const arg = (name: string, value: string): Arg => ({ name, value });
   return [
@@ -36,7 +40,7 @@ export function etcdArgs(cluster: Cluster, host: Host): Arg[] {
     arg('experimental-initial-corrupt-check', 'true'),
     arg('experimental-watch-progress-notify-interval', '5s'),
     arg('initial-advertise-peer-urls', etcdPeerUrl(host)),
-    arg('initial-cluster', initialCluster(cluster)),
+    arg('initial-cluster', initialCluster(members)),
     arg('key-file', `${etcdPki}/server.key`),
     arg('listen-client-urls', `${httpsUrl(loopback, PORTS.etcdClient)},${etcdClientUrl(host)}`),
     arg('listen-metrics-urls', `http://${hostPort(loopback, PORTS.etcdMetrics)}`),
@@ -51,7 +55,7 @@ export function etcdArgs(cluster: Cluster, host: Host): Arg[] {
   ];
 }
 
-export function etcdPod(cluster: Cluster, host: Host): V1Pod {
+export function etcdPod(cluster: Cluster, host: Host, members: readonly Host[] = etcdMembers(cluster)): V1Pod {
   const versions = componentVersions(cluster.kubernetesVersion);
   const probeGet = (path: string) => ({ host: loopbackFor(host.address), path, port: PORTS.etcdMetrics, scheme: 'HTTP' });
   const volumes: HostPathVolume[] = [
@@ -62,7 +66,7 @@ export function etcdPod(cluster: Cluster, host: Host): V1Pod {
     name: 'etcd',
     annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': etcdClientUrl(host) },
     container: {
-      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host), [])],
+      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host, members), [])],
       image: `${cluster.imageRepository}/etcd:${versions.etcd}`,
       imagePullPolicy: 'IfNotPresent',
       livenessProbe: livenessProbe(probeGet('/livez')),

@@ -1,5 +1,5 @@
 /** Every file one host needs, by role, sorted by path. */
-import { hasRole, type Host } from '../config/model.js';
+import { hasRole, type Cluster, type Host } from '../config/model.js';
 import { addonFiles } from './addons/index.js';
 import { isEtcdMember } from './cluster-facts.js';
 import { PATHS } from './constants.js';
@@ -16,6 +16,10 @@ const manifest = (name: string, source: string, pod: unknown): RenderedFile => (
   mode: 0o600,
   content: yamlFile(source, [pod]),
 });
+
+/** etcd's static pod; `members` as in etcdArgs (every member unless told otherwise). */
+export const etcdManifest = (cluster: Cluster, host: Host, members?: readonly Host[]): RenderedFile =>
+  manifest('etcd', 'render/etcd.ts', etcdPod(cluster, host, members));
 
 function controlPlaneManifests(ctx: RenderContext, host: Host): RenderedFile[] {
   if (!hasRole(host, 'control-plane')) return [];
@@ -45,7 +49,7 @@ function mergeByPath(host: Host, files: readonly RenderedFile[]): RenderedFile[]
 export function renderHost(ctx: RenderContext, host: Host): RenderedFile[] {
   return mergeByPath(host, [
     ...ctx.pki.filesForHost(host),
-    ...(isEtcdMember(ctx.cluster, host) ? [manifest('etcd', 'render/etcd.ts', etcdPod(ctx.cluster, host))] : []),
+    ...(isEtcdMember(ctx.cluster, host) ? [etcdManifest(ctx.cluster, host)] : []),
     ...controlPlaneManifests(ctx, host),
     ...(runsKubelet(host) ? kubeletFiles(ctx, host) : []),
     ...loadBalancerFiles(ctx, host),

@@ -11,7 +11,9 @@ import { apiClientFromKubeconfig, recordingApiClient, type ApiClient, type Recor
 import { ensureClusterPki, type PkiOptions } from '../../pki/ensure.js';
 import { runPhases, type PhaseRecord } from '../../phases/engine.js';
 import { selectPhases } from '../../phases/select.js';
-import { renderHost } from '../../render/host.js';
+import { etcdManifest, renderHost } from '../../render/host.js';
+import { PATHS } from '../../render/constants.js';
+import { etcdMembers } from '../../config/model.js';
 import { loadRenderSecrets, type RandomInt, type SecretOptions } from '../../render/secrets.js';
 import type { RenderedFile } from '../../render/types.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -77,7 +79,12 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const state = await StateDir.open(resolve(stateRoot));
   const pki = await ensureClusterPki(cluster, state, options.pki);
   const secrets = await loadRenderSecrets(state, options.secrets);
-  const files = renderHost({ cluster, pki, secrets, templates: await loadTemplates(options.templates) }, host);
+  // kubeadm's init starts a single-member etcd; the other control planes join it one by one. So the
+  // only difference from `kbuild render` (where all members start together) is --initial-cluster.
+  const singleMember = cluster.etcd.topology === 'stacked' && etcdMembers(cluster).length > 1;
+  const files = renderHost({ cluster, pki, secrets, templates: await loadTemplates(options.templates) }, host).map((f) =>
+    singleMember && f.path === `${PATHS.manifests}/etcd.yaml` ? etcdManifest(cluster, host, [host]) : f,
+  );
 
   const directory = dryRun ? new DirectoryTransport(resolve(options.dryRunDir!), host.name) : undefined;
   const transport = directory ? new DryRunTransport(reads, directory) : machine;
