@@ -1,0 +1,76 @@
+/**
+ * A control-plane join end to end: `kbuild init --upload-certs` on cp1 starts a single-member etcd,
+ * then cp2 runs the printed `--control-plane` join: it downloads and decrypts kubeadm-certs, issues
+ * its own certificates, joins etcd as a learner, is promoted, and brings its control plane up.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClusterLab, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { kbuildOnHost, registerNode } from './init-helpers.js';
+
+interface Member {
+  name?: string;
+  isLearner?: boolean;
+  peerURLs?: string[];
+}
+
+describe('kbuild join --control-plane on test hosts', () => {
+  let cl: ClusterLab;
+  let controlPlaneJoin: string[];
+  beforeAll(async () => {
+    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
+    cl = await createClusterLab('e2e-cpjoin', [
+      { name: 'cp1', roles: ['control-plane'] },
+      { name: 'cp2', roles: ['control-plane'] },
+      { name: 'cp3', roles: ['control-plane'] },
+    ]);
+    // Three control planes need an endpoint; with no load balancer it is cp1's own address.
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('cp1')}:6443\n`));
+    const [init] = await Promise.all([
+      kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs', '--ignore-preflight-errors', 'all']),
+      registerNode(cl.lab, 'cp1', 'cp1'),
+    ]);
+    if (init.code !== 0) throw new Error(`init on cp1 failed:\n${init.stdout}\n${init.stderr}`);
+    const printed = /kbuild join (\S+ --token \S+ --discovery-token-ca-cert-hash \S+ --control-plane --certificate-key \S+)/.exec(init.stdout);
+    if (!printed) throw new Error(`init printed no control-plane join command:\n${init.stdout}`);
+    controlPlaneJoin = ['join', ...printed[1]!.split(' ')];
+  }, 420_000);
+  afterAll(async () => {
+    await cl?.lab.teardown();
+  });
+
+  const members = async (): Promise<Member[]> => {
+    const pki = '/etc/kubernetes/pki/etcd';
+    const out = await cl.lab.exec(
+      'cp1',
+      `ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:2379 --cacert ${pki}/ca.crt --cert ${pki}/healthcheck-client.crt --key ${pki}/healthcheck-client.key member list -w json`,
+    );
+    return (JSON.parse(out.stdout) as { members: Member[] }).members;
+  };
+
+  it('init started etcd with cp1 alone', async () => {
+    expect((await members()).map((m) => m.name)).toEqual(['cp1']);
+    expect((await cl.lab.exec('cp1', 'grep -- --initial-cluster= /etc/kubernetes/manifests/etcd.yaml')).stdout).toContain(`--initial-cluster=cp1=https://${cl.address('cp1')}:2380'`);
+  });
+
+  it('cp2 joins as a control plane: its own certificates, a promoted etcd member, a ready apiserver', async () => {
+    const [run] = await Promise.all([kbuildOnHost(cl.lab, 'cp2', [...controlPlaneJoin, '--config', cl.clusterFile, '--node-name', 'cp2', '--ignore-preflight-errors', 'all']), registerNode(cl.lab, 'cp1', 'cp2')]);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+
+    const list = await members();
+    expect(list.map((m) => m.name).sort()).toEqual(['cp1', 'cp2']);
+    expect(list.every((m) => !m.isLearner), JSON.stringify(list)).toBe(true);
+    expect((await cl.lab.exec('cp2', 'grep -- --initial-cluster-state= /etc/kubernetes/manifests/etcd.yaml')).stdout).toContain('--initial-cluster-state=existing');
+
+    // Shared CAs came from kubeadm-certs; cp2's own apiserver certificate names cp2 and is served.
+    const cmp = (path: string) => Promise.all(['cp1', 'cp2'].map(async (h) => (await cl.lab.exec(h, `sha256sum ${path}`)).stdout.split(' ')[0]));
+    const [ca1, ca2] = await cmp('/etc/kubernetes/pki/ca.key');
+    expect(ca2).toBe(ca1);
+    const [api1, api2] = await cmp('/etc/kubernetes/pki/apiserver.crt');
+    expect(api2).not.toBe(api1);
+    const ready = await cl.lab.exec('cp2', `curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://${cl.address('cp2')}:6443/readyz`);
+    expect(ready.stdout.trim()).toBe('ok');
+    expect((await cl.lab.exec('cp2', 'ls /etc/kubernetes')).stdout).not.toContain('super-admin.conf');
+  });
+});
