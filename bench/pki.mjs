@@ -82,7 +82,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 export async function run() {
   const { cluster: base } = await loadClusterFile(join(root, 'examples/ha-stacked.yaml'));
-  const targets = { 'RSA-2048': (k, o) => `target kbuild/openssl ≤ 0.5: ${k / o <= 0.5 ? 'met' : 'NOT met'}`, 'ECDSA-P256': (k) => `target < 150 ms in-process: ${k < 150 ? 'met' : 'NOT met'}` };
+  const rows = [];
   for (const algorithm of ['RSA-2048', 'ECDSA-P256']) {
     const cluster = { ...base, certificates: { ...base.certificates, encryptionAlgorithm: algorithm } };
     const rounds = algorithm === 'ECDSA-P256' ? 5 : 3;
@@ -100,7 +100,11 @@ export async function run() {
     const o = median(opensslRuns);
     console.log(
       `PKI ${algorithm}, 3 control planes stacked (${items} items), median of ${rounds}: kbuild ${k.toFixed(0)} ms, openssl script ${o.toFixed(0)} ms, ` +
-        `kbuild/openssl ratio ${(k / o).toFixed(2)}; ${targets[algorithm](k, o)}`,
+        `kbuild/openssl ratio ${(k / o).toFixed(2)}`,
     );
+    rows.push({ figure: `PKI ${algorithm} full PKI (${items} items): kbuild in-process`, value: `${k.toFixed(0)} ms`, target: algorithm === 'ECDSA-P256' ? '< 150 ms' : '-', met: algorithm === 'ECDSA-P256' ? k < 150 : undefined });
+    rows.push({ figure: `PKI ${algorithm}: openssl CLI script`, value: `${o.toFixed(0)} ms`, target: '-' });
+    if (algorithm === 'RSA-2048') rows.push({ figure: 'PKI RSA-2048: kbuild / openssl', value: `${(k / o).toFixed(2)}`, target: '≤ 0.5', met: k / o <= 0.5 });
   }
+  return rows;
 }
