@@ -3,7 +3,14 @@
  * health gates, through @kubernetes/client-node with a generated kubeconfig. A recording client
  * stands in for dry-runs and lists what would be sent, with secret values masked.
  */
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type * as ClientNodeModule from '@kubernetes/client-node';
+import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
+
+type ClientNode = typeof ClientNodeModule;
+let clientNode: Promise<ClientNode> | undefined;
+/** @kubernetes/client-node takes most of a second to load: only commands that talk to the API pay for it. */
+const loadClientNode = (): Promise<ClientNode> => (clientNode ??= import('@kubernetes/client-node'));
 import { ApiError } from '../errors/index.js';
 import yaml from 'js-yaml';
 
@@ -28,11 +35,22 @@ const ref = (apiVersion: string, kind: string, namespace: string | undefined, na
 const withTarget = (target: ReturnType<typeof ref>, patch: object) => ({ ...target, ...patch, metadata: { ...((patch as { metadata?: object }).metadata ?? {}), ...target.metadata } });
 
 export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  const server = config.getCurrentCluster()?.server ?? 'unknown server';
-  const user = config.getCurrentUser()?.name ?? 'unknown user';
-  const api = KubernetesObjectApi.makeApiClient(config);
+  const parsed = (() => {
+    try {
+      return parseKubeconfig(kubeconfig);
+    } catch {
+      return undefined;
+    }
+  })();
+  const server = parsed?.server || 'unknown server';
+  const user = parsed?.user || 'unknown user';
+  let session: Promise<{ api: KubernetesObjectApi; PatchStrategy: ClientNode['PatchStrategy'] }> | undefined;
+  const open = () =>
+    (session ??= loadClientNode().then((lib) => {
+      const config = new lib.KubeConfig();
+      config.loadFromString(kubeconfig);
+      return { api: lib.KubernetesObjectApi.makeApiClient(config), PatchStrategy: lib.PatchStrategy };
+    }));
   /** Runs one request; failures become an ApiError naming server, verb, object, identity and the API's message. */
   const guard = async <T>(verb: string, kind: string | undefined, namespace: string | undefined, name: string | undefined, request: () => Promise<T>): Promise<T> => {
     try {
@@ -46,24 +64,24 @@ export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
       const stored: KubernetesObject[] = [];
       for (const object of objects) {
         const { kind, metadata } = object;
-        stored.push(await guard('apply', kind, metadata?.namespace, metadata?.name, () => api.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)));
+        stored.push(await guard('apply', kind, metadata?.namespace, metadata?.name, async () => { const { api, PatchStrategy } = await open(); return api.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply); }));
       }
       return stored;
     },
     async read(apiVersion, kind, namespace, name) {
       try {
-        return await guard('get', kind, namespace, name, () => api.read(ref(apiVersion, kind, namespace, name)));
+        return await guard('get', kind, namespace, name, async () => (await open()).api.read(ref(apiVersion, kind, namespace, name)));
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) return undefined;
         throw error;
       }
     },
     async list(apiVersion, kind, namespace) {
-      return (await guard('list', kind, namespace, '', () => api.list(apiVersion, kind, namespace))).items;
+      return (await guard('list', kind, namespace, '', async () => (await open()).api.list(apiVersion, kind, namespace))).items;
     },
     async delete(apiVersion, kind, namespace, name) {
       try {
-        await guard('delete', kind, namespace, name, () => api.delete(ref(apiVersion, kind, namespace, name)));
+        await guard('delete', kind, namespace, name, async () => (await open()).api.delete(ref(apiVersion, kind, namespace, name)));
         return true;
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) return false;
@@ -71,20 +89,26 @@ export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
       }
     },
     async mergePatch(apiVersion, kind, namespace, name, patch) {
-      return guard('patch', kind, namespace, name, () =>
-        api.patch(withTarget(ref(apiVersion, kind, namespace, name), patch), undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-      );
+      return guard('patch', kind, namespace, name, async () => {
+        const { api, PatchStrategy } = await open();
+        return api.patch(withTarget(ref(apiVersion, kind, namespace, name), patch), undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      });
     },
   };
 }
 
 /** The API's own message (a Status object's `message`) when there is one, else the error's first line. */
+/** client-node's ApiException, recognised by shape so this module need not load client-node eagerly. */
+const asApiException = (error: unknown): { code: number; body: unknown } | undefined =>
+  error instanceof Error && typeof (error as { code?: unknown }).code === 'number' && 'body' in error ? (error as unknown as { code: number; body: unknown }) : undefined;
+
 function apiError(server: string, what: string, error: unknown): ApiError {
-  const status = error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
+  const exception = asApiException(error);
+  const status = exception?.code;
   let detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-  if (error instanceof ApiException) {
+  if (exception) {
     try {
-      const raw = (error as ApiException<unknown>).body;
+      const raw = exception.body;
       const body: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
       const message = (body as { message?: unknown } | null)?.message;
       if (typeof message === 'string') detail = message;

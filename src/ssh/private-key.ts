@@ -4,7 +4,6 @@
  * Each file is read and decrypted once per run, however many hosts use it.
  */
 import { readFile } from 'node:fs/promises';
-import ssh2 from 'ssh2';
 import { ConnectionError } from '../errors/index.js';
 
 export const PASSPHRASE_ENV = 'KBUILD_SSH_PASSPHRASE';
@@ -45,6 +44,8 @@ async function load(path: string, host: string, sources: KeySources): Promise<Lo
       cause: error,
     });
   }
+  // ssh2 is loaded on first use: commands that never connect should not pay for it.
+  const { default: ssh2 } = await import('ssh2');
   const plain = ssh2.utils.parseKey(privateKey);
   if (!(plain instanceof Error)) return { privateKey };
   if (!/passphrase/i.test(plain.message)) {

@@ -3,7 +3,6 @@
  * through a bastion. Errors are classified so the caller retries only what can heal by itself.
  */
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError, HostKeyError } from '../errors/index.js';
 import type { KnownHostsFile } from './known-hosts-file.js';
@@ -49,6 +48,8 @@ export async function openClient(endpoint: SshEndpoint, options: ClientOptions, 
   const auth = await authConfig(endpoint, options);
   const knownTypes = await options.knownHosts.knownKeyTypes(endpoint.address, endpoint.port);
   const where = `${endpoint.user}@${endpoint.address}:${endpoint.port}`;
+  // Loaded on first use: commands that never connect should not pay for ssh2.
+  const { default: ssh2 } = await import('ssh2');
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     let hostKeyFailure: unknown;
