@@ -1,10 +1,12 @@
 /**
  * Drift: a file on a host whose content differs from the rendered one when apply is about to
  * replace it (hand-edited, or the cluster file changed since the last apply). The wrapper notes
- * every stat and reports each such replacement, so the run says what it put back.
+ * every stat and reports each such replacement (and each `differed` of a batch sync), so the run
+ * says what it put back.
  */
 import { createHash } from 'node:crypto';
-import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from '../ssh/transport.js';
+import { statFiles, syncFiles } from '../ssh/sync.js';
+import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../ssh/transport.js';
 
 const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
@@ -40,6 +42,24 @@ export class DriftReportingTransport implements Transport {
     await this.inner.writeFile(path, content, options);
     this.seen.delete(path);
     if (before !== undefined && before !== sha256(content)) this.onDrift(path);
+  }
+
+  /** The inner transport's batch (or the file-by-file fallback); `differed` is the drift. */
+  async syncFiles(files: readonly SyncFile[]): Promise<SyncResult> {
+    const result = await syncFiles(this.inner, files);
+    for (const file of files) this.seen.delete(file.path);
+    for (const path of result.differed) this.onDrift(path);
+    return result;
+  }
+
+  async statFiles(paths: readonly string[]): Promise<Array<FileInfo | undefined>> {
+    const infos = await statFiles(this.inner, paths);
+    paths.forEach((path, i) => {
+      const sha = infos[i]?.sha256;
+      if (sha) this.seen.set(path, sha);
+      else this.seen.delete(path);
+    });
+    return infos;
   }
 
   async remove(path: string): Promise<void> {

@@ -5,16 +5,15 @@
  * restore on failure), one host at a time per component, while first installs and manifest changes
  * keep the phase's ordinary parallel push.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Host } from '../config/model.js';
 import type { ApplyContext } from '../apply/context.js';
 import { pushFiles } from '../apply/push.js';
 import type { RenderedFile } from '../render/types.js';
+import { needsWrite, statFiles } from '../ssh/sync.js';
 import { hostBackupDir } from './backup.js';
 import { executeStep } from './rollout.js';
 import { manifestPath, manifestReads, type StaticPod } from './static-pods.js';
-
-const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 interface RunState {
   backupDir: string;
@@ -35,13 +34,11 @@ function runState(ctx: ApplyContext): RunState {
 /** Pushes a static pod component's files; returns the paths written. */
 export async function pushStaticPodFiles(ctx: ApplyContext, host: Host, pod: StaticPod, files: readonly RenderedFile[]): Promise<string[]> {
   const transport = await ctx.transport(host);
-  const changed: RenderedFile[] = [];
-  for (const file of files) {
-    const current = await transport.stat(file.path);
-    if (!current || current.sha256 !== sha256(file.content) || (current.mode & 0o7777) !== file.mode) changed.push(file);
-  }
+  // One round trip for every stat over SSH; a missing file always counts as changed.
+  const current = await statFiles(transport, files.map((f) => f.path));
+  const changed = files.filter((file, i) => needsWrite(current[i], file));
   const manifest = files.find((f) => f.path === manifestPath(pod));
-  const runningUnchanged = manifest !== undefined && !changed.includes(manifest) && (await transport.stat(manifest.path)) !== undefined;
+  const runningUnchanged = manifest !== undefined && !changed.includes(manifest);
   const read = manifest ? changed.filter((f) => manifestReads(manifest.content.toString(), f.path)) : [];
   if (!runningUnchanged || read.length === 0) return pushFiles(transport, changed);
 

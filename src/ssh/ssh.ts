@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
 import { ConnectionError, RemoteCommandError } from '../errors/index.js';
 import { shCommand } from './quote.js';
+import { parseStatFilesOutput, parseSyncOutput, statBatches, statFilesScript, syncBatches } from './batch-scripts.js';
 import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from './remote-scripts.js';
-import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from './transport.js';
+import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from './transport.js';
 
 export interface SshTransportSettings {
   name: string;
@@ -95,6 +96,40 @@ export class SshTransport implements Transport {
     const raw = await this.exec(statScript(path), undefined, undefined, what);
     if (raw.code !== 0) throw new RemoteCommandError(this.name, what, raw.code, raw.stderr.toString('utf8'));
     return parseStatOutput(raw.stdout.toString('utf8'));
+  }
+
+  /** One exec channel per batch (normally one for the whole list): see batch-scripts.ts. */
+  async syncFiles(files: readonly SyncFile[]): Promise<SyncResult> {
+    const result: SyncResult = { written: [], differed: [] };
+    for (const batch of syncBatches(files, () => randomBytes(6).toString('hex'))) {
+      const paths = batch.files.map((f) => f.path);
+      const what = paths.length === 1 ? `write ${paths[0]}` : `write ${paths.length} files (${paths[0]} … ${paths.at(-1)})`;
+      const raw = await this.exec(batch.script, batch.stdin, undefined, what);
+      const stdout = raw.stdout.toString('utf8');
+      if (raw.code !== 0) {
+        // Files are handled in order and each reports when done: the first unreported one failed.
+        const done = stdout.split('\n').filter(Boolean).length;
+        throw new RemoteCommandError(this.name, `write ${paths[done] ?? paths.at(-1)}`, raw.code, raw.stderr.toString('utf8'));
+      }
+      const statuses = parseSyncOutput(stdout);
+      if (statuses.length !== paths.length) throw new RemoteCommandError(this.name, what, raw.code, `reported ${statuses.length} of ${paths.length} files`);
+      statuses.forEach((status, i) => {
+        if (status !== 'unchanged') result.written.push(paths[i]!);
+        if (status === 'replaced') result.differed.push(paths[i]!);
+      });
+    }
+    return result;
+  }
+
+  async statFiles(paths: readonly string[]): Promise<Array<FileInfo | undefined>> {
+    const infos: Array<FileInfo | undefined> = [];
+    for (const batch of statBatches(paths)) {
+      const what = batch.length === 1 ? `stat ${batch[0]}` : `stat ${batch.length} files (${batch[0]} … ${batch.at(-1)})`;
+      const raw = await this.exec(statFilesScript(batch), undefined, undefined, what);
+      if (raw.code !== 0) throw new RemoteCommandError(this.name, what, raw.code, raw.stderr.toString('utf8'));
+      infos.push(...parseStatFilesOutput(raw.stdout.toString('utf8'), batch.length));
+    }
+    return infos;
   }
 
   async remove(path: string): Promise<void> {

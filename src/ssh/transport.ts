@@ -35,6 +35,22 @@ export interface WriteOptions {
   owner?: string;
 }
 
+/** One file of a batch for `syncFiles`. RenderedFile fits as is. */
+export interface SyncFile {
+  path: string;
+  mode: number;
+  content: string | Buffer;
+  /** "user:group"; root:root when omitted. */
+  owner?: string;
+}
+
+export interface SyncResult {
+  /** Paths written (missing, or content or mode differed), in the order given. */
+  written: string[];
+  /** Of those, the paths that existed as a regular file with other content (drift). */
+  differed: string[];
+}
+
 export interface Transport {
   /** The host's name in the cluster file (or "local"), used in every message. */
   readonly name: string;
@@ -46,6 +62,15 @@ export interface Transport {
   writeFile(path: string, content: string | Buffer, options: WriteOptions): Promise<void>;
   /** Mode, size, owner and content hash, or undefined when missing. */
   stat(path: string): Promise<FileInfo | undefined>;
+  /**
+   * Optional batch form of stat-then-writeFile for transports where each operation is a round trip
+   * (SSH: one exec channel for the whole batch). Writes only files whose content or mode differ,
+   * each atomically as writeFile does. Callers go through `syncFiles` in sync.ts, which falls back
+   * to stat + writeFile per file when a transport lacks it.
+   */
+  syncFiles?(files: readonly SyncFile[]): Promise<SyncResult>;
+  /** Optional batch form of stat (one round trip); callers use `statFiles` in sync.ts. */
+  statFiles?(paths: readonly string[]): Promise<Array<FileInfo | undefined>>;
   /** Removes a file or directory tree; missing is fine. */
   remove(path: string): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,180 @@
+/**
+ * Scripts that handle many files in one exec channel, so a push costs one SSH round trip (and one
+ * login-shell start on the host) per batch instead of two per file.
+ *
+ * sync: the script (the `sh -c` argument) lists the files; stdin carries their bytes back to back,
+ * raw, in the same order. For each file the script compares the existing SHA-256 and mode and either
+ * skips its bytes or streams them into a temp file in the target's directory
+ * (`.NAME.kbuild-RANDOM`, created 0600 by umask), fsyncs and checks it against the expected
+ * SHA-256, then chown, chmod and rename — the same atomic write as writeScript, file by file. A
+ * connection cut mid-stream gives dd an early EOF (or the shell a HUP/PIPE): the hash check fails
+ * or the trap fires, the temp file is removed and the target keeps its old content.
+ *
+ * Reading exactly SIZE bytes from a pipe relies on GNU dd with iflag=fullblock, which never asks
+ * for more than the block still missing (coreutils, as the other scripts' sha256sum and stat -c).
+ */
+import { createHash } from 'node:crypto';
+import { basename, dirname, posix } from 'node:path';
+import { shellQuote } from './quote.js';
+import type { FileInfo, SyncFile } from './transport.js';
+
+/**
+ * The login shell gets `sh -c '<script>'` as one argument, and Linux caps one argument at 128 KiB;
+ * sizes are counted after quoting.
+ */
+export const MAX_SCRIPT_BYTES = 96 * 1024;
+const quotedLength = (text: string): number => shellQuote(text).length;
+
+export type SyncStatus = 'unchanged' | 'created' | 'replaced' | 'updated';
+
+function absolute(path: string): string {
+  if (!posix.isAbsolute(path)) throw new Error(`remote paths must be absolute, got "${path}"`);
+  return posix.normalize(path);
+}
+
+const SYNC_PRELUDE = [
+  't=',
+  'w=',
+  `trap '[ -z "$t" ] || rm -f -- "$t"' EXIT`,
+  `trap 'exit 1' HUP INT TERM PIPE`,
+  'umask 077',
+  `fail() { printf 'kbuild: %s\\n' "$2" >&2; exit "$1"; }`,
+  // f INDEX PATH MODE OWNER SIZE SHA256 TEMP: one file; its SIZE bytes are next on stdin.
+  'f() {',
+  '  s=created',
+  '  if [ -f "$2" ]; then',
+  '    h=$(sha256sum < "$2") || fail 1 "cannot read $2"',
+  '    if [ "${h%% *}" != "$6" ]; then s=replaced',
+  '    elif [ "$(stat -c %a -- "$2")" != "$3" ]; then s=updated',
+  '    else s=unchanged; fi',
+  '  elif [ -e "$2" ] || [ -L "$2" ]; then s=updated',
+  '  fi',
+  '  if [ $s = unchanged ]; then',
+  '    [ "$5" -eq 0 ] || head -c "$5" > /dev/null || fail 1 "input ended early while skipping $2"',
+  '    echo "$1 $s"; return 0',
+  '  fi',
+  '  d=${2%/*}; d=${d:-/}',
+  '  [ -d "$d" ] || mkdir -p -- "$d" || fail 1 "cannot create directory $d"',
+  '  t=$7',
+  '  if [ "$5" -eq 0 ]; then : > "$t" || fail 1 "cannot write $2"',
+  '  else dd of="$t" bs="$5" count=1 iflag=fullblock conv=fsync status=none || fail 1 "cannot write $2"; fi',
+  '  h=$(sha256sum < "$t") || fail 1 "cannot read back $t"',
+  `  [ "\${h%% *}" = "$6" ] || fail 75 "$2: content arrived incomplete; the target file was left unchanged"`,
+  '  chown -- "$4" "$t" || fail 1 "cannot set owner $4 on $2"',
+  '  chmod -- "$3" "$t" || fail 1 "cannot set mode $3 on $2"',
+  // -T: a directory in the target's place is an error, not a place to move the file into.
+  '  mv -f -T -- "$t" "$2" || fail 1 "cannot replace $2"',
+  '  t=; w=1',
+  '  echo "$1 $s"',
+  '}',
+];
+
+/** One `f …` line; the temp name follows writeScript's, so a leftover is recognisable. */
+function syncLine(index: number, file: SyncFile, content: Buffer, tempSuffix: string): string {
+  const target = absolute(file.path);
+  const temp = posix.join(dirname(target), `.${basename(target)}.kbuild-${tempSuffix}`);
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  return ['f', index, shellQuote(target), file.mode.toString(8), shellQuote(file.owner ?? 'root:root'), content.length, sha256, shellQuote(temp)].join(' ');
+}
+
+export interface SyncBatch {
+  script: string;
+  /** The files' bytes back to back, in the script's order. */
+  stdin: Buffer;
+  files: readonly SyncFile[];
+}
+
+/**
+ * The scripts (usually one) for a list of files, each under MAX_SCRIPT_BYTES; `tempSuffix` gives
+ * each file's random temp-name suffix.
+ */
+export function syncBatches(files: readonly SyncFile[], tempSuffix: () => string): SyncBatch[] {
+  const batches: SyncBatch[] = [];
+  const prelude = SYNC_PRELUDE.join('\n');
+  let lines: string[] = [];
+  let chunk: SyncFile[] = [];
+  let contents: Buffer[] = [];
+  let size = quotedLength(prelude);
+  const flush = (): void => {
+    if (chunk.length === 0) return;
+    const dirs = [...new Set(chunk.map((f) => dirname(absolute(f.path))))].map(shellQuote).join(' ');
+    // Make the renames durable: `sync DIR…` fsyncs the directories (coreutils >= 8.24).
+    const script = [prelude, ...lines, `[ -z "$w" ] || sync -- ${dirs} 2>/dev/null || true`].join('\n');
+    batches.push({ script, stdin: Buffer.concat(contents), files: chunk });
+    [lines, chunk, contents, size] = [[], [], [], quotedLength(prelude)];
+  };
+  for (const file of files) {
+    const content = typeof file.content === 'string' ? Buffer.from(file.content) : file.content;
+    const suffix = tempSuffix();
+    // The closing sync line may name the file's directory once more.
+    const cost = (line: string): number => quotedLength(line) + quotedLength(shellQuote(dirname(absolute(file.path)))) + 2;
+    let line = syncLine(chunk.length, file, content, suffix);
+    if (chunk.length > 0 && size + cost(line) > MAX_SCRIPT_BYTES) {
+      flush();
+      line = syncLine(0, file, content, suffix);
+    }
+    if (size + cost(line) > MAX_SCRIPT_BYTES) throw new Error(`path too long for a remote script: ${file.path.slice(0, 200)}`);
+    lines.push(line);
+    chunk.push(file);
+    contents.push(content);
+    size += cost(line);
+  }
+  flush();
+  return batches;
+}
+
+/** The status of each file the script finished, in order (`INDEX STATUS` lines). */
+export function parseSyncOutput(stdout: string): SyncStatus[] {
+  const statuses: SyncStatus[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const match = /^(\d+) (unchanged|created|replaced|updated)$/.exec(line);
+    if (!match || Number(match[1]) !== statuses.length) throw new Error(`unexpected sync output: ${JSON.stringify(stdout.slice(0, 200))}`);
+    statuses.push(match[2] as SyncStatus);
+  }
+  return statuses;
+}
+
+/** One line per path: `missing`, or `<hex mode> <size> <uid> <gid> <sha256 of a regular file>`. */
+export function statFilesScript(paths: readonly string[]): string {
+  return [
+    's() {',
+    '  if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo missing; return 0; fi',
+    `  m=$(stat -c '%f %s %u %g' -- "$1") || exit 1`,
+    '  h=',
+    '  if [ -f "$1" ]; then h=$(sha256sum < "$1") || exit 1; h=${h%% *}; fi',
+    '  echo "$m $h"',
+    '}',
+    ...paths.map((p) => `s ${shellQuote(absolute(p))}`),
+  ].join('\n');
+}
+
+export function parseStatFilesOutput(stdout: string, count: number): Array<FileInfo | undefined> {
+  const lines = stdout.split('\n').slice(0, count);
+  if (lines.length !== count) throw new Error(`unexpected stat output: ${JSON.stringify(stdout.slice(0, 200))}`);
+  return lines.map((line) => {
+    if (line === 'missing') return undefined;
+    const fields = line.split(' ');
+    if (fields.length !== 5) throw new Error(`unexpected stat output: ${JSON.stringify(line.slice(0, 200))}`);
+    const [rawMode, size, uid, gid, sha256] = fields as [string, string, string, string, string];
+    return { mode: parseInt(rawMode, 16) & 0o7777, size: Number(size), uid: Number(uid), gid: Number(gid), sha256 };
+  });
+}
+
+/** Batches of paths whose stat script stays under MAX_SCRIPT_BYTES. */
+export function statBatches(paths: readonly string[]): string[][] {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let size = quotedLength(statFilesScript([]));
+  for (const path of paths) {
+    const cost = quotedLength(`s ${shellQuote(path)}`) + 1;
+    if (current.length > 0 && size + cost > MAX_SCRIPT_BYTES) {
+      batches.push(current);
+      [current, size] = [[], quotedLength(statFilesScript([]))];
+    }
+    current.push(path);
+    size += cost;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

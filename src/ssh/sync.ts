@@ -1,0 +1,42 @@
+/**
+ * Batch file operations over any Transport: the transport's own batch form when it has one (SSH:
+ * one exec channel per batch), otherwise stat + writeFile per file, exactly as before batching
+ * existed (directory, dry-run and fake transports rely on that).
+ */
+import { createHash } from 'node:crypto';
+import type { FileInfo, SyncFile, SyncResult, Transport } from './transport.js';
+
+const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
+
+/** Whether a file with this stat must be (re)written to hold `file`. */
+export function needsWrite(current: FileInfo | undefined, file: SyncFile): boolean {
+  return !current || current.sha256 !== sha256(file.content) || (current.mode & 0o7777) !== file.mode;
+}
+
+/** Writes the files whose content or mode differ on the host; see Transport.syncFiles. */
+export function syncFiles(transport: Transport, files: readonly SyncFile[]): Promise<SyncResult> {
+  if (files.length === 0) return Promise.resolve({ written: [], differed: [] });
+  return transport.syncFiles ? transport.syncFiles(files) : syncOneByOne(transport, files);
+}
+
+/** The fallback: one stat and, when needed, one writeFile per file, in order. */
+export async function syncOneByOne(transport: Transport, files: readonly SyncFile[]): Promise<SyncResult> {
+  const result: SyncResult = { written: [], differed: [] };
+  for (const file of files) {
+    const current = await transport.stat(file.path);
+    if (!needsWrite(current, file)) continue;
+    await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
+    result.written.push(file.path);
+    if (current?.sha256 && current.sha256 !== sha256(file.content)) result.differed.push(file.path);
+  }
+  return result;
+}
+
+/** stat of every path, in order; one round trip where the transport supports it. */
+export async function statFiles(transport: Transport, paths: readonly string[]): Promise<Array<FileInfo | undefined>> {
+  if (paths.length === 0) return [];
+  if (transport.statFiles) return transport.statFiles(paths);
+  const infos: Array<FileInfo | undefined> = [];
+  for (const path of paths) infos.push(await transport.stat(path));
+  return infos;
+}
