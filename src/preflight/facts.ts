@@ -2,6 +2,7 @@
  * Everything preflight needs from a host, gathered with one compound command (one round trip)
  * and parsed by pure functions. Missing tools show up as empty sections, never as a failed run.
  */
+import { RemoteCommandError } from '../errors/index.js';
 import type { Transport } from '../ssh/transport.js';
 
 export interface HostFacts {
@@ -47,8 +48,19 @@ export function factsCommand(pathsToTest: readonly string[]): string {
   ].join('; ');
 }
 
+const FACTS_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs the facts command. Output missing its last section means the command did not run to the end
+ * (timed out, killed, no shell): that is one clear error, not a list of tools that seem to be missing.
+ */
 export async function gatherFacts(transport: Transport, pathsToTest: readonly string[]): Promise<HostFacts> {
-  const result = await transport.run(factsCommand(pathsToTest), { timeoutMs: 30_000, readOnly: true });
+  const command = factsCommand(pathsToTest);
+  const result = await transport.run(command, { timeoutMs: FACTS_TIMEOUT_MS, readOnly: true });
+  if (result.timedOut || !result.stdout.includes(`${SECTION}route6`)) {
+    const why = result.timedOut ? `timed out after ${FACTS_TIMEOUT_MS / 1000} s` : `stopped early (exit ${result.code ?? 'by a signal'})`;
+    throw new RemoteCommandError(transport.name, 'preflight fact gathering (id, hostname, date, ss, ip …)', result.code, `${why}. ${result.stderr}`);
+  }
   return parseFacts(result.stdout);
 }
 

@@ -18,17 +18,22 @@ export interface PreflightOptions {
 
 export async function runPreflight(cluster: Cluster, options: PreflightOptions): Promise<Finding[]> {
   const facts = new Map<string, HostFacts>();
+  // This machine's clock when each host read its own: the midpoint of that host's facts command, so a
+  // slow host elsewhere in the run cannot make this one look skewed.
+  const localClock = new Map<string, number>();
+  const clock = options.nowSeconds ?? (() => Date.now() / 1000);
   const unreachable: Finding[] = [];
   const results = await settleWithLimit(options.hosts, options.concurrency, async (host) => {
     const transport = await options.connect(host);
+    const before = clock();
     facts.set(host.name, await gatherFacts(transport, pathsToTest(cluster, host)));
+    localClock.set(host.name, Math.round((before + clock()) / 2));
   });
   results.forEach((r, i) => {
     if (r.status === 'rejected') unreachable.push({ host: options.hosts[i]!.name, name: 'Connect', level: 'error', message: describe(r.reason) });
   });
-  const now = (options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)))();
   const findings = applyIgnores(
-    [...unreachable, ...options.hosts.flatMap((h) => (facts.has(h.name) ? checkHost(cluster, h, facts.get(h.name)!, now) : [])), ...checkHostnamesUnique(facts)],
+    [...unreachable, ...options.hosts.flatMap((h) => (facts.has(h.name) ? checkHost(cluster, h, facts.get(h.name)!, localClock.get(h.name)!) : [])), ...checkHostnamesUnique(facts)],
     options.ignore,
   );
   for (const f of findings.filter((f) => f.level === 'warning')) options.reporter.event({ type: 'warn', host: f.host, message: `[WARNING ${f.name}]: ${f.message}` });
