@@ -371,6 +371,33 @@ describe('sudo', () => {
     }
   });
 
+  it('syncs a batch of files through sudo in one exec: only differing files written, root-owned, exact modes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kbuild-ssh-sudo-sync-'));
+    try {
+      const host = hostFor(target, { user: sudoUser, sudo: true, knownHostsFile: await trusting({ sshd: target }) });
+      await writeFile(join(dir, 'drifted.yaml'), 'hand edit\n');
+      const files = [
+        { path: join(dir, 'etc/kubernetes/pki/ca.key'), mode: 0o600, content: randomBytes(40_000) },
+        { path: join(dir, 'drifted.yaml'), mode: 0o644, content: 'rendered\n' },
+        { path: join(dir, `it's a dir/conf`), mode: 0o640, content: 'conf\n' },
+      ];
+      await withTransport(host, {}, async (t) => {
+        expect(await t.syncFiles!(files)).toEqual({ written: files.map((f) => f.path), differed: [join(dir, 'drifted.yaml')] });
+        expect(await t.syncFiles!(files)).toEqual({ written: [], differed: [] });
+        const infos = await t.statFiles!(files.map((f) => f.path));
+        expect(infos.map((i) => [i?.mode, i?.uid, i?.gid])).toEqual([
+          [0o600, 0, 0],
+          [0o644, 0, 0],
+          [0o640, 0, 0],
+        ]);
+      });
+      for (const f of files) expect(await readFile(f.path)).toEqual(Buffer.from(f.content));
+      expect((await readdir(join(dir, 'etc/kubernetes/pki'))).sort()).toEqual(['ca.key']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails fast with the NOPASSWD advice when sudo wants a password', async () => {
     const host = hostFor(target, { user: passwordUser, sudo: true, knownHostsFile: await trusting({ sshd: target }) });
     const started = Date.now();

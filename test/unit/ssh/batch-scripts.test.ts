@@ -162,6 +162,34 @@ describe('sync script', () => {
     for (const i of [0, 450, 899]) expect(await readFile(files[i]!.path, 'utf8')).toBe(`file ${i}\n`);
   });
 
+  it('reads exactly each file from stdin arriving in small pieces (a slow link)', async () => {
+    const big = Buffer.alloc(300_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    const files: SyncFile[] = [
+      { path: join(dir, 'big'), mode: 0o644, owner: me, content: big },
+      { path: join(dir, 'after'), mode: 0o644, owner: me, content: 'after\n' },
+    ];
+    const [batch] = syncBatches(files, suffix);
+    const result = await new Promise<ShResult>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', shCommand(batch!.script)]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      const pieces = Array.from({ length: Math.ceil(batch!.stdin.length / 7001) }, (_, i) => batch!.stdin.subarray(i * 7001, (i + 1) * 7001));
+      const next = (): void => {
+        const piece = pieces.shift();
+        if (!piece) return void child.stdin.end();
+        child.stdin.write(piece, () => setTimeout(next, 1));
+      };
+      next();
+    });
+    expect(result).toEqual({ code: 0, stdout: '0 created\n1 created\n', stderr: '' });
+    expect(await readFile(join(dir, 'big'))).toEqual(big);
+    expect(await readFile(join(dir, 'after'), 'utf8')).toBe('after\n');
+  });
+
   it('refuses relative paths', () => {
     expect(() => syncBatches([{ path: 'etc/x', mode: 0o644, content: '' }], suffix)).toThrow(/absolute/);
   });
