@@ -5,6 +5,9 @@
 // KBUILD_BENCH_SECTIONS=render,push runs a subset.
 import 'reflect-metadata';
 
+// The same thread-pool size as bin/kbuild.js, so in-process sections measure what the CLI runs with.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const sections = [
   ['PKI', 'pki', () => import('./pki.mjs')],
   ['Render', 'render', () => import('./render.mjs')],

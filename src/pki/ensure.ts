@@ -160,9 +160,9 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
     actions.push({ name: row.name, host: host.name, outcome, ...(verdict.status === 'stale' ? { reason: verdict.reason } : {}) });
   }
 
-  // 4. Write: only what changed; a second run with nothing to do writes nothing. Concurrently, so
-  // the fsyncs of atomic writes overlap instead of queueing.
-  await Promise.all(writes.map((w) => state.write(w.path, w.content, w.mode)));
+  // 4. Write: only what changed; a second run with nothing to do writes nothing. As one batch, so
+  // the fsyncs overlap and each directory is synced once.
+  await state.writeMany(writes);
   return buildClusterPki(cluster, contents, actions);
 }
 

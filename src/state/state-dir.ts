@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-write.js';
+import { ensurePrivateDir, writeFileAtomic, writeFilesAtomic } from '../util/atomic-write.js';
 
 export class StateDir {
   private constructor(readonly root: string) {}
@@ -35,6 +35,11 @@ export class StateDir {
   /** Writes with mode 0600 (state is private) unless told otherwise. */
   async write(relative: string, content: string | Buffer, mode = 0o600): Promise<void> {
     await writeFileAtomic(this.path(relative), content, mode, 0o700);
+  }
+
+  /** Writes many files at once (each atomic, mode 0600 unless given), with one directory sync per directory. */
+  async writeMany(files: ReadonlyArray<{ path: string; content: string | Buffer; mode?: number }>): Promise<void> {
+    await writeFilesAtomic(files.map((f) => ({ path: this.path(f.path), content: f.content, mode: f.mode ?? 0o600 })), 0o700);
   }
 
   /** Returns the stored secret, generating and storing it on first use; it never changes after. */

@@ -4,9 +4,35 @@ import { mkdir, open, rename, rm, chmod } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, content: string | Buffer, mode: number, dirMode = 0o755): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: dirMode });
-  const temp = join(dir, `.${basename(path)}.kbuild-${randomBytes(6).toString('hex')}`);
+  await mkdir(dirname(path), { recursive: true, mode: dirMode });
+  const temp = await writeSyncedTemp(path, content, mode);
+  await renameInto(temp, path);
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * Many files at once, each still replaced atomically: every temp file is written and fsynced
+ * concurrently, then renamed into place, then each distinct directory is fsynced once (rather than
+ * once per file) to make the renames durable.
+ */
+export async function writeFilesAtomic(files: ReadonlyArray<{ path: string; content: string | Buffer; mode: number }>, dirMode = 0o755): Promise<void> {
+  const dirs = [...new Set(files.map((f) => dirname(f.path)))];
+  for (const dir of dirs) await mkdir(dir, { recursive: true, mode: dirMode });
+  const written = await Promise.allSettled(files.map((f) => writeSyncedTemp(f.path, f.content, f.mode)));
+  const failed = written.find((r) => r.status === 'rejected');
+  if (failed) {
+    // Nothing was renamed yet: drop every temp file so no target changed and nothing is left behind.
+    await Promise.all(written.flatMap((r) => (r.status === 'fulfilled' ? [rm(r.value, { force: true })] : [])));
+    throw failed.reason;
+  }
+  const temps = written.map((r) => (r as PromiseFulfilledResult<string>).value);
+  await Promise.all(files.map((f, i) => renameInto(temps[i]!, f.path)));
+  await Promise.all(dirs.map(syncDirectory));
+}
+
+/** Writes `content` to a fresh temp file beside `path`, with the exact mode, fsynced. */
+async function writeSyncedTemp(path: string, content: string | Buffer, mode: number): Promise<string> {
+  const temp = join(dirname(path), `.${basename(path)}.kbuild-${randomBytes(6).toString('hex')}`);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(content);
@@ -18,13 +44,20 @@ export async function writeFileAtomic(path: string, content: string | Buffer, mo
     throw error;
   }
   await handle.close();
+  return temp;
+}
+
+async function renameInto(temp: string, path: string): Promise<void> {
   try {
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  // Make the rename itself durable.
+}
+
+/** Makes renames in `dir` durable. */
+async function syncDirectory(dir: string): Promise<void> {
   const dirHandle = await open(dir, 'r');
   try {
     await dirHandle.sync();
