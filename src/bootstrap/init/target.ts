@@ -39,6 +39,19 @@ async function hostname(transport: Transport): Promise<string> {
 }
 
 /** kubeadm's defaults for one control plane (tainted, as `kubeadm init`), as a cluster file. */
+/** Which host of the cluster file this machine is: the one named by --node-name, else the one whose address is local. */
+export async function thisHost(transport: Transport, path: string, cluster: Cluster, nodeName: string | undefined): Promise<Host> {
+  if (nodeName) {
+    const named = cluster.hosts.find((h) => h.name === nodeName);
+    if (!named) throw new ConfigError(path, [{ path: 'spec.hosts', message: `no host named "${nodeName}" (--node-name); hosts: ${cluster.hosts.map((h) => h.name).join(', ')}` }]);
+    return named;
+  }
+  const mine = new Set(await localAddresses(transport));
+  const local = cluster.hosts.find((h) => mine.has(canonicalIp(h.address)));
+  if (!local) throw new UsageError(`${path}: no host's address is on this machine (${[...mine].join(', ') || 'no addresses'}); pass --node-name NAME`);
+  return local;
+}
+
 export function singleNodeClusterFile(name: string, address: string): string {
   return yaml.dump({ apiVersion: 'kbuild.io/v1alpha1', kind: 'Cluster', metadata: { name: 'kubernetes' }, spec: { hosts: [{ name, address, roles: ['control-plane'] }] } });
 }
@@ -51,15 +64,7 @@ export async function resolveInitTarget(transport: Transport, options: { config?
     return { cluster, host: cluster.hosts[0]! };
   }
   const { path, cluster } = await loadClusterFile(options.config);
-  let host: Host | undefined;
-  if (options.nodeName) {
-    host = cluster.hosts.find((h) => h.name === options.nodeName);
-    if (!host) throw new ConfigError(path, [{ path: 'spec.hosts', message: `no host named "${options.nodeName}" (--node-name); hosts: ${cluster.hosts.map((h) => h.name).join(', ')}` }]);
-  } else {
-    const mine = new Set(await localAddresses(transport));
-    host = cluster.hosts.find((h) => mine.has(canonicalIp(h.address)));
-    if (!host) throw new UsageError(`${path}: no host's address is on this machine (${[...mine].join(', ') || 'no addresses'}); pass --node-name NAME`);
-  }
+  const host = await thisHost(transport, path, cluster, options.nodeName);
   const first = firstControlPlane(cluster);
   if (host.name !== first.name) {
     throw new UsageError(`${host.name} is not the first control plane of ${path} (${first.name} is): run \`kbuild init\` there, and on ${host.name} \`kbuild join\` with the command init prints`);

@@ -8,12 +8,11 @@ import yaml from 'js-yaml';
 import { buildCluster, hasRole, splitHostPort, type Cluster, type Host } from '../../config/model.js';
 import { loadClusterFile } from '../../config/load.js';
 import type { ClusterFile } from '../../config/schema.js';
-import { ConfigError, UsageError } from '../../errors/index.js';
+import { UsageError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
-import { canonicalIp } from '../../pki/sans.js';
 import type { Transport } from '../../ssh/transport.js';
 import { withApiRetry, type RetryOptions } from '../api-retry.js';
-import { localAddresses } from '../init/target.js';
+import { localAddresses, thisHost } from '../init/target.js';
 
 export interface JoinTarget {
   path?: string;
@@ -66,15 +65,7 @@ async function publishedClusterConfiguration(api: ApiClient, retry?: RetryOption
 export async function resolveJoinTarget(transport: Transport, api: ApiClient, options: TargetOptions, retry?: RetryOptions): Promise<JoinTarget> {
   if (options.config) {
     const { path, cluster } = await loadClusterFile(options.config);
-    let host: Host | undefined;
-    if (options.nodeName) {
-      host = cluster.hosts.find((h) => h.name === options.nodeName);
-      if (!host) throw new ConfigError(path, [{ path: 'spec.hosts', message: `no host named "${options.nodeName}" (--node-name); hosts: ${cluster.hosts.map((h) => h.name).join(', ')}` }]);
-    } else {
-      const mine = new Set(await localAddresses(transport));
-      host = cluster.hosts.find((h) => mine.has(canonicalIp(h.address)));
-      if (!host) throw new UsageError(`${path}: no host's address is on this machine (${[...mine].join(', ') || 'no addresses'}); pass --node-name NAME`);
-    }
+    const host = await thisHost(transport, path, cluster, options.nodeName);
     if (options.controlPlane && !hasRole(host, 'control-plane')) throw new UsageError(`${path}: ${host.name} has no control-plane role, but --control-plane was given; join it as a worker, or add the role`);
     if (!options.controlPlane && hasRole(host, 'control-plane')) throw new UsageError(`${path}: ${host.name} is a control plane; join it with --control-plane --certificate-key KEY`);
     return { path, cluster, host };
