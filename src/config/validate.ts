@@ -315,10 +315,19 @@ const certificates: Rule = (file) => {
   const leaf = certs.validityDays ?? DEFAULTS.validityDays;
   const ca = certs.caValidityDays ?? DEFAULTS.caValidityDays;
   if (leaf >= ca) {
-    problems.push({
-      path: ['spec', 'certificates', 'validityDays'],
-      message: `(${leaf} days) must be shorter than caValidityDays (${ca} days): a leaf cannot outlive its CA`,
-    });
+    // Point at the field the user wrote: a lowered caValidityDays against the default leaf validity is the usual case.
+    const blameCa = certs.validityDays === undefined && certs.caValidityDays !== undefined;
+    problems.push(
+      blameCa
+        ? {
+            path: ['spec', 'certificates', 'caValidityDays'],
+            message: `${ca} days must be longer than spec.certificates.validityDays (${leaf} days, the default): a leaf cannot outlive its CA; raise caValidityDays or set a shorter validityDays`,
+          }
+        : {
+            path: ['spec', 'certificates', 'validityDays'],
+            message: `${leaf} days must be shorter than spec.certificates.caValidityDays (${ca} days${certs.caValidityDays === undefined ? ', the default' : ''}): a leaf cannot outlive its CA`,
+          },
+    );
   }
   (file.spec.apiServer?.certSANs ?? []).forEach((san, i) => {
     if (!parseAddress(san) && !DNS_NAME.test(san) && !WILDCARD_DNS_NAME.test(san)) {

@@ -155,6 +155,12 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'leaf outlives ca': (d) => {
     d.spec.certificates = { validityDays: 4000, caValidityDays: 3650 };
   },
+  'ca shorter than the default leaf validity': (d) => {
+    d.spec.certificates = { caValidityDays: 47 };
+  },
+  'leaf longer than the default ca validity': (d) => {
+    d.spec.certificates = { validityDays: 3650 };
+  },
   'bad cert sans': (d) => {
     d.spec.apiServer = { certSANs: ['api.example.com', '*.example.com', 'not a name', '10.0.0.300'] };
   },
