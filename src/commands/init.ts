@@ -10,6 +10,7 @@ import { describePhases, phasePaths } from '../phases/select.js';
 import { listrReporter } from '../report/listr-reporter.js';
 import { terminal, type Output } from '../report/output.js';
 import { plainReporter } from '../report/reporter.js';
+import { describeAction } from '../report/dry-run.js';
 
 export interface InitArgs {
   config?: string;
@@ -75,8 +76,7 @@ export function printResult(out: Output, result: InitResult): void {
   out.print('');
   if (result.directory) {
     out.print(`[dryrun] Wrote certificates, kubeconfig files and control plane manifests to the "${result.directory.root}" directory (certificates and kubeconfigs are not printed)`);
-    for (const w of result.directory.writtenFiles) out.print(`  would write ${w.path} (${w.mode.toString(8).padStart(4, '0')})`);
-    for (const c of result.directory.commands) out.print(`  would run: ${c}`);
+    for (const action of result.directory.actions) out.print(`  ${describeAction(action)}`);
     out.print('[dryrun] API requests that would be sent (Secret values masked):');
     for (const r of result.requests ?? []) out.print(`  ${describeRequest(r)}`);
     out.print(`[dryrun] PKI and token state: ${result.stateDir}`);

@@ -10,6 +10,7 @@ import { listrReporter } from '../report/listr-reporter.js';
 import { terminal, type Output } from '../report/output.js';
 import { plainReporter } from '../report/reporter.js';
 import { describeRequest } from './init.js';
+import { describeAction } from '../report/dry-run.js';
 
 export interface JoinArgs {
   endpoint?: string;
@@ -31,10 +32,10 @@ const joinOptions = (yargs: Argv) =>
   yargs
     .option('token', { type: 'string', demandOption: true, describe: 'Bootstrap token <id>.<secret> for discovery and TLS bootstrap (kbuild token create)' })
     .option('discovery-token-ca-cert-hash', { type: 'array', string: true, default: [] as string[], describe: 'sha256:<hex> pin of the cluster CA public key (kbuild token ca-hash); repeatable' })
-    .option('control-plane', { type: 'boolean', default: false, describe: 'Join as a control plane (needs --certificate-key and --config)' })
+    .option('control-plane', { type: 'boolean', default: false, describe: 'Join as a control plane (needs --certificate-key)' })
     .option('certificate-key', { type: 'string', describe: 'Key that decrypts kube-system/kubeadm-certs (printed by kbuild init --upload-certs)' })
     .option('node-name', { type: 'string', describe: "This node's name (default: the cluster file's host with a local address, else the hostname)" })
-    .option('config', { type: 'string', normalize: true, describe: 'Cluster file (kind: Cluster) naming this host; required with --control-plane' })
+    .option('config', { type: 'string', normalize: true, describe: 'Cluster file (kind: Cluster) naming this host (default: the one kbuild init published in kube-system/kbuild-config)' })
     .option('templates', { type: 'string', normalize: true, describe: 'Directory of .hbs files replacing built-in templates' })
     .option('skip-phases', { type: 'array', string: true, default: [] as string[], describe: 'Phases to skip (a parent skips its children)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Change nothing: discovery and reads happen, files go under -o DIR, commands and API writes are listed' })
@@ -75,8 +76,7 @@ export function printJoinResult(out: Output, result: JoinResult): void {
   out.print('');
   if (result.directory) {
     out.print(`[dryrun] Wrote the files this join would write to the "${result.directory.root}" directory (certificates and kubeconfigs are not printed)`);
-    for (const w of result.directory.writtenFiles) out.print(`  would write ${w.path} (${w.mode.toString(8).padStart(4, '0')})`);
-    for (const c of result.directory.commands) out.print(`  would run: ${c}`);
+    for (const action of result.directory.actions) out.print(`  ${describeAction(action)}`);
     out.print('[dryrun] API requests (reads are sent, writes are not; Secret values masked):');
     for (const r of result.requests ?? []) out.print(`  ${describeRequest(r)}`);
     return;

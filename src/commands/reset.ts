@@ -11,7 +11,7 @@ import { fleetOptions } from './options.js';
 import { terminalYesNo } from '../reset/confirm.js';
 import { RESET_PHASES } from '../reset/phases.js';
 import { resetFleet, resetThisHost, THIS_MACHINE, type ResetResult } from '../reset/run.js';
-import type { RecordedAction } from '../ssh/directory.js';
+import { describeAction } from '../report/dry-run.js';
 
 export interface ResetArgs {
   inventory?: string;
@@ -42,8 +42,6 @@ async function reset(args: ResetArgs): Promise<void> {
   }
   if (args.format === 'text') summarize(result, args.dryRun);
 }
-
-const describeAction = (a: RecordedAction): string => (a.kind === 'remove' ? `would remove ${a.path}` : a.kind === 'run' ? `would run: ${a.command}` : `would write ${a.path}`);
 
 function summarize(result: ResetResult, dryRun: boolean): void {
   terminal.print('');

@@ -19,13 +19,15 @@ import { kbuildOnHost, registerNode } from './init-helpers.js';
 const EMPTY_DIRS = '/etc/kubernetes /var/lib/kubelet /etc/systemd/system/kubelet.service.d';
 
 /** Signs system:node:<node> with the CA on `caHost` and writes kubelet.conf on `node` once its bootstrap kubeconfig exists (bounded: 240 s). */
-async function completeTlsBootstrap(lab: TestLab, caHost: string, node: string, server: string, joinEnded: () => boolean): Promise<void> {
+async function completeTlsBootstrap(lab: TestLab, caHost: string, node: string, server: string, joinEnded: () => boolean): Promise<string | undefined> {
   const deadline = Date.now() + 240_000;
   while ((await lab.exec(node, 'test -f /etc/kubernetes/bootstrap-kubelet.conf', { allowFailure: true })).code !== 0) {
-    if (joinEnded()) return; // join failed before TLS bootstrap; its own output says why
+    if (joinEnded()) return undefined; // join failed before TLS bootstrap; its own output says why
     if (Date.now() > deadline) throw new Error(`${node}: no bootstrap-kubelet.conf within 240 s`);
     await new Promise((r) => setTimeout(r, 500));
   }
+  // What the kubelet would bootstrap with (join removes it once kubelet.conf exists).
+  const bootstrapKubeconfig = (await lab.exec(node, 'stat -c %a /etc/kubernetes/bootstrap-kubelet.conf && cat /etc/kubernetes/bootstrap-kubelet.conf')).stdout;
   const dir = mkdtempSync(join(tmpdir(), 'kbuild-e2e-csr-'));
   try {
     const p = (n: string) => join(dir, n);
@@ -40,6 +42,7 @@ async function completeTlsBootstrap(lab: TestLab, caHost: string, node: string, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return bootstrapKubeconfig;
 }
 
 describe('kbuild join on test hosts', () => {
@@ -85,15 +88,17 @@ describe('kbuild join on test hosts', () => {
     const server = `https://${cl.address('cp1')}:6443`;
     let ended = false;
     const joining = kbuildOnHost(cl.lab, 'w1', [...joinArgs, '--ignore-preflight-errors', 'all']).finally(() => (ended = true));
-    const [run] = await Promise.all([joining, completeTlsBootstrap(cl.lab, 'cp1', 'w1', server, () => ended)]);
+    const [run, bootstrap] = await Promise.all([joining, completeTlsBootstrap(cl.lab, 'cp1', 'w1', server, () => ended)]);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('This node (w1) has joined the cluster');
     const token = joinArgs[joinArgs.indexOf('--token') + 1]!;
-    const bootstrap = await cl.lab.exec('w1', 'stat -c %a /etc/kubernetes/bootstrap-kubelet.conf && cat /etc/kubernetes/bootstrap-kubelet.conf');
-    expect(bootstrap.stdout).toMatch(/^600\n/);
-    expect(bootstrap.stdout).toContain(`token: ${token}`);
-    expect(bootstrap.stdout).toContain(`server: ${server}`);
-    expect(bootstrap.stdout).toContain('name: tls-bootstrap-token-user');
+    expect(bootstrap).toMatch(/^600\n/);
+    expect(bootstrap).toContain(`token: ${token}`);
+    expect(bootstrap).toContain(`server: ${server}`);
+    expect(bootstrap).toContain('name: tls-bootstrap-token-user');
+    // Once the kubelet has its own credential the token is not left on disk (as kubeadm).
+    expect((await cl.lab.exec('w1', 'test -e /etc/kubernetes/bootstrap-kubelet.conf', { allowFailure: true })).code).toBe(1);
+    expect((await cl.lab.exec('w1', 'test -s /etc/kubernetes/kubelet.conf', { allowFailure: true })).code).toBe(0);
     expect((await cl.lab.exec('w1', 'cat /etc/kubernetes/pki/ca.crt')).stdout).toBe((await cl.lab.exec('cp1', 'cat /etc/kubernetes/pki/ca.crt')).stdout);
     const published = readApiObjects(cl.lab, 'cp1').find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kubelet-config') as { data: { kubelet: string } } | undefined;
     expect((await cl.lab.exec('w1', 'cat /var/lib/kubelet/config.yaml')).stdout).toBe(published?.data.kubelet);

@@ -1,5 +1,6 @@
 /** What the `kbuild init` phases share: this host, its rendered files, one transport, the API. */
 import type { Cluster, Host } from '../../config/model.js';
+import type { ClusterFile } from '../../config/schema.js';
 import type { ApiClient } from '../../kube/client.js';
 import type { RenderSecrets } from '../../render/context.js';
 import type { RandomInt } from '../../render/secrets.js';
@@ -15,6 +16,8 @@ export interface JoinCommands {
 }
 
 export interface InitContext {
+  /** The cluster file as written; upload-config publishes it for `kbuild join`. */
+  file: ClusterFile;
   cluster: Cluster;
   /** The host init runs on: the cluster's first control plane. */
   host: Host;

@@ -17,6 +17,7 @@ import { parseKubeconfig, renderKubeconfig } from '../../kubeconfig/kubeconfig.j
 import { httpCode, withApiRetry } from '../api-retry.js';
 import { CERTS_TOKEN_DESCRIPTION, CERTS_TOKEN_TTL_MS, newTokenString, parseToken, tokenSecret } from '../token.js';
 import { certsRbac, certsSecret, decodeCertificateKey, ownerReferenceTo, sharedCertFiles } from '../upload-certs.js';
+import { kbuildConfigObjects } from '../published-cluster.js';
 import { joinEndpoint, kubeadmConfigObjects, markControlPlanePatch, signedClusterInfo } from './api-objects.js';
 import type { InitContext } from './context.js';
 import { ADDON_FILE_PHASES, CERT_PHASES, KUBECONFIG_PHASES, filesOfPhase } from './files.js';
@@ -183,9 +184,9 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
     children: [
       {
         name: 'kubeadm',
-        description: 'Upload the ClusterConfiguration to the kubeadm-config ConfigMap',
+        description: 'Upload the ClusterConfiguration to the kubeadm-config ConfigMap, and the cluster file to kbuild-config',
         runOnce: async (ctx) => {
-          const objects = kubeadmConfigObjects(ctx.cluster);
+          const objects = [...kubeadmConfigObjects(ctx.cluster), ...kbuildConfigObjects(ctx.file)];
           await applyWithRetry(ctx, 'upload-config/kubeadm', objects);
           return { changed: objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`) };
         },

@@ -108,6 +108,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const certificateKey = options.uploadCerts ? (options.certificateKey ?? newCertificateKey()) : undefined;
   if (certificateKey) decodeCertificateKey(certificateKey);
   const ctx: InitContext = {
+    file: target.file,
     cluster,
     host,
     files,

@@ -5,6 +5,7 @@
  */
 import { buildCluster, firstControlPlane, type Cluster, type Host } from '../../config/model.js';
 import { loadClusterFile, parseClusterFile } from '../../config/load.js';
+import type { ClusterFile } from '../../config/schema.js';
 import { ConfigError, UsageError } from '../../errors/index.js';
 import { canonicalIp } from '../../pki/sans.js';
 import type { Transport } from '../../ssh/transport.js';
@@ -13,6 +14,8 @@ import yaml from 'js-yaml';
 export interface InitTarget {
   /** The cluster file, or undefined for the built-in single-node cluster. */
   path?: string;
+  /** The file as written (init publishes it for `kbuild join`). */
+  file: ClusterFile;
   cluster: Cluster;
   host: Host;
 }
@@ -46,10 +49,16 @@ export async function thisHost(transport: Transport, path: string, cluster: Clus
     if (!named) throw new ConfigError(path, [{ path: 'spec.hosts', message: `no host named "${nodeName}" (--node-name); hosts: ${cluster.hosts.map((h) => h.name).join(', ')}` }]);
     return named;
   }
-  const mine = new Set(await localAddresses(transport));
-  const local = cluster.hosts.find((h) => mine.has(canonicalIp(h.address)));
-  if (!local) throw new UsageError(`${path}: no host's address is on this machine (${[...mine].join(', ') || 'no addresses'}); pass --node-name NAME`);
+  const mine = await localAddresses(transport);
+  const local = hostWithAddressIn(cluster, mine);
+  if (!local) throw new UsageError(`${path}: no host's address is on this machine (${mine.join(', ') || 'no addresses'}); pass --node-name NAME`);
   return local;
+}
+
+/** The cluster's host whose address is one of `addresses` (this machine's), if any. */
+export function hostWithAddressIn(cluster: Cluster, addresses: readonly string[]): Host | undefined {
+  const mine = new Set(addresses.map(canonicalIp));
+  return cluster.hosts.find((h) => mine.has(canonicalIp(h.address)));
 }
 
 export function singleNodeClusterFile(name: string, address: string): string {
@@ -61,13 +70,13 @@ export async function resolveInitTarget(transport: Transport, options: { config?
     const name = options.nodeName ?? (await hostname(transport));
     const file = parseClusterFile(singleNodeClusterFile(name, await defaultRouteAddress(transport)), '(built-in single-node cluster)');
     const cluster = buildCluster(file);
-    return { cluster, host: cluster.hosts[0]! };
+    return { file, cluster, host: cluster.hosts[0]! };
   }
-  const { path, cluster } = await loadClusterFile(options.config);
+  const { path, file, cluster } = await loadClusterFile(options.config);
   const host = await thisHost(transport, path, cluster, options.nodeName);
   const first = firstControlPlane(cluster);
   if (host.name !== first.name) {
     throw new UsageError(`${host.name} is not the first control plane of ${path} (${first.name} is): run \`kbuild init\` there, and on ${host.name} \`kbuild join\` with the command init prints`);
   }
-  return { path, cluster, host };
+  return { path, file, cluster, host };
 }

@@ -129,6 +129,13 @@ async function kubeletConfUsable(ctx: JoinContext): Promise<GateCheck> {
   }
 }
 
+/** The bootstrap token stays valid for the whole cluster until it expires: it should not outlive its use on disk. */
+async function removeBootstrapKubeconfig(ctx: JoinContext): Promise<StepOutcome> {
+  if (!(await ctx.transport.stat(PATHS.bootstrapKubeconfig))) return { changed: [] };
+  await ctx.transport.remove(PATHS.bootstrapKubeconfig);
+  return { changed: [`removed ${PATHS.bootstrapKubeconfig}`] };
+}
+
 export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
   {
     name: 'preflight',
@@ -191,6 +198,13 @@ export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
     description: 'Wait for the kubelet to bootstrap itself (kubelet.conf from TLS bootstrap)',
     runOnce: () => Promise.resolve({ changed: [] }),
     gate: { name: 'TLS bootstrap', timeoutMs: 5 * MINUTE, intervalMs: 1000, afterAll: { name: `usable ${PATHS.kubeletKubeconfig}`, check: kubeletConfUsable } },
+  },
+  {
+    name: 'remove-bootstrap-kubeconfig',
+    description: 'Remove bootstrap-kubelet.conf once the kubelet has its own credential, as kubeadm does',
+    targets: (ctx) => (ctx.controlPlane ? [] : [ctx.host]),
+    skipReason: 'control plane (its kubelet.conf is issued directly; there is no bootstrap credential)',
+    run: removeBootstrapKubeconfig,
   },
   {
     name: 'control-plane-join',

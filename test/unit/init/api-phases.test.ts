@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runInit, type InitResult } from '../../../src/bootstrap/init/run.js';
-import { loadClusterFile } from '../../../src/config/load.js';
+import { loadClusterFile, parseClusterFile } from '../../../src/config/load.js';
 import { endpointUrl } from '../../../src/config/model.js';
 import { apiClientFromKubeconfig } from '../../../src/kube/client.js';
 import { renderClusterInfoKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
@@ -108,6 +108,20 @@ describe('init API phases', () => {
     expect(get('/apis/rbac.authorization.k8s.io/v1/namespaces/kube-public/roles/kubeadm:bootstrap-signer-clusterinfo')).toMatchObject({ rules: [{ resources: ['configmaps'], resourceNames: ['cluster-info'], verbs: ['get'] }] });
     expect(get('/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings/kubeadm:kubelet-config')).toMatchObject({ subjects: [...group(BOOT), ...group('system:nodes')] });
     expect(get('/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings/kubeadm:kubeadm-certs')).toMatchObject({ roleRef: { name: 'kubeadm:kubeadm-certs' }, subjects: [{ kind: 'Group', name: BOOT }] });
+  });
+
+  test('kbuild-config: the cluster file without SSH settings, readable by joining nodes and nodes', async () => {
+    const published = get('/api/v1/namespaces/kube-system/configmaps/kbuild-config') as Stored & { data: Record<string, string> };
+    const text = published.data['cluster.yaml']!;
+    expect(text).not.toMatch(/\bssh:|identityFile|knownHostsFile|sudo/);
+    const { file } = await loadClusterFile(examplePath('ha-stacked'));
+    const withoutSsh = JSON.parse(JSON.stringify({ ...file, spec: { ...file.spec, ssh: undefined, hosts: file.spec.hosts.map((h) => ({ ...h, ssh: undefined })) } })) as unknown;
+    expect(parseClusterFile(text, 'kube-system/kbuild-config')).toEqual(withoutSsh);
+    expect(get('/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles/kbuild:nodes-kbuild-config')).toMatchObject({ rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['kbuild-config'], verbs: ['get'] }] });
+    expect(get('/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings/kbuild:nodes-kbuild-config')).toMatchObject({
+      roleRef: { kind: 'Role', name: 'kbuild:nodes-kbuild-config' },
+      subjects: [{ kind: 'Group', name: 'system:bootstrappers:kubeadm:default-node-token' }, { kind: 'Group', name: 'system:nodes' }],
+    });
   });
 
   test('cluster-info: the kubeconfig with one cluster named "" and the JWS for the token', async () => {

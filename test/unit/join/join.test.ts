@@ -4,7 +4,7 @@
  * a bounded wait when the bootstrap never completes; refusals (wrong hash, tampered signature,
  * expired token) that write and run nothing; the dry-run listing (golden, UPDATE_GOLDEN=1 rewrites).
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -50,6 +50,8 @@ afterAll(() => server.close());
  * (writes kubelet.conf) unless `bootstraps` is false.
  */
 class WorkerMachine extends DirectoryTransport {
+  /** What the kubelet found in bootstrap-kubelet.conf when it was restarted. */
+  bootstrapKubeconfigSeen?: string;
   constructor(root: string, private readonly bootstraps = true) {
     super(root, 'w1');
   }
@@ -59,6 +61,7 @@ class WorkerMachine extends DirectoryTransport {
     if (command === 'hostname') return ok('w1\n');
     if (command.startsWith('ip -j route get')) return ok(JSON.stringify([{ prefsrc: '127.0.0.1' }]));
     if (command.includes('10248/healthz')) return ok('ok');
+    if (command.includes('systemctl restart kubelet')) this.bootstrapKubeconfigSeen = (await this.readFile('/etc/kubernetes/bootstrap-kubelet.conf'))?.toString();
     if (command.includes('systemctl restart kubelet') && this.bootstraps) {
       const kubeletConf = renderKubeconfig({ server: 'https://127.0.0.1:6443', caCertPem: tls.caCertPem, user: 'system:node:w1', clientCertPem: tls.serverCertPem, clientKeyPem: tls.serverKeyPem });
       await this.writeFile('/etc/kubernetes/kubelet.conf', kubeletConf, { mode: 0o600 });
@@ -96,7 +99,10 @@ describe('kbuild join (worker)', () => {
     expect(written.get('/var/lib/kubelet/kubeadm-flags.env')).toBe(0o644);
     expect(written.get('/etc/systemd/system/kubelet.service.d/10-kbuild.conf')).toBe(0o644);
 
-    const bootstrap = parseKubeconfig(read(root, '/etc/kubernetes/bootstrap-kubelet.conf'));
+    // The kubelet bootstrapped with it; afterwards the token is no longer on disk (as kubeadm).
+    const bootstrap = parseKubeconfig(machine.bootstrapKubeconfigSeen ?? '');
+    expect(existsSync(join(root, '/etc/kubernetes/bootstrap-kubelet.conf'))).toBe(false);
+    expect(result.records.find((r) => r.path === 'remove-bootstrap-kubeconfig')?.changed.get('w1')).toEqual(['removed /etc/kubernetes/bootstrap-kubelet.conf']);
     expect(bootstrap.user).toBe('tls-bootstrap-token-user');
     expect(bootstrap.token).toBe(`${GOOD.id}.${GOOD.secret}`);
     expect(bootstrap.server).toBe(`https://${server.endpoint}`);
@@ -161,7 +167,7 @@ describe('kbuild join (worker)', () => {
     expect(() => readdirSync(root)).toThrow(/ENOENT/);
   });
 
-  test('--control-plane without --certificate-key or --config is refused before discovery', async () => {
+  test('--control-plane without --certificate-key is refused before discovery; on a cluster with no published cluster file, before anything is written', async () => {
     const machine = new WorkerMachine(join(work, 'cp-flags'));
     const before = server.requests.length;
     await expect(runJoin(base(machine, { controlPlane: true }))).rejects.toThrow(/--certificate-key/);
