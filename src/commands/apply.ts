@@ -14,7 +14,7 @@ import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../
 import { ensureAdminBinding } from '../kube/admin-binding.js';
 import { caCertHash } from '../pki/ca-hash.js';
 import { runPhases, type PhaseRecord } from '../phases/engine.js';
-import { describePhases, phasePaths, selectPhases } from '../phases/select.js';
+import { selectPhases } from '../phases/select.js';
 import { prepareCluster } from '../render/prepare.js';
 import { terminal } from '../report/output.js';
 import { reporterFor } from '../report/reporter.js';
@@ -23,7 +23,7 @@ import { DirectoryTransport } from '../ssh/directory.js';
 import { DryRunTransport } from '../ssh/dry-run.js';
 import type { Transport } from '../ssh/transport.js';
 import { settleWithLimit } from '../util/pool.js';
-import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs } from './options.js';
+import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs, withPhases } from './options.js';
 
 export interface ApplyArgs extends InventoryArgs, FleetArgs {
   stateDir?: string;
@@ -129,14 +129,6 @@ function printJoinCommands(endpoint: string, token: string, hash: string, format
 export const applyCommand: CommandModule<object, ApplyArgs> = {
   command: 'apply',
   describe: 'Bring every host to its rendered state over SSH, in startup order, gated on health',
-  builder: (yargs: Argv) =>
-    applyOptions(yargs)
-      .command<ApplyArgs>({
-        command: 'phase <path>',
-        describe: "Run one phase and its children (see the phase list below)",
-        builder: (y: Argv) => applyOptions(y).positional('path', { type: 'string', choices: phasePaths(APPLY_PHASES), describe: 'Phase path' }) as unknown as Argv<ApplyArgs>,
-        handler: apply,
-      })
-      .epilogue(`Phases, in order:\n${describePhases(APPLY_PHASES)}`) as unknown as Argv<ApplyArgs>,
+  builder: (yargs: Argv) => withPhases<ApplyArgs>(applyOptions(yargs), APPLY_PHASES, applyOptions, apply),
   handler: apply,
 };

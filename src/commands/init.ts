@@ -6,11 +6,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { INIT_PHASES } from '../bootstrap/init/phases.js';
 import { runInit, type InitResult } from '../bootstrap/init/run.js';
 import type { RecordedRequest } from '../kube/client.js';
-import { describePhases, phasePaths } from '../phases/select.js';
 import { listrReporter } from '../report/listr-reporter.js';
 import { terminal, type Output } from '../report/output.js';
 import { plainReporter } from '../report/reporter.js';
 import { describeAction } from '../report/dry-run.js';
+import { withPhases } from './options.js';
 
 export interface InitArgs {
   config?: string;
@@ -93,14 +93,6 @@ export function printResult(out: Output, result: InitResult): void {
 export const initCommand: CommandModule<object, InitArgs> = {
   command: 'init',
   describe: "Set up this machine as the cluster's first control plane, with kubeadm's init phases",
-  builder: (yargs: Argv) =>
-    initOptions(yargs)
-      .command<InitArgs>({
-        command: 'phase <path>',
-        describe: 'Run one phase and its children (see the phase list below)',
-        builder: (y: Argv) => initOptions(y).positional('path', { type: 'string', choices: phasePaths(INIT_PHASES), describe: 'Phase path' }) as unknown as Argv<InitArgs>,
-        handler: init,
-      })
-      .epilogue(`Phases, in order:\n${describePhases(INIT_PHASES)}`) as unknown as Argv<InitArgs>,
+  builder: (yargs: Argv) => withPhases<InitArgs>(initOptions(yargs), INIT_PHASES, initOptions, init),
   handler: init,
 };

@@ -5,12 +5,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import { JOIN_PHASES } from '../bootstrap/join/phases.js';
 import { runJoin, type JoinResult } from '../bootstrap/join/run.js';
-import { describePhases, phasePaths } from '../phases/select.js';
 import { listrReporter } from '../report/listr-reporter.js';
 import { terminal, type Output } from '../report/output.js';
 import { plainReporter } from '../report/reporter.js';
 import { describeRequest } from './init.js';
 import { describeAction } from '../report/dry-run.js';
+import { withPhases } from './options.js';
 
 export interface JoinArgs {
   endpoint?: string;
@@ -94,14 +94,6 @@ export const joinCommand: CommandModule<object, JoinArgs> = {
   command: 'join [endpoint]',
   describe: "Join this machine to a cluster as a worker or control plane, with kubeadm's join phases",
   builder: (yargs: Argv) =>
-    joinOptions(yargs)
-      .positional('endpoint', { type: 'string', describe: 'API server host:port, as printed by kbuild init' })
-      .command<JoinArgs>({
-        command: 'phase <path> [endpoint]',
-        describe: 'Run one phase and its children (see the phase list below)',
-        builder: (y: Argv) => joinOptions(y).positional('path', { type: 'string', choices: phasePaths(JOIN_PHASES), describe: 'Phase path' }) as unknown as Argv<JoinArgs>,
-        handler: join,
-      })
-      .epilogue(`Phases, in order:\n${describePhases(JOIN_PHASES)}`) as unknown as Argv<JoinArgs>,
+    withPhases<JoinArgs>(joinOptions(yargs).positional('endpoint', { type: 'string', describe: 'API server host:port, as printed by kbuild init' }), JOIN_PHASES, joinOptions, join, '[endpoint]'),
   handler: join,
 };

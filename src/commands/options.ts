@@ -1,5 +1,7 @@
 /** Options shared by several commands. */
-import type { Argv } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { describePhases, phasePaths } from '../phases/select.js';
+import type { Phase } from '../phases/types.js';
 
 export interface InventoryArgs {
   inventory: string;
@@ -32,3 +34,19 @@ export const fleetOptions = <T>(yargs: Argv<T>) =>
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency must be a whole number of at least 1');
       return true;
     });
+
+/**
+ * A phased command's `phase <path>` subcommand (the paths come from the tree, so a typo is a usage
+ * error listing them) and the ordered phase list in its --help. `options` adds the command's flags
+ * to both; `positionals` are extra positionals after the path, e.g. "[endpoint]".
+ */
+export function withPhases<A>(yargs: Argv, tree: readonly Phase<never>[], options: (y: Argv) => Argv, handler: (args: ArgumentsCamelCase<A>) => Promise<void>, positionals = ''): Argv<A> {
+  return yargs
+    .command<A>({
+      command: `phase <path>${positionals ? ` ${positionals}` : ''}`,
+      describe: 'Run one phase and its children (see the phase list below)',
+      builder: (y: Argv) => options(y).positional('path', { type: 'string', choices: phasePaths(tree), describe: 'Phase path' }) as unknown as Argv<A>,
+      handler,
+    })
+    .epilogue(`Phases, in order:\n${describePhases(tree)}`) as unknown as Argv<A>;
+}
