@@ -15,9 +15,11 @@ export const CERTS_ROLE = 'kubeadm:kubeadm-certs';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** The pki files (relative to /etc/kubernetes/pki) that travel; etcd CA only with stacked etcd. */
+/** The pki files (relative to /etc/kubernetes/pki) that travel: the CA keys, and etcd's CA key (stacked) or its client certificate (external). */
 export function sharedCertFiles(stackedEtcd: boolean): string[] {
-  return ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.pub', 'sa.key', ...(stackedEtcd ? ['etcd/ca.crt', 'etcd/ca.key'] : [])];
+  const shared = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.pub', 'sa.key'];
+  // External etcd: control planes hold no etcd CA key, so they share the apiserver's etcd client certificate, as kubeadm does.
+  return [...shared, ...(stackedEtcd ? ['etcd/ca.crt', 'etcd/ca.key'] : ['etcd/ca.crt', 'apiserver-etcd-client.crt', 'apiserver-etcd-client.key'])];
 }
 
 export const secretKeyName = (file: string): string => file.replaceAll('/', '-');

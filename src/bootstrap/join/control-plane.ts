@@ -22,6 +22,8 @@ import { StateDir } from '../../state/state-dir.js';
 import { withApiRetry, type RetryOptions } from '../api-retry.js';
 import { CERTS_SECRET, decodeCertificateKey, decryptCertsSecret, sharedCertFiles } from '../upload-certs.js';
 
+const EXTERNAL_ETCD_CLIENT = new Set(['apiserver-etcd-client.crt', 'apiserver-etcd-client.key']);
+
 /** Joined nodes never get super-admin.conf (kubeadm-spec §2). */
 const NOT_ON_JOINED_NODES = new Set([`${PATHS.kubernetesDir}/super-admin.conf`]);
 
@@ -39,13 +41,14 @@ export async function downloadSharedCerts(api: ApiClient, cluster: Cluster, cert
 
 /** This host's PKI files signed by the downloaded CAs, through a temporary state directory that is removed afterwards. */
 export async function joinPkiFiles(cluster: Cluster, host: Host, shared: ReadonlyMap<string, Buffer>, options: PkiOptions = {}): Promise<RenderedFile[]> {
-  if (cluster.etcd.topology === 'external') {
-    throw new UsageError(`${host.name}: kbuild join --control-plane supports stacked etcd; with external etcd the etcd client certificates are not in kube-system/${CERTS_SECRET}. Use \`kbuild apply\` for this cluster`);
-  }
   const dir = await mkdtemp(join(tmpdir(), 'kbuild-join-pki-'));
   try {
     const state = await StateDir.open(dir);
-    for (const [name, content] of shared) await state.write(`pki/${name}`, content, name.endsWith('.key') ? 0o600 : 0o644);
+    for (const [name, content] of shared) {
+      // The shared external-etcd client certificate is this host's own leaf; the etcd CA comes without its key (signs nothing here).
+      const at = EXTERNAL_ETCD_CLIENT.has(name) ? `hosts/${host.name}/pki/${name}` : `pki/${name}`;
+      await state.write(at, content, name.endsWith('.key') ? 0o600 : 0o644);
+    }
     // Only this host: its own leaves, never anyone else's.
     const pki = await ensureClusterPki({ ...cluster, hosts: [host] }, state, options);
     const created = pki.actions.filter((a) => a.host === undefined && a.outcome === 'created');
