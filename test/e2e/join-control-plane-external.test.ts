@@ -1,0 +1,66 @@
+/**
+ * A control-plane join with external etcd, end to end: `kbuild apply phase etcd` brings up the etcd
+ * host from the workstation, `kbuild init --upload-certs` runs on cp1, then cp2 runs exactly the
+ * printed `--control-plane` join. cp2 gets the shared CAs and the apiserver's etcd client certificate
+ * from kubeadm-certs, adds no etcd member, and its apiserver is ready against the external etcd.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClusterLab, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { kbuildOnHost, registerNode } from './init-helpers.js';
+
+describe('kbuild join --control-plane with external etcd on test hosts', () => {
+  let cl: ClusterLab;
+  let controlPlaneJoin: string[];
+  beforeAll(async () => {
+    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
+    cl = await createClusterLab(
+      'e2e-cpjoin-ext',
+      [
+        { name: 'etcd1', roles: ['etcd'] },
+        { name: 'cp1', roles: ['control-plane'] },
+        { name: 'cp2', roles: ['control-plane'] },
+      ],
+      { etcd: { topology: 'external' } },
+    );
+    writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('cp1')}:6443\n`));
+    const etcd = await kbuild(['apply', 'phase', 'etcd', '-i', cl.clusterFile, '--state-dir', cl.stateDir]);
+    if (etcd.code !== 0) throw new Error(`apply phase etcd failed:\n${etcd.stdout}\n${etcd.stderr}`);
+    const [init] = await Promise.all([
+      kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs', '--ignore-preflight-errors', 'all']),
+      registerNode(cl.lab, 'cp1', 'cp1'),
+    ]);
+    if (init.code !== 0) throw new Error(`init on cp1 failed:\n${init.stdout}\n${init.stderr}`);
+    const printed = /kbuild join (\S+ --token \S+ --discovery-token-ca-cert-hash \S+ --control-plane --certificate-key \S+)/.exec(init.stdout);
+    if (!printed) throw new Error(`init printed no control-plane join command:\n${init.stdout}`);
+    controlPlaneJoin = ['join', ...printed[1]!.split(' ')];
+  }, 420_000);
+  afterAll(async () => {
+    await cl?.lab.teardown();
+  });
+
+  it('cp2 joins with the printed command: shared etcd client certificate, no etcd member or CA key, a ready apiserver', async () => {
+    const [run] = await Promise.all([kbuildOnHost(cl.lab, 'cp2', [...controlPlaneJoin, '--ignore-preflight-errors', 'all']), registerNode(cl.lab, 'cp1', 'cp2')]);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('This node (cp2) has joined the cluster');
+
+    const sum = async (host: string, path: string) => (await cl.lab.exec(host, `sha256sum ${path}`)).stdout.split(' ')[0];
+    expect(await sum('cp2', '/etc/kubernetes/pki/apiserver-etcd-client.key')).toBe(await sum('cp1', '/etc/kubernetes/pki/apiserver-etcd-client.key'));
+    expect(await sum('cp2', '/etc/kubernetes/pki/etcd/ca.crt')).toBe(await sum('etcd1', '/etc/kubernetes/pki/etcd/ca.crt'));
+    expect((await cl.lab.exec('cp2', 'ls /etc/kubernetes/pki/etcd /etc/kubernetes/manifests')).stdout.split('\n').filter(Boolean).sort()).toEqual(
+      ['/etc/kubernetes/manifests:', '/etc/kubernetes/pki/etcd:', 'ca.crt', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'].sort(),
+    );
+    expect((await cl.lab.exec('cp2', 'grep -o -- "--etcd-servers=[^\']*" /etc/kubernetes/manifests/kube-apiserver.yaml')).stdout.trim()).toBe(`--etcd-servers=https://${cl.address('etcd1')}:2379`);
+
+    // Still one etcd member; cp2's apiserver answers ready (the stand-in ties /readyz to etcd through the manifest's client certificate).
+    const pki = '/etc/kubernetes/pki';
+    const members = await cl.lab.exec(
+      'cp2',
+      `ETCDCTL_API=3 etcdctl --endpoints https://${cl.address('etcd1')}:2379 --cacert ${pki}/etcd/ca.crt --cert ${pki}/apiserver-etcd-client.crt --key ${pki}/apiserver-etcd-client.key member list -w simple`,
+    );
+    expect(members.stdout.trim().split('\n')).toHaveLength(1);
+    const ready = await cl.lab.exec('cp2', `curl -sS --max-time 5 --cacert ${pki}/ca.crt https://${cl.address('cp2')}:6443/readyz`);
+    expect(ready.stdout.trim()).toBe('ok');
+  }, 300_000);
+});
