@@ -1,14 +1,21 @@
 /**
  * Drift: a file on a host whose content differs from the rendered one when apply is about to
- * replace it (hand-edited, or the cluster file changed since the last apply). The wrapper notes
- * every stat and reports each such replacement (and each `differed` of a batch sync), so the run
- * says what it put back.
+ * replace it (hand-edited, or the cluster file changed since the last apply; push-record.ts tells
+ * which). The wrapper notes every stat and reports each such replacement (and each `differed` of a
+ * batch sync) with the new content's hash, and every file the host now holds as rendered.
  */
 import { createHash } from 'node:crypto';
 import { statFiles, syncFiles } from '../ssh/sync.js';
 import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../ssh/transport.js';
 
 const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
+
+export interface DriftListener {
+  /** The host's copy of `path` differed and was replaced with content of this hash. */
+  replaced(path: string, sha256: string): void;
+  /** The host holds content of this hash at `path` (written, or already identical). */
+  inSync?(path: string, sha256: string): void;
+}
 
 export class DriftReportingTransport implements Transport {
   readonly name: string;
@@ -17,7 +24,7 @@ export class DriftReportingTransport implements Transport {
 
   constructor(
     private readonly inner: Transport,
-    private readonly onDrift: (path: string) => void,
+    private readonly listener: DriftListener,
   ) {
     this.name = inner.name;
   }
@@ -41,14 +48,20 @@ export class DriftReportingTransport implements Transport {
     const before = this.seen.get(path);
     await this.inner.writeFile(path, content, options);
     this.seen.delete(path);
-    if (before !== undefined && before !== sha256(content)) this.onDrift(path);
+    const after = sha256(content);
+    this.listener.inSync?.(path, after);
+    if (before !== undefined && before !== after) this.listener.replaced(path, after);
   }
 
   /** The inner transport's batch (or the file-by-file fallback); `differed` is the drift. */
   async syncFiles(files: readonly SyncFile[]): Promise<SyncResult> {
     const result = await syncFiles(this.inner, files);
-    for (const file of files) this.seen.delete(file.path);
-    for (const path of result.differed) this.onDrift(path);
+    const hashes = new Map(files.map((f) => [f.path, sha256(f.content)]));
+    for (const [path, hash] of hashes) {
+      this.seen.delete(path);
+      this.listener.inSync?.(path, hash);
+    }
+    for (const path of result.differed) this.listener.replaced(path, hashes.get(path)!);
     return result;
   }
 

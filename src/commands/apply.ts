@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { Connections, type ApplyContext } from '../apply/context.js';
 import { DriftReportingTransport } from '../apply/drift.js';
+import { describeDifference, PushRecord } from '../apply/push-record.js';
 import { APPLY_PHASES } from '../apply/phases.js';
 import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
 import { MultiHostError } from '../errors/index.js';
@@ -24,6 +25,7 @@ import { DryRunTransport } from '../ssh/dry-run.js';
 import type { Transport } from '../ssh/transport.js';
 import { settleWithLimit } from '../util/pool.js';
 import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs, withPhases } from './options.js';
+import { describeAction } from '../report/dry-run.js';
 
 export interface ApplyArgs extends InventoryArgs, FleetArgs {
   stateDir?: string;
@@ -52,11 +54,19 @@ async function apply(args: ApplyArgs): Promise<void> {
   const reporter = await reporterFor(args.format, terminal);
   const outDir = args.output ? resolve(args.output) : undefined;
   const directories = new Map<string, DirectoryTransport>();
+  const pushRecords = new Map<string, PushRecord>();
   const connections = new Connections(async (host: Host): Promise<Transport> => {
     const real = await connect(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun });
     if (!args.dryRun || !outDir) {
-      const drifted = (path: string) => reporter.event({ type: 'warn', host: host.name, message: `restored drifted file ${path}: the host's copy differed from the rendered one` });
-      return new DriftReportingTransport(real, drifted);
+      const record = await PushRecord.load(prepared.state, host.name);
+      pushRecords.set(host.name, record);
+      return new DriftReportingTransport(real, {
+        replaced: (path, sha256) => {
+          const { level, message } = describeDifference(path, record.classify(path, sha256));
+          reporter.event({ type: level, host: host.name, message });
+        },
+        inSync: (path, sha256) => record.note(path, sha256),
+      });
     }
     const directory = new DirectoryTransport(join(outDir, host.name), host.name);
     directories.set(host.name, directory);
@@ -93,6 +103,8 @@ async function apply(args: ApplyArgs): Promise<void> {
     summarize(args, records, directories, cluster.hosts.map((h) => h.name));
     if (!args.path && !args.dryRun) printJoinCommands(endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
   } finally {
+    // Even a failed run records what it did push, so the next run tells updates from hand edits.
+    await Promise.all([...pushRecords.values()].map((r) => r.save()));
     await reporter.close();
     await connections.closeAll();
   }
@@ -103,10 +115,8 @@ function summarize(args: ApplyArgs, records: PhaseRecord[], directories: Map<str
   terminal.print('');
   for (const host of hosts) {
     if (args.dryRun) {
-      const directory = directories.get(host);
-      const files = directory?.writtenFiles.map((w) => `  would write ${w.path} (${w.mode.toString(8).padStart(4, '0')})`) ?? [];
-      const commands = directory?.commands.map((c) => `  would run: ${c}`) ?? [];
-      terminal.print(files.length + commands.length === 0 ? `${host}: no changes` : `${host}:\n${[...files, ...commands].join('\n')}`);
+      const actions = directories.get(host)?.actions.map((a) => `  ${describeAction(a)}`) ?? [];
+      terminal.print(actions.length === 0 ? `${host}: no changes` : `${host}:\n${actions.join('\n')}`);
       continue;
     }
     const changed = records.flatMap((r) => r.changed.get(host) ?? []);

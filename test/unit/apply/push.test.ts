@@ -121,31 +121,41 @@ describe('pushFiles with a batch capability', () => {
   });
 });
 
+/** Records what the wrapper reports: replaced paths (with the new hash) and every path now in sync. */
+function listener() {
+  const replaced: string[] = [];
+  const inSync = new Map<string, string>();
+  return { replaced, inSync, listener: { replaced: (p: string, h: string) => void replaced.push(`${p} ${h.slice(0, 8)}`), inSync: (p: string, h: string) => void inSync.set(p, h) } };
+}
+const ETCD_V2 = `/etc/kubernetes/manifests/etcd.yaml ${sha('etcd v2').slice(0, 8)}`;
+
 describe('DriftReportingTransport', () => {
-  it('reports drift from the fallback sync', async () => {
-    const drifted: string[] = [];
-    const wrapped = new DriftReportingTransport(new FakeTransport('cp1', { files: hostFiles() }), (p) => drifted.push(p));
+  it('reports drift from the fallback sync, and every file now in sync', async () => {
+    const seen = listener();
+    const wrapped = new DriftReportingTransport(new FakeTransport('cp1', { files: hostFiles() }), seen.listener);
     await pushFiles(wrapped, FILES);
-    expect(drifted).toEqual(['/etc/kubernetes/manifests/etcd.yaml']);
+    expect(seen.replaced).toEqual([ETCD_V2]);
+    expect(seen.inSync).toEqual(new Map(FILES.map((f) => [f.path, sha(f.content.toString())])));
   });
 
   it('forwards batches to a capable transport and reports its differed paths', async () => {
-    const drifted: string[] = [];
+    const seen = listener();
     const inner = new BatchTransport('cp1', { files: hostFiles() });
-    const wrapped = new DriftReportingTransport(inner, (p) => drifted.push(p));
+    const wrapped = new DriftReportingTransport(inner, seen.listener);
     await pushFiles(wrapped, FILES);
     expect(inner.batches).toEqual([FILES.map((f) => f.path)]);
-    expect(drifted).toEqual(['/etc/kubernetes/manifests/etcd.yaml']);
+    expect(seen.replaced).toEqual([ETCD_V2]);
+    expect(seen.inSync).toEqual(new Map(FILES.map((f) => [f.path, sha(f.content.toString())])));
   });
 
   it('a batch stat then a single write still reports drift', async () => {
-    const drifted: string[] = [];
+    const seen = listener();
     const inner = new BatchTransport('cp1', { files: hostFiles() });
-    const wrapped = new DriftReportingTransport(inner, (p) => drifted.push(p));
+    const wrapped = new DriftReportingTransport(inner, seen.listener);
     const [etcd] = await wrapped.statFiles(['/etc/kubernetes/manifests/etcd.yaml']);
     expect(etcd?.sha256).toBe(sha('etcd v1 + hand edit'));
     await wrapped.writeFile('/etc/kubernetes/manifests/etcd.yaml', 'etcd v2', { mode: 0o600 });
     await wrapped.writeFile('/etc/kubernetes/pki/ca.crt', 'CA', { mode: 0o644 });
-    expect(drifted).toEqual(['/etc/kubernetes/manifests/etcd.yaml']);
+    expect(seen.replaced).toEqual([ETCD_V2]);
   });
 });
