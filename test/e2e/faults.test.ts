@@ -168,12 +168,23 @@ describe('kbuild apply under faults', () => {
     expect((await hostSums()).get(scheduler)).not.toBe(original);
     const r = await apply();
     expect(r.code, output(r).slice(-3000)).toBe(0);
-    expect(r.stderr).toContain(`cp1: restored drifted file ${scheduler}`);
+    expect(r.stderr).toContain(`cp1: restored drifted file ${scheduler}: it was changed on the host after the last apply`);
     expect((await hostSums()).get(scheduler)).toBe(original);
     const again = await apply();
     expect(again.code).toBe(0);
     expect(output(again)).not.toMatch(/drift/);
     expect(again.stdout).toMatch(/^cp1: no changes$/m);
+  });
+
+  it('a cluster-file change is an update, not drift (the push record in the state directory tells them apart)', async () => {
+    const apiserver = APISERVER;
+    const rendered = await setPadding('update', 100);
+    const r = await apply();
+    expect(r.code, output(r).slice(-3000)).toBe(0);
+    expect(r.stdout).toContain(`cp1: updated ${apiserver}: the cluster file or a certificate changed since the last apply`);
+    expect(output(r)).not.toMatch(/drift/);
+    expect((await hostSums()).get(apiserver)).toBe(rendered.get(apiserver));
+    expect((JSON.parse(readFileSync(join(cl.stateDir, 'hosts/cp1/pushed.json'), 'utf8')) as Record<string, string>)[apiserver]).toBe(rendered.get(apiserver));
   });
 
   it('sshd killed mid-push: no partial file, fails naming the host, a re-run converges', async () => {
