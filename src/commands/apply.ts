@@ -19,7 +19,7 @@ import { selectPhases } from '../phases/select.js';
 import { prepareCluster } from '../render/prepare.js';
 import { terminal } from '../report/output.js';
 import { reporterFor } from '../report/reporter.js';
-import { connect } from '../ssh/connect.js';
+import { connectResilient } from '../ssh/connect.js';
 import { DirectoryTransport } from '../ssh/directory.js';
 import { DryRunTransport } from '../ssh/dry-run.js';
 import type { Transport } from '../ssh/transport.js';
@@ -56,7 +56,8 @@ async function apply(args: ApplyArgs): Promise<void> {
   const directories = new Map<string, DirectoryTransport>();
   const pushRecords = new Map<string, PushRecord>();
   const connections = new Connections(async (host: Host): Promise<Transport> => {
-    const real = await connect(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun });
+    const reconnected = (cause: string) => reporter.event({ type: 'warn', host: host.name, message: `reconnected after the connection dropped (${cause})` });
+    const real = await connectResilient(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun }, reconnected);
     if (!args.dryRun || !outDir) {
       const record = await PushRecord.load(prepared.state, host.name);
       pushRecords.set(host.name, record);

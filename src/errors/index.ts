@@ -93,6 +93,21 @@ export class ConnectionError extends KbuildError {
   }
 }
 
+/**
+ * An established connection dropped. `commandStarted` says whether the operation had been sent:
+ * if not, repeating it after a reconnect is always safe; if so, only when it is idempotent.
+ */
+export class ConnectionLostError extends ConnectionError {
+  constructor(
+    host: string,
+    message: string,
+    readonly commandStarted: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(host, message, options);
+  }
+}
+
 /** The host key presented does not match known_hosts, or is unknown. Never silently accepted. */
 export class HostKeyError extends ConnectionError {}
 

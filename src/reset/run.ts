@@ -13,7 +13,7 @@ import { MultiHostError, UsageError } from '../errors/index.js';
 import { runPhases, type PhaseRecord } from '../phases/engine.js';
 import { selectPhases } from '../phases/select.js';
 import type { Reporter } from '../report/reporter.js';
-import { connect } from '../ssh/connect.js';
+import { connectResilient } from '../ssh/connect.js';
 import { DirectoryTransport, type RecordedAction } from '../ssh/directory.js';
 import { DryRunTransport, readOnlyTransport } from '../ssh/dry-run.js';
 import { LocalTransport } from '../ssh/local.js';
@@ -104,7 +104,8 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
   }
   if (options.dryRun && !options.output) throw new UsageError('--dry-run with -i needs -o DIR for the record of what would change');
   const recorder = options.dryRun ? new Recorder(resolve(options.output!)) : undefined;
-  const connectHost = options.connectHost ?? ((h: Host) => connect(h, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.dryRun }));
+  const reconnected = (h: Host) => (cause: string) => options.reporter.event({ type: 'warn', host: h.name, message: `reconnected after the connection dropped (${cause})` });
+  const connectHost = options.connectHost ?? ((h: Host) => connectResilient(h, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.dryRun }, reconnected(h)));
   const connections = new Connections(async (h) => {
     const real = await connectHost(h);
     return recorder ? recorder.wrap(h.name, real) : real;

@@ -8,7 +8,9 @@
  * (`.NAME.kbuild-RANDOM`, created 0600 by umask), fsyncs and checks it against the expected
  * SHA-256, then chown, chmod and rename — the same atomic write as writeScript, file by file. A
  * connection cut mid-stream gives dd an early EOF (or the shell a HUP/PIPE): the hash check fails
- * or the trap fires, the temp file is removed and the target keeps its old content.
+ * or the trap fires, the temp file is removed and the target keeps its old content. A session that
+ * dies unseen (the link drops) keeps its temp file until the host notices; the next sync removes
+ * such leftovers beside each target once they have been idle for a minute.
  *
  * Reading exactly SIZE bytes from a pipe relies on GNU dd with iflag=fullblock, which never asks
  * for more than the block still missing (coreutils, as the other scripts' sha256sum and stat -c).
@@ -41,6 +43,9 @@ const SYNC_PRELUDE = [
   `fail() { printf 'kbuild: %s\\n' "$2" >&2; exit "$1"; }`,
   // f INDEX PATH MODE OWNER SIZE SHA256 TEMP: one file; its SIZE bytes are next on stdin.
   'f() {',
+  '  d=${2%/*}; d=${d:-/}',
+  // Temp files of an earlier run whose session died without its trap firing (a network partition): gone after a minute idle.
+  '  [ ! -d "$d" ] || find "$d" -maxdepth 1 -name ".${2##*/}.kbuild-*" ! -name "${7##*/}" -mmin +1 -exec rm -f -- {} + 2>/dev/null || :',
   '  s=created',
   '  if [ -f "$2" ]; then',
   '    h=$(sha256sum < "$2") || fail 1 "cannot read $2"',
@@ -53,7 +58,6 @@ const SYNC_PRELUDE = [
   '    [ "$5" -eq 0 ] || head -c "$5" > /dev/null || fail 1 "input ended early while skipping $2"',
   '    echo "$1 $s"; return 0',
   '  fi',
-  '  d=${2%/*}; d=${d:-/}',
   '  [ -d "$d" ] || mkdir -p -- "$d" || fail 1 "cannot create directory $d"',
   '  t=$7',
   '  if [ "$5" -eq 0 ]; then : > "$t" || fail 1 "cannot write $2"',

@@ -11,6 +11,7 @@ import { KnownHostsFile } from './known-hosts-file.js';
 import { terminalPassphrasePrompt } from './passphrase.js';
 import type { KeySources } from './private-key.js';
 import { forwardThrough, openClient, TransientConnectionError, type ClientOptions, type SshEndpoint } from './ssh-client.js';
+import { ReconnectingTransport } from './reconnecting.js';
 import { SshTransport } from './ssh.js';
 import type { Transport } from './transport.js';
 
@@ -94,4 +95,22 @@ async function connectOnce(host: Host, options: ConnectOptions): Promise<SshTran
     bastion?.end();
     throw error;
   }
+}
+
+/**
+ * Reconnecting after a drop mid-run: two attempts a second apart (an sshd restart or a reset session
+ * is back by then), 10 s each, so a host that stays unreachable fails within ~21 s more.
+ */
+const RECONNECT = { attempts: 2, backoffMs: 1000, connectTimeoutMs: 10_000 } as const;
+
+/**
+ * connect(), wrapped so that a connection dropped mid-run is re-opened (host key verified again)
+ * and safe operations are repeated; see reconnecting.ts. `onReconnect` hears each reconnect.
+ */
+export async function connectResilient(host: Host, options: ConnectOptions, onReconnect?: (cause: string) => void): Promise<Transport> {
+  const first = await connect(host, options);
+  return new ReconnectingTransport(first, {
+    reconnect: () => connect(host, { ...options, ...RECONNECT }),
+    onReconnect: (cause) => onReconnect?.(cause.startsWith(`${host.name}: `) ? cause.slice(host.name.length + 2) : cause),
+  });
 }

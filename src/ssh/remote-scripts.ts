@@ -31,6 +31,8 @@ export function writeScript(path: string, content: Buffer, mode: number, owner: 
     `trap 'rm -f -- "$t"' EXIT`,
     `trap 'exit 1' HUP INT TERM PIPE`,
     `mkdir -p -- ${shellQuote(dir)}`,
+    // Leftovers of a session that died unseen (see batch-scripts.ts), idle for a minute.
+    `find ${shellQuote(dir)} -maxdepth 1 -name ${shellQuote(`.${basename(target)}.kbuild-*`)} ! -name ${shellQuote(basename(temp))} -mmin +1 -exec rm -f -- {} + 2>/dev/null || :`,
     'umask 077',
     'dd of="$t" bs=65536 conv=fsync status=none',
     `if [ "$(sha256sum < "$t" | cut -d ' ' -f 1)" != ${sha256} ]; then echo 'kbuild: content arrived incomplete; the target file was left unchanged' >&2; exit 75; fi`,

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
-import { ConnectionError, RemoteCommandError } from '../errors/index.js';
+import { ConnectionError, ConnectionLostError, RemoteCommandError } from '../errors/index.js';
 import { shCommand } from './quote.js';
 import { parseStatFilesOutput, parseSyncOutput, statBatches, statFilesScript, syncBatches } from './batch-scripts.js';
 import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from './remote-scripts.js';
@@ -160,11 +160,15 @@ export class SshTransport implements Transport {
 
   /** Runs a script; throws ConnectionError when the connection fails and for sudo refusals. */
   private exec(script: string, stdin: string | Buffer | undefined, timeoutMs: number | undefined, what: string): Promise<RawResult> {
-    if (this.lost) return Promise.reject(new ConnectionError(this.name, `connection lost before \`${what}\`: ${this.lost.message}`));
+    if (this.lost) return Promise.reject(new ConnectionLostError(this.name, `connection lost before \`${what}\`: ${this.lost.message}`, false));
     const started = Date.now();
     return new Promise<RawResult>((resolve, reject) => {
       this.client.exec(this.commandLine(script, timeoutMs), (error, channel) => {
-        if (error) return reject(new ConnectionError(this.name, `cannot start \`${what}\`: ${error.message}`, { cause: error }));
+        if (error) {
+          // Refused on a live connection (e.g. sshd's MaxSessions) is not a lost connection.
+          const message = `cannot start \`${what}\`: ${error.message}`;
+          return reject(this.lost ? new ConnectionLostError(this.name, message, false, { cause: error }) : new ConnectionError(this.name, message, { cause: error }));
+        }
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let exit: { code: number | null; signal?: string } | undefined;
@@ -188,7 +192,7 @@ export class SshTransport implements Transport {
             backstopFired || (timeoutMs !== undefined && elapsed >= timeoutMs && (exit?.code === 124 || exit?.code === 137 || exit?.signal !== undefined));
           if (!exit && !timedOut) {
             const cause = this.lost?.message ?? 'channel closed without an exit status';
-            return reject(new ConnectionError(this.name, `connection lost during \`${what}\`: ${cause}`));
+            return reject(new ConnectionLostError(this.name, `connection lost during \`${what}\`: ${cause}`, true));
           }
           const result: RawResult = { code: exit?.code ?? null, signal: exit?.signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), timedOut };
           const refusal = this.sudoRefusal(result);

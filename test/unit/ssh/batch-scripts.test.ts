@@ -6,13 +6,14 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmod, link, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SCRIPT_BYTES, parseStatFilesOutput, parseSyncOutput, statBatches, statFilesScript, syncBatches } from '../../../src/ssh/batch-scripts.js';
 import { shCommand } from '../../../src/ssh/quote.js';
+import { writeScript } from '../../../src/ssh/remote-scripts.js';
 import { SshTransport } from '../../../src/ssh/ssh.js';
 import type { SyncFile } from '../../../src/ssh/transport.js';
 import { RemoteCommandError } from '../../../src/errors/index.js';
@@ -85,6 +86,27 @@ describe('sync script', () => {
     expect(await readdir(join(dir, 'new dir'))).toEqual(['key']);
     // A second run finds everything in place.
     expect((await sync(files))[0]!.stdout).toBe('0 unchanged\n1 unchanged\n2 unchanged\n3 unchanged\n4 unchanged\n');
+  });
+
+  it("removes an earlier run's leftover temp files beside a target once idle for a minute, and nothing else", async () => {
+    const target = join(dir, 'kube-apiserver.yaml');
+    await writeFile(target, 'current\n', { mode: 0o600 });
+    const stale = join(dir, '.kube-apiserver.yaml.kbuild-0a1b2c3d4e5f');
+    const recent = join(dir, '.kube-apiserver.yaml.kbuild-ffffffffffff');
+    const other = join(dir, '.etcd.yaml.kbuild-0a1b2c3d4e5f');
+    for (const f of [stale, recent, other]) await writeFile(f, 'partial');
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    await utimes(stale, twoMinutesAgo, twoMinutesAgo);
+    await utimes(other, twoMinutesAgo, twoMinutesAgo);
+    // Unchanged target: the leftover goes all the same.
+    const [result] = await sync([{ path: target, mode: 0o600, owner: me, content: 'current\n' }]);
+    expect(result).toEqual({ code: 0, stderr: '', stdout: '0 unchanged\n' });
+    expect((await readdir(dir)).sort()).toEqual(['.etcd.yaml.kbuild-0a1b2c3d4e5f', '.kube-apiserver.yaml.kbuild-ffffffffffff', 'kube-apiserver.yaml']);
+    // The single-file write does the same.
+    await utimes(recent, twoMinutesAgo, twoMinutesAgo);
+    const single = await sh(shCommand(writeScript(target, Buffer.from('new\n'), 0o600, me, 'abcdefabcdef')), 'new\n');
+    expect(single).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await readdir(dir)).sort()).toEqual(['.etcd.yaml.kbuild-0a1b2c3d4e5f', 'kube-apiserver.yaml']);
   });
 
   it('replaces by rename: a hard link to the old file keeps the old bytes, the target gets a new inode', async () => {
