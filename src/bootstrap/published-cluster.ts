@@ -33,9 +33,13 @@ export function kbuildConfigObjects(file: ClusterFile): KubernetesObject[] {
     metadata: { name: KBUILD_CONFIG, namespace: 'kube-system' },
     data: { [KBUILD_CONFIG_KEY]: publishableClusterFile(file) },
   };
+  return [configMap, ...nodesMayGetConfigMap(KBUILD_CONFIG, `kbuild:nodes-${KBUILD_CONFIG}`)];
+}
+
+/** A Role letting joining nodes (the bootstrap token's group) and nodes get one kube-system ConfigMap, and its binding. */
+export function nodesMayGetConfigMap(configMap: string, name: string): [V1Role, V1RoleBinding] {
   const rbac = 'rbac.authorization.k8s.io';
-  const name = `kbuild:nodes-${KBUILD_CONFIG}`;
-  const role: V1Role = { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name, namespace: 'kube-system' }, rules: [{ apiGroups: [''], resourceNames: [KBUILD_CONFIG], resources: ['configmaps'], verbs: ['get'] }] };
+  const role: V1Role = { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name, namespace: 'kube-system' }, rules: [{ apiGroups: [''], resourceNames: [configMap], resources: ['configmaps'], verbs: ['get'] }] };
   const binding: V1RoleBinding = {
     apiVersion: `${rbac}/v1`,
     kind: 'RoleBinding',
@@ -46,7 +50,7 @@ export function kbuildConfigObjects(file: ClusterFile): KubernetesObject[] {
       { apiGroup: rbac, kind: 'Group', name: 'system:nodes' },
     ],
   };
-  return [configMap, role, binding];
+  return [role, binding];
 }
 
 /** The published cluster file, validated as any cluster file; undefined when the cluster has none (init by an older kbuild, or upload-config skipped). */

@@ -38,7 +38,27 @@ export function hostBits(cidr: Cidr): number {
   return (cidr.family === 4 ? 32 : 128) - cidr.prefix;
 }
 
-export function parseAddress(text: string): { family: Family; value: bigint; canonical: string } | undefined {
+export interface ParsedAddress {
+  family: Family;
+  value: bigint;
+  canonical: string;
+}
+
+/** Parsed addresses by text: a 5,000-node cluster asks for each host's address several times. */
+const parsedAddresses = new Map<string, ParsedAddress | undefined>();
+const MAX_CACHED_ADDRESSES = 100_000;
+
+export function parseAddress(text: string): Readonly<ParsedAddress> | undefined {
+  if (parsedAddresses.has(text)) return parsedAddresses.get(text);
+  const found = parseAddressUncached(text);
+  // Shared between callers, so read-only.
+  const parsed = found && Object.freeze(found);
+  if (parsedAddresses.size >= MAX_CACHED_ADDRESSES) parsedAddresses.clear();
+  parsedAddresses.set(text, parsed);
+  return parsed;
+}
+
+function parseAddressUncached(text: string): ParsedAddress | undefined {
   const trimmed = text.trim();
   if (Address4.isValid(trimmed) && !trimmed.includes('/')) {
     const a = new Address4(trimmed);

@@ -4,9 +4,10 @@
  * register Nodes, so `registerNode` plays that part of the kubelet: once the host's API answers, it
  * creates the Node object the way a kubelet registers itself (init/join then label and taint it).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestLab } from '../support/testhosts.js';
-import { repoRoot } from './cluster-lab.js';
+import { repoRoot, type ClusterLab } from './cluster-lab.js';
 
 export const CLI = join(repoRoot, 'bin/kbuild.js');
 
@@ -33,4 +34,21 @@ export async function registerNode(lab: TestLab, apiHost: string, name: string, 
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`could not register Node ${name} through ${apiHost} within 180 s: ${last}`);
+}
+
+/** Several control planes need an endpoint; with no load balancer it is cp1's own address. */
+export function endpointAtCp1(cl: ClusterLab): void {
+  writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('cp1')}:6443\n`));
+}
+
+/** Runs `kbuild init --upload-certs` on cp1 and returns the control-plane join command it printed, as `kbuild` arguments. */
+export async function initForControlPlaneJoin(cl: ClusterLab): Promise<string[]> {
+  const [init] = await Promise.all([
+    kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs', '--ignore-preflight-errors', 'all']),
+    registerNode(cl.lab, 'cp1', 'cp1'),
+  ]);
+  if (init.code !== 0) throw new Error(`init on cp1 failed:\n${init.stdout}\n${init.stderr}`);
+  const printed = /kbuild join (\S+ --token \S+ --discovery-token-ca-cert-hash \S+ --control-plane --certificate-key \S+)/.exec(init.stdout);
+  if (!printed) throw new Error(`init printed no control-plane join command:\n${init.stdout}`);
+  return ['join', ...printed[1]!.split(' ')];
 }

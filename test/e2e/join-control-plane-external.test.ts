@@ -5,10 +5,9 @@
  * from kubeadm-certs, adds no etcd member, and its apiserver is ready against the external etcd.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClusterLab, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
-import { kbuildOnHost, registerNode } from './init-helpers.js';
+import { endpointAtCp1, initForControlPlaneJoin, kbuildOnHost, registerNode } from './init-helpers.js';
 
 describe('kbuild join --control-plane with external etcd on test hosts', () => {
   let cl: ClusterLab;
@@ -24,17 +23,10 @@ describe('kbuild join --control-plane with external etcd on test hosts', () => {
       ],
       { etcd: { topology: 'external' } },
     );
-    writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('cp1')}:6443\n`));
+    endpointAtCp1(cl);
     const etcd = await kbuild(['apply', 'phase', 'etcd', '-i', cl.clusterFile, '--state-dir', cl.stateDir]);
     if (etcd.code !== 0) throw new Error(`apply phase etcd failed:\n${etcd.stdout}\n${etcd.stderr}`);
-    const [init] = await Promise.all([
-      kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs', '--ignore-preflight-errors', 'all']),
-      registerNode(cl.lab, 'cp1', 'cp1'),
-    ]);
-    if (init.code !== 0) throw new Error(`init on cp1 failed:\n${init.stdout}\n${init.stderr}`);
-    const printed = /kbuild join (\S+ --token \S+ --discovery-token-ca-cert-hash \S+ --control-plane --certificate-key \S+)/.exec(init.stdout);
-    if (!printed) throw new Error(`init printed no control-plane join command:\n${init.stdout}`);
-    controlPlaneJoin = ['join', ...printed[1]!.split(' ')];
+    controlPlaneJoin = await initForControlPlaneJoin(cl);
   }, 420_000);
   afterAll(async () => {
     await cl?.lab.teardown();

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClusterLab, repoRoot, type ClusterLab } from './cluster-lab.js';
-import { kbuildOnHost, registerNode } from './init-helpers.js';
+import { endpointAtCp1, initForControlPlaneJoin, kbuildOnHost, registerNode } from './init-helpers.js';
 
 interface Member {
   name?: string;
@@ -24,17 +24,8 @@ describe('kbuild join --control-plane on test hosts', () => {
       { name: 'cp2', roles: ['control-plane'] },
       { name: 'cp3', roles: ['control-plane'] },
     ]);
-    // Three control planes need an endpoint; with no load balancer it is cp1's own address.
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('cp1')}:6443\n`));
-    const [init] = await Promise.all([
-      kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs', '--ignore-preflight-errors', 'all']),
-      registerNode(cl.lab, 'cp1', 'cp1'),
-    ]);
-    if (init.code !== 0) throw new Error(`init on cp1 failed:\n${init.stdout}\n${init.stderr}`);
-    const printed = /kbuild join (\S+ --token \S+ --discovery-token-ca-cert-hash \S+ --control-plane --certificate-key \S+)/.exec(init.stdout);
-    if (!printed) throw new Error(`init printed no control-plane join command:\n${init.stdout}`);
-    controlPlaneJoin = ['join', ...printed[1]!.split(' ')];
+    endpointAtCp1(cl);
+    controlPlaneJoin = await initForControlPlaneJoin(cl);
   }, 420_000);
   afterAll(async () => {
     await cl?.lab.teardown();

@@ -1,9 +1,10 @@
 /** The API objects init builds beyond render's addon files: signed cluster-info, kubeadm-config, the control-plane mark. */
-import type { KubernetesObject, V1ConfigMap, V1Node, V1Role, V1RoleBinding, V1Taint } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Node, V1Taint } from '@kubernetes/client-node';
 import { endpointUrl, hostPort, type Cluster } from '../../config/model.js';
-import { BOOTSTRAP_GROUP, CLUSTER_NAME, PATHS } from '../../render/constants.js';
+import { CLUSTER_NAME, PATHS } from '../../render/constants.js';
 import { toYaml } from '../../render/yaml.js';
 import { computeDetachedSignature, jwsKey } from '../jws.js';
+import { nodesMayGetConfigMap } from '../published-cluster.js';
 
 /** cluster-info as the bootstrap signer leaves it: the kubeconfig plus a signature for the token. */
 export function signedClusterInfo(clusterInfo: V1ConfigMap, tokenId: string, tokenSecret: string): V1ConfigMap {
@@ -31,20 +32,7 @@ export function kubeadmConfigObjects(cluster: Cluster): KubernetesObject[] {
     metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
     data: { ClusterConfiguration: toYaml(JSON.parse(JSON.stringify(clusterConfiguration)) as object) },
   };
-  const rbac = 'rbac.authorization.k8s.io';
-  const name = 'kubeadm:nodes-kubeadm-config';
-  const role: V1Role = { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name, namespace: 'kube-system' }, rules: [{ apiGroups: [''], resourceNames: ['kubeadm-config'], resources: ['configmaps'], verbs: ['get'] }] };
-  const binding: V1RoleBinding = {
-    apiVersion: `${rbac}/v1`,
-    kind: 'RoleBinding',
-    metadata: { name, namespace: 'kube-system' },
-    roleRef: { apiGroup: rbac, kind: 'Role', name },
-    subjects: [
-      { apiGroup: rbac, kind: 'Group', name: BOOTSTRAP_GROUP },
-      { apiGroup: rbac, kind: 'Group', name: 'system:nodes' },
-    ],
-  };
-  return [configMap, role, binding];
+  return [configMap, ...nodesMayGetConfigMap('kubeadm-config', 'kubeadm:nodes-kubeadm-config')];
 }
 
 export const CONTROL_PLANE_LABELS = { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } as const;
