@@ -21,13 +21,12 @@ const connected = vi.hoisted(() => [] as string[]);
 vi.mock('../../src/ssh/connect.js', async (importOriginal) => {
   const original = await importOriginal<typeof ConnectModule>();
   const { ConnectionError } = await import('../../src/errors/index.js');
-  return {
-    ...original,
-    connect: async (host: Host) => {
-      connected.push(host.name);
-      throw new ConnectionError(host.name, 'fuzz test: connections are not made');
-    },
+  const refuse = async (host: Host) => {
+    connected.push(host.name);
+    throw new ConnectionError(host.name, 'fuzz test: connections are not made');
   };
+  // Every way in: a new export that opens connections must be added here, or the test fails (no connection seen).
+  return { ...original, connect: refuse, connectResilient: refuse };
 });
 
 interface CliRun {
