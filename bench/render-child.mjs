@@ -7,6 +7,9 @@ import { performance } from 'node:perf_hooks';
 const [resultPath, separator, ...args] = process.argv.slice(2);
 if (!resultPath || separator !== '--') throw new Error('usage: render-child.mjs RESULT.json -- <kbuild args>');
 
+// As bin/kbuild.js: the thread pool sized for this command before anything starts it.
+const { configureThreadPool } = await import('../dist/threadpool.js');
+configureThreadPool(args);
 const loaded = performance.now();
 const { main } = await import('../dist/cli.js');
 const start = performance.now();

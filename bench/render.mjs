@@ -19,7 +19,10 @@ const FLAT_FACTOR = 1.5;
 function runChild(args, resultPath) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [CHILD, resultPath, '--', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env };
+    // The CLI sizes its thread pool per command unless the user did (see bench/run.mjs).
+    if (!env.KBUILD_BENCH_USER_THREADPOOL) delete env.UV_THREADPOOL_SIZE;
+    const child = spawn(process.execPath, [CHILD, resultPath, '--', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);

@@ -5,7 +5,9 @@
 // KBUILD_BENCH_SECTIONS=render,push runs a subset.
 import 'reflect-metadata';
 
-// The same thread-pool size as bin/kbuild.js, so in-process sections measure what the CLI runs with.
+// In-process sections (PKI) get the thread pool bin/kbuild.js gives such commands. A size the user
+// chose is remembered, so that child processes (render) still size their own pool per command.
+process.env.KBUILD_BENCH_USER_THREADPOOL ??= process.env.UV_THREADPOOL_SIZE ?? '';
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 const sections = [

@@ -49,20 +49,32 @@ export function kubeletFlags(cluster: Cluster, host: Host): string[] {
   return argumentsToCommand(defaults, argsFromRecord(cluster.kubelet.extraArgs));
 }
 
+/** Files whose content is the same on every host of a kind, rendered once per render (5,000 workers share three). */
+const sharedContent = new WeakMap<RenderContext, Map<string, string>>();
+function shared(ctx: RenderContext, key: string, render: () => string): string {
+  let contents = sharedContent.get(ctx);
+  if (!contents) sharedContent.set(ctx, (contents = new Map<string, string>()));
+  let content = contents.get(key);
+  if (content === undefined) contents.set(key, (content = render()));
+  return content;
+}
+
 export function kubeletFiles(ctx: RenderContext, host: Host): RenderedFile[] {
   const { cluster, templates } = ctx;
   const standalone = isStandaloneKubelet(host);
   const files: RenderedFile[] = [
-    { path: PATHS.kubeletConfig, mode: 0o644, content: yamlFile('render/kubelet.ts', [kubeletConfiguration(cluster, host)]) },
+    { path: PATHS.kubeletConfig, mode: 0o644, content: shared(ctx, `config:${standalone}`, () => yamlFile('render/kubelet.ts', [kubeletConfiguration(cluster, host)])) },
     { path: PATHS.kubeletFlags, mode: 0o644, content: flagsEnv(templates, kubeletFlags(cluster, host)) },
     {
       path: PATHS.kubeletDropIn,
       mode: 0o644,
-      content: templates.render('kubelet-dropin.conf.hbs', {
-        kubeconfigArgs: standalone ? '' : `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}`,
-        configPath: PATHS.kubeletConfig,
-        flagsPath: PATHS.kubeletFlags,
-      }),
+      content: shared(ctx, `drop-in:${standalone}`, () =>
+        templates.render('kubelet-dropin.conf.hbs', {
+          kubeconfigArgs: standalone ? '' : `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}`,
+          configPath: PATHS.kubeletConfig,
+          flagsPath: PATHS.kubeletFlags,
+        }),
+      ),
     },
     { path: `${PATHS.pki}/ca.crt`, mode: 0o644, content: ctx.pki.caCertPem },
   ];
@@ -72,9 +84,13 @@ export function kubeletFiles(ctx: RenderContext, host: Host): RenderedFile[] {
       path: PATHS.bootstrapKubeconfig,
       mode: 0o600,
       secret: true,
-      content:
-        generatedBy('render/kubelet.ts') +
-        renderKubeconfig({ server: endpointUrl(cluster), caCertPem: ctx.pki.caCertPem, user: 'tls-bootstrap-token-user', token: ctx.secrets.bootstrapToken }),
+      content: shared(
+        ctx,
+        'bootstrap-kubeconfig',
+        () =>
+          generatedBy('render/kubelet.ts') +
+          renderKubeconfig({ server: endpointUrl(cluster), caCertPem: ctx.pki.caCertPem, user: 'tls-bootstrap-token-user', token: ctx.secrets.bootstrapToken }),
+      ),
     });
   }
   return files;

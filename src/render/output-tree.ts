@@ -56,6 +56,12 @@ async function prepare(outDir: string, force: boolean): Promise<void> {
   await writeFile(join(outDir, RENDER_MARKER), MARKER_TEXT, { mode: 0o644 });
 }
 
+/** Unique temp names without a random draw per file: one per run, then a counter. */
+const tempTag = randomBytes(4).toString('hex');
+let tempCount = 0;
+/** Read once: process.umask() with no argument is the only way to read it, and it is process-wide. */
+const umask = process.umask();
+
 /** Files in flight at once: enough to overlap the system calls, far below the open-file limit. */
 const WRITE_CONCURRENCY = 32;
 
@@ -68,11 +74,12 @@ async function writeTreeFile(path: string, file: RenderedFile, directories: Map<
     directories.set(dir, made);
   }
   await made;
-  const temp = join(dir, `.${basename(path)}.kbuild-${randomBytes(6).toString('hex')}`);
+  const temp = join(dir, `.${basename(path)}.kbuild-${tempTag}${(++tempCount).toString(16)}`);
   const handle = await open(temp, 'wx', file.mode);
   try {
     await handle.writeFile(file.content);
-    await handle.chmod(file.mode); // open() honours the umask; the mode must be exact (keys 0600).
+    // open() honours the umask; the mode must be exact (keys 0600), so chmod whenever the umask took bits away.
+    if ((file.mode & ~umask) !== file.mode) await handle.chmod(file.mode);
   } catch (error) {
     await handle.close();
     await rm(temp, { force: true });

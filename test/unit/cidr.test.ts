@@ -24,4 +24,15 @@ describe('cidr', () => {
     expect(parseAddress('10.0.0.256')).toBeUndefined();
     expect(parseAddress('fd00::1')?.family).toBe(6);
   });
+  it('gives each address its number, agreeing with the ranges that contain it', () => {
+    expect(parseAddress('10.0.1.2')).toEqual({ family: 4, value: 167772418n, canonical: '10.0.1.2' });
+    expect(parseAddress('255.255.255.255')?.value).toBe(2n ** 32n - 1n);
+    expect(parseAddress('fd00:0::1')).toEqual({ family: 6, value: (0xfd00n << 112n) + 1n, canonical: 'fd00::1' });
+    const range = parseCidr('10.0.1.0/24')!;
+    expect(parseAddress('10.0.1.0')?.value).toBe(range.start);
+    expect(parseAddress('10.0.1.255')?.value).toBe(range.end);
+    // The cache hands out the same frozen answer.
+    expect(parseAddress('10.0.1.2')).toBe(parseAddress('10.0.1.2'));
+    expect(Object.isFrozen(parseAddress('10.0.1.2'))).toBe(true);
+  });
 });
