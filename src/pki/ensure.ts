@@ -92,26 +92,33 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
   }
   rejectInvalidExternal(items, cas, state);
 
-  // 2. Keys: everything new at once, so RSA generation runs in parallel on the thread pool.
+  // 2. Keys: everything new at once, so generation runs in parallel on the thread pool; each
+  // certificate is signed as soon as its key (and its CA) exist, overlapping signing with generation.
   const newCas = CA_ROWS.filter((r) => cas.get(r.name)!.mode === 'create');
   const toIssue = items.filter((i) => i.verdict.status !== 'valid');
-  const [caKeys, saKey, leafKeys] = await Promise.all([
-    Promise.all(newCas.map(() => keySource.generate(algorithm))),
-    saKeyPem === undefined ? keySource.generate(algorithm) : undefined,
-    Promise.all(toIssue.map(() => keySource.generate(algorithm))),
-  ]);
+  const caKeys = newCas.map(() => keySource.generate(algorithm));
+  const saKeyPending = saKeyPem === undefined ? keySource.generate(algorithm) : undefined;
+  const leafKeys = toIssue.map(() => keySource.generate(algorithm));
+  // Awaited below; a failure surfaces there, not as an unhandled rejection while others are awaited.
+  for (const pending of [...caKeys, ...leafKeys, ...(saKeyPending ? [saKeyPending] : [])]) pending.catch(() => undefined);
 
   // 3. Sign: CAs first, then everything they sign.
   const actions: PkiAction[] = [];
   const signers = new Map<CaName, Signer>();
-  for (const row of CA_ROWS) {
-    const ca = cas.get(row.name)!;
-    if (ca.mode === 'create') {
-      const key = caKeys[newCas.indexOf(row)]!;
+  const newCaCerts = await Promise.all(
+    newCas.map(async (row, index) => {
+      const key = await caKeys[index]!;
       const certPem = await issueCertificate(
         { subject: { cn: row.cn }, isCa: true, usages: [], altNames: { dns: [row.cn], ips: [] }, serial: serial(), ...validity(start, cluster.certificates.caValidityDays) },
         key,
       );
+      return { certPem, key };
+    }),
+  );
+  for (const row of CA_ROWS) {
+    const ca = cas.get(row.name)!;
+    if (ca.mode === 'create') {
+      const { certPem, key } = newCaCerts[newCas.indexOf(row)]!;
       ca.certPem = certPem;
       put(statePaths.caCert(row.name), certPem, 0o644);
       put(statePaths.caKey(row.name), key.privateKeyPem, 0o600);
@@ -122,6 +129,18 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
       actions.push({ name: row.name, outcome: ca.mode === 'external' ? 'external' : 'reused' });
     }
   }
+
+  const issued = await Promise.all(
+    toIssue.map(async (item, index) => {
+      const signer = signers.get(item.row.ca)!;
+      const key: KeyPair = await leafKeys[index]!;
+      const { subject, usages, altNames } = item.expected;
+      const spec = { subject, usages, altNames, isCa: false, serial: serial(), ...validity(start, cluster.certificates.validityDays) };
+      const certPem = await issueCertificate(spec, key, signer);
+      return { item, certPem, key };
+    }),
+  );
+  const saKey = await saKeyPending;
   if (saKey) {
     put(statePaths.saKey, saKey.privateKeyPem, 0o600);
     put(statePaths.saPub, publicKeyPem(saKey.privateKeyPem), 0o644);
@@ -131,17 +150,6 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
     if (saPubPem === undefined) put(statePaths.saPub, publicKeyPem(saKeyPem!), 0o644);
     actions.push({ name: SA_ROW.name, outcome: 'reused' });
   }
-
-  const issued = await Promise.all(
-    toIssue.map(async (item, index) => {
-      const signer = signers.get(item.row.ca)!;
-      const key: KeyPair = leafKeys[index]!;
-      const { subject, usages, altNames } = item.expected;
-      const spec = { subject, usages, altNames, isCa: false, serial: serial(), ...validity(start, cluster.certificates.validityDays) };
-      const certPem = await issueCertificate(spec, key, signer);
-      return { item, certPem, key };
-    }),
-  );
   const byItem = new Map(issued.map((i) => [i.item, i]));
   for (const item of items) {
     const { row, host, verdict } = item;

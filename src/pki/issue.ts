@@ -47,6 +47,21 @@ export function subjectName(subject: Subject): x509.JsonName {
 
 const EKU_OIDS: Record<ExtendedUsage, string> = { serverAuth: x509.ExtendedKeyUsage.serverAuth, clientAuth: x509.ExtendedKeyUsage.clientAuth };
 
+/** What every certificate a CA signs repeats: its subject as encoded and its key identifier (parsed and hashed once per signer). */
+interface IssuerFacts {
+  name: x509.Name;
+  authorityKeyIdentifier: Promise<x509.AuthorityKeyIdentifierExtension>;
+}
+const issuers = new WeakMap<Signer, IssuerFacts>();
+function issuerFacts(signer: Signer): IssuerFacts {
+  let facts = issuers.get(signer);
+  if (!facts) {
+    facts = { name: new x509.X509Certificate(signer.certPem).subjectName, authorityKeyIdentifier: x509.AuthorityKeyIdentifierExtension.create(signer.key.keys.publicKey) };
+    issuers.set(signer, facts);
+  }
+  return facts;
+}
+
 /** Signs `spec` for `key` with `signer`, or self-signs when there is no signer (a CA). Returns PEM. */
 export async function issueCertificate(spec: CertificateSpec, key: KeyPair, signer?: Signer): Promise<string> {
   const { KeyUsageFlags } = x509;
@@ -76,12 +91,12 @@ export async function issueCertificate(spec: CertificateSpec, key: KeyPair, sign
     });
     return cert.toString('pem') + '\n';
   }
-  const issuer = new x509.X509Certificate(signer.certPem);
+  const issuer = issuerFacts(signer);
   // Go sets AKID from the parent's SKID; self-signed CAs carry none.
-  extensions.push(await x509.AuthorityKeyIdentifierExtension.create(signer.key.keys.publicKey));
+  extensions.push(await issuer.authorityKeyIdentifier);
   const cert = await x509.X509CertificateGenerator.create({
     ...common,
-    issuer: issuer.subjectName, // the CA subject as encoded, so the chain matches byte for byte
+    issuer: issuer.name, // the CA subject as encoded, so the chain matches byte for byte
     extensions,
     publicKey: key.keys.publicKey,
     signingKey: signer.key.keys.privateKey,
