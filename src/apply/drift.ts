@@ -11,8 +11,8 @@ import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transpo
 const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 export interface DriftListener {
-  /** The host's copy of `path` differed and was replaced with content of this hash. */
-  replaced(path: string, sha256: string): void;
+  /** The host's copy of `path` (hash `previous`, when known) differed and was replaced with content of hash `sha256`. */
+  replaced(path: string, sha256: string, previous?: string): void;
   /** The host holds content of this hash at `path` (written, or already identical). */
   inSync?(path: string, sha256: string): void;
 }
@@ -50,7 +50,7 @@ export class DriftReportingTransport implements Transport {
     this.seen.delete(path);
     const after = sha256(content);
     this.listener.inSync?.(path, after);
-    if (before !== undefined && before !== after) this.listener.replaced(path, after);
+    if (before !== undefined && before !== after) this.listener.replaced(path, after, before);
   }
 
   /** The inner transport's batch (or the file-by-file fallback); `differed` is the drift. */
@@ -61,7 +61,7 @@ export class DriftReportingTransport implements Transport {
       this.seen.delete(path);
       this.listener.inSync?.(path, hash);
     }
-    for (const path of result.differed) this.listener.replaced(path, hashes.get(path)!);
+    for (const path of result.differed) this.listener.replaced(path, hashes.get(path)!, result.previous?.[path]);
     return result;
   }
 

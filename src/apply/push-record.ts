@@ -40,10 +40,15 @@ export class PushRecord {
     return new PushRecord(state, host, previous);
   }
 
-  /** Why the host's copy of `path` differs from the rendered content `renderedSha256`. */
-  classify(path: string, renderedSha256: string): Difference {
+  /**
+   * Why the host's copy of `path` (hash `hostSha256`, when known) differs from the rendered content
+   * `renderedSha256`. A host copy other than the last push is a hand edit even when the cluster
+   * file changed too.
+   */
+  classify(path: string, renderedSha256: string, hostSha256?: string): Difference {
     const last = this.previous.get(path);
     if (last === undefined) return 'unknown';
+    if (hostSha256 !== undefined && hostSha256 !== last) return 'hand-edit';
     return last === renderedSha256 ? 'hand-edit' : 'update';
   }
 

@@ -62,8 +62,8 @@ async function apply(args: ApplyArgs): Promise<void> {
       const record = await PushRecord.load(prepared.state, host.name);
       pushRecords.set(host.name, record);
       return new DriftReportingTransport(real, {
-        replaced: (path, sha256) => {
-          const { level, message } = describeDifference(path, record.classify(path, sha256));
+        replaced: (path, sha256, previous) => {
+          const { level, message } = describeDifference(path, record.classify(path, sha256, previous));
           reporter.event({ type: level, host: host.name, message });
         },
         inSync: (path, sha256) => record.note(path, sha256),
@@ -104,10 +104,16 @@ async function apply(args: ApplyArgs): Promise<void> {
     summarize(args, records, directories, cluster.hosts.map((h) => h.name));
     if (!args.path && !args.dryRun) printJoinCommands(endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
   } finally {
-    // Even a failed run records what it did push, so the next run tells updates from hand edits.
-    await Promise.all([...pushRecords.values()].map((r) => r.save()));
-    await reporter.close();
-    await connections.closeAll();
+    try {
+      // Even a failed run records what it did push, so the next run tells updates from hand edits.
+      const saved = await Promise.allSettled([...pushRecords.values()].map((r) => r.save()));
+      for (const s of saved) {
+        if (s.status === 'rejected') reporter.event({ type: 'warn', message: `could not record what was pushed in ${prepared.state.root}: ${(s.reason as Error).message}; the next apply may report updates as drift` });
+      }
+    } finally {
+      await reporter.close();
+      await connections.closeAll();
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 /** CIDR facts kbuild needs, on top of ip-cidr / ip-address (no address math by hand). */
 import IPCIDR from 'ip-cidr';
+import { isIP } from 'node:net';
 import { Address4, Address6 } from 'ip-address';
 
 export type Family = 4 | 6;
@@ -60,11 +61,12 @@ export function parseAddress(text: string): Readonly<ParsedAddress> | undefined 
 
 function parseAddressUncached(text: string): ParsedAddress | undefined {
   const trimmed = text.trim();
-  if (Address4.isValid(trimmed) && !trimmed.includes('/')) {
+  // net.isIP as the gate: ip-address also accepts forms Go's net.ParseIP (and so every component) rejects, e.g. 010.1.1.1.
+  if (isIP(trimmed) === 4) {
     const a = new Address4(trimmed);
     return { family: 4, value: asNumber(a), canonical: a.correctForm() };
   }
-  if (Address6.isValid(trimmed) && !trimmed.includes('/') && !trimmed.includes('%')) {
+  if (isIP(trimmed) === 6 && !trimmed.includes('%')) {
     const a = new Address6(trimmed);
     return { family: 6, value: asNumber(a), canonical: a.correctForm() };
   }

@@ -46,10 +46,11 @@ const SYNC_PRELUDE = [
   '  d=${2%/*}; d=${d:-/}',
   // Temp files of an earlier run whose session died without its trap firing (a network partition): gone after a minute idle.
   '  [ ! -d "$d" ] || find "$d" -maxdepth 1 -name ".${2##*/}.kbuild-*" ! -name "${7##*/}" -mmin +1 -exec rm -f -- {} + 2>/dev/null || :',
-  '  s=created',
+  '  s=created; o=',
   '  if [ -f "$2" ]; then',
   '    h=$(sha256sum < "$2") || fail 1 "cannot read $2"',
-  '    if [ "${h%% *}" != "$6" ]; then s=replaced',
+  '    o=${h%% *}',
+  '    if [ "$o" != "$6" ]; then s=replaced',
   '    elif [ "$(stat -c %a -- "$2")" != "$3" ]; then s=updated',
   '    else s=unchanged; fi',
   '  elif [ -e "$2" ] || [ -L "$2" ]; then s=updated',
@@ -69,7 +70,8 @@ const SYNC_PRELUDE = [
   // -T: a directory in the target's place is an error, not a place to move the file into.
   '  mv -f -T -- "$t" "$2" || fail 1 "cannot replace $2"',
   '  t=; w=1',
-  '  echo "$1 $s"',
+  // A replaced file reports the hash it had, so drift can be told from an update.
+  '  if [ $s = replaced ]; then echo "$1 $s $o"; else echo "$1 $s"; fi',
   '}',
 ];
 
@@ -129,14 +131,21 @@ export function syncBatches(files: readonly SyncFile[], tempSuffix: () => string
 
 /** The status of each file the script finished, in order (`INDEX STATUS` lines). */
 export function parseSyncOutput(stdout: string): SyncStatus[] {
-  const statuses: SyncStatus[] = [];
+  return parseSyncLines(stdout).map((l) => l.status);
+}
+
+/** Each file's status and, for a replaced file, the SHA-256 its old content had. */
+export function parseSyncLines(stdout: string): Array<{ status: SyncStatus; previous?: string }> {
+  const lines: Array<{ status: SyncStatus; previous?: string }> = [];
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
-    const match = /^(\d+) (unchanged|created|replaced|updated)$/.exec(line);
-    if (!match || Number(match[1]) !== statuses.length) throw new Error(`unexpected sync output: ${JSON.stringify(stdout.slice(0, 200))}`);
-    statuses.push(match[2] as SyncStatus);
+    const match = /^(\d+) (unchanged|created|updated|replaced)(?: ([0-9a-f]{64}))?$/.exec(line);
+    if (!match || Number(match[1]) !== lines.length || (match[3] !== undefined) !== (match[2] === 'replaced')) {
+      throw new Error(`unexpected sync output: ${JSON.stringify(stdout.slice(0, 200))}`);
+    }
+    lines.push({ status: match[2] as SyncStatus, ...(match[3] ? { previous: match[3] } : {}) });
   }
-  return statuses;
+  return lines;
 }
 
 /** One line per path: `missing`, or `<hex mode> <size> <uid> <gid> <sha256 of a regular file>`. */

@@ -54,7 +54,18 @@ export class ReconnectingTransport implements Transport {
   }
 
   syncFiles(files: readonly SyncFile[]): Promise<SyncResult> {
-    return this.attempt((t) => syncFiles(t, files), true);
+    let cut = false;
+    return this.attempt(async (t) => {
+      try {
+        const result = await syncFiles(t, files);
+        // The cut attempt may have replaced files the retry then finds in place: count every file as
+        // written, so the restarts and reloads that follow a change still happen.
+        return cut ? { ...result, written: files.map((f) => f.path) } : result;
+      } catch (error) {
+        if (error instanceof ConnectionLostError && error.commandStarted) cut = true;
+        throw error;
+      }
+    }, true);
   }
 
   statFiles(paths: readonly string[]): Promise<Array<FileInfo | undefined>> {

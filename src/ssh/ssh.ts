@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
 import { ConnectionError, ConnectionLostError, RemoteCommandError } from '../errors/index.js';
 import { shCommand } from './quote.js';
-import { parseStatFilesOutput, parseSyncOutput, statBatches, statFilesScript, syncBatches } from './batch-scripts.js';
+import { parseStatFilesOutput, parseSyncLines, statBatches, statFilesScript, syncBatches } from './batch-scripts.js';
 import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from './remote-scripts.js';
 import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from './transport.js';
 
@@ -111,11 +111,12 @@ export class SshTransport implements Transport {
         const done = stdout.split('\n').filter(Boolean).length;
         throw new RemoteCommandError(this.name, `write ${paths[done] ?? paths.at(-1)}`, raw.code, raw.stderr.toString('utf8'));
       }
-      const statuses = parseSyncOutput(stdout);
-      if (statuses.length !== paths.length) throw new RemoteCommandError(this.name, what, raw.code, `reported ${statuses.length} of ${paths.length} files`);
-      statuses.forEach((status, i) => {
+      const lines = parseSyncLines(stdout);
+      if (lines.length !== paths.length) throw new RemoteCommandError(this.name, what, raw.code, `reported ${lines.length} of ${paths.length} files`);
+      lines.forEach(({ status, previous }, i) => {
         if (status !== 'unchanged') result.written.push(paths[i]!);
         if (status === 'replaced') result.differed.push(paths[i]!);
+        if (previous) (result.previous ??= {})[paths[i]!] = previous;
       });
     }
     return result;
@@ -165,9 +166,10 @@ export class SshTransport implements Transport {
     return new Promise<RawResult>((resolve, reject) => {
       this.client.exec(this.commandLine(script, timeoutMs), (error, channel) => {
         if (error) {
-          // Refused on a live connection (e.g. sshd's MaxSessions) is not a lost connection.
+          // Refused on a live connection (e.g. sshd's MaxSessions) is not a lost connection. On a lost
+          // one the request may have reached sshd before the drop, so the command counts as sent.
           const message = `cannot start \`${what}\`: ${error.message}`;
-          return reject(this.lost ? new ConnectionLostError(this.name, message, false, { cause: error }) : new ConnectionError(this.name, message, { cause: error }));
+          return reject(this.lost ? new ConnectionLostError(this.name, message, true, { cause: error }) : new ConnectionError(this.name, message, { cause: error }));
         }
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];

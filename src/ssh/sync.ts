@@ -27,7 +27,10 @@ export async function syncOneByOne(transport: Transport, files: readonly SyncFil
     if (!needsWrite(current, file)) continue;
     await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
     result.written.push(file.path);
-    if (current?.sha256 && current.sha256 !== sha256(file.content)) result.differed.push(file.path);
+    if (current?.sha256 && current.sha256 !== sha256(file.content)) {
+      result.differed.push(file.path);
+      (result.previous ??= {})[file.path] = current.sha256;
+    }
   }
   return result;
 }

@@ -49,6 +49,8 @@ export interface SyncResult {
   written: string[];
   /** Of those, the paths that existed as a regular file with other content (drift). */
   differed: string[];
+  /** For differed paths, the SHA-256 the host's copy had before, when the transport knows it. */
+  previous?: Record<string, string>;
 }
 
 export interface Transport {

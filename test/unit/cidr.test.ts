@@ -22,6 +22,8 @@ describe('cidr', () => {
   it('rejects malformed ranges and addresses', () => {
     for (const bad of ['10.0.0.0/33', '10.0.0/8', 'fd00::/129', '10.0.0.0', 'abc', '10.0.0.0/8/8']) expect(parseCidr(bad)).toBeUndefined();
     expect(parseAddress('10.0.0.256')).toBeUndefined();
+    // Leading zeros: ip-address takes them, Go's net.ParseIP (every component) does not.
+    expect(parseAddress('010.1.1.1')).toBeUndefined();
     expect(parseAddress('fd00::1')?.family).toBe(6);
   });
   it('gives each address its number, agreeing with the ranges that contain it', () => {

@@ -14,6 +14,7 @@ import { loadClusterFile, parseClusterFile } from '../../config/load.js';
 import type { ClusterFile } from '../../config/schema.js';
 import { UsageError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
+import { isIpAddress } from '../../net/cidr.js';
 import type { Transport } from '../../ssh/transport.js';
 import { withApiRetry, type RetryOptions } from '../api-retry.js';
 import { hostWithAddressIn, localAddresses, thisHost } from '../init/target.js';
@@ -40,12 +41,22 @@ async function hostname(transport: Transport): Promise<string> {
   return name;
 }
 
+/** The endpoint as an address: an IP as is, a DNS name resolved on this machine (`getent ahosts`). */
+async function endpointAddress(transport: Transport, endpointHost: string): Promise<string | undefined> {
+  if (isIpAddress(endpointHost)) return endpointHost;
+  if (!/^[a-zA-Z0-9.-]+$/.test(endpointHost)) return undefined;
+  const result = await transport.run(`getent ahosts ${endpointHost}`, { readOnly: true, timeoutMs: 10_000 });
+  const first = result.code === 0 ? result.stdout.split('\n')[0]?.split(/\s+/)[0] : undefined;
+  return first && isIpAddress(first) ? first : undefined;
+}
+
 /** The source address this machine uses towards the endpoint (`ip -j route get`, which sends nothing). */
 async function addressTowards(transport: Transport, endpointHost: string): Promise<string> {
-  const result = await transport.run(`ip -j route get ${endpointHost.replace(/[^0-9a-fA-F.:]/g, '')}`, { readOnly: true, timeoutMs: 10_000 });
+  const target = await endpointAddress(transport, endpointHost);
+  const result = target ? await transport.run(`ip -j route get ${target}`, { readOnly: true, timeoutMs: 10_000 }) : { code: 1, stdout: '' };
   const src = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ prefsrc?: string }>)[0]?.prefsrc : undefined;
   if (src) return src;
-  const mine = (await localAddresses(transport)).filter((a) => !a.startsWith('127.') && a !== '::1');
+  const mine = (await localAddresses(transport)).filter((a) => !a.startsWith('127.') && a !== '::1' && !/^fe[89ab]/i.test(a));
   if (mine.length === 0) throw new UsageError(`no address on this machine routes to ${endpointHost}; pass a cluster file with --config naming this host and its address`);
   return mine[0]!;
 }

@@ -33,6 +33,10 @@ describe('PushRecord', () => {
     expect(second.classify(MANIFEST, 'aaa')).toBe('hand-edit');
     // The rendered content is new: the cluster file changed.
     expect(second.classify(MANIFEST, 'bbb')).toBe('update');
+    // With the host's old hash known: what was pushed last means an update; anything else a hand edit, even with a new render.
+    expect(second.classify(MANIFEST, 'bbb', 'aaa')).toBe('update');
+    expect(second.classify(MANIFEST, 'bbb', 'edited')).toBe('hand-edit');
+    expect(second.classify(MANIFEST, 'aaa', 'edited')).toBe('hand-edit');
   });
 
   it('keeps paths this run did not touch, and writes nothing when nothing changed', async () => {

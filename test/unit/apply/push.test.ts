@@ -65,6 +65,7 @@ describe('pushFiles without a batch capability (fallback)', () => {
     expect(await syncFiles(host, FILES)).toEqual({
       written: ['/etc/kubernetes/manifests/etcd.yaml', '/etc/kubernetes/pki/ca.key', '/var/lib/kubelet/config.yaml'],
       differed: ['/etc/kubernetes/manifests/etcd.yaml'],
+      previous: { '/etc/kubernetes/manifests/etcd.yaml': sha('etcd v1 + hand edit') },
     });
   });
 

@@ -40,7 +40,9 @@ const machine = (addresses: string[], hostname = 'node-x', routeSource = address
     rules: [
       { match: 'ip -j addr show', result: { stdout: JSON.stringify([{ addr_info: [{ local: '127.0.0.1' }, ...addresses.map((local) => ({ local }))] }]) } },
       { match: 'hostname', result: { stdout: `${hostname}\n` } },
-      { match: /^ip -j route get /, result: { stdout: JSON.stringify([{ prefsrc: routeSource }]) } },
+      // The endpoint is a DNS name: resolved on the machine, then routed.
+      { match: 'getent ahosts api.demo.internal', result: { stdout: '192.168.10.100   STREAM api.demo.internal\n192.168.10.100   DGRAM\n' } },
+      { match: 'ip -j route get 192.168.10.100', result: { stdout: JSON.stringify([{ prefsrc: routeSource }]) } },
     ],
   });
 

@@ -74,7 +74,7 @@ describe('sync script', () => {
       { path: join(dir, 'empty'), mode: 0o640, owner: me, content: '' },
     ];
     const [result] = await sync(files);
-    expect(result).toEqual({ code: 0, stderr: '', stdout: '0 unchanged\n1 replaced\n2 updated\n3 created\n4 created\n' });
+    expect(result).toEqual({ code: 0, stderr: '', stdout: `0 unchanged\n1 replaced ${sha('hand edit\n')}\n2 updated\n3 created\n4 created\n` });
     expect(parseSyncOutput(result!.stdout)).toEqual(['unchanged', 'replaced', 'updated', 'created', 'created']);
     expect(await readFile(join(dir, 'edited'), 'utf8')).toBe('rendered\n');
     expect(await readFile(join(dir, 'new dir', 'key'))).toEqual(Buffer.from([0, 1, 2, 255, 10]));
@@ -273,7 +273,7 @@ describe('SshTransport batches', () => {
       { path: join(dir, 'drifted'), mode: 0o644, owner: me, content: 'rendered' },
       { path: join(dir, 'new'), mode: 0o600, owner: me, content: 'new' },
     ];
-    expect(await transport.syncFiles(files)).toEqual({ written: [join(dir, 'drifted'), join(dir, 'new')], differed: [join(dir, 'drifted')] });
+    expect(await transport.syncFiles(files)).toEqual({ written: [join(dir, 'drifted'), join(dir, 'new')], differed: [join(dir, 'drifted')], previous: { [join(dir, 'drifted')]: sha('hand edit') } });
     expect(commands).toHaveLength(1);
     expect(await transport.statFiles(files.map((f) => f.path))).toEqual(files.map((f) => ({ mode: f.mode, size: Buffer.byteLength(f.content), uid: process.getuid!(), gid: process.getgid!(), sha256: sha(f.content) })));
     expect(commands).toHaveLength(2);

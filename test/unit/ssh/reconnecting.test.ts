@@ -61,6 +61,16 @@ describe('ReconnectingTransport', () => {
     expect((await transport.run('true')).stdout).toBe('ran on 2');
   });
 
+  it('a push cut mid-way and repeated counts every file as written (the cut attempt may have replaced them)', async () => {
+    const files = [{ path: '/etc/kubernetes/manifests/etcd.yaml', mode: 0o600, content: 'etcd v2' }];
+    // The first connection drops during the write; the file had landed, so the retry finds it in place.
+    const landed = new FakeTransport('cp1', { files: { '/etc/kubernetes/manifests/etcd.yaml': { content: 'etcd v2', mode: 0o600 } } });
+    const { transport } = setup(connection(1, lostDuring), [Object.assign(landed, { id: 2 })]);
+    expect(await transport.syncFiles(files)).toEqual({ written: ['/etc/kubernetes/manifests/etcd.yaml'], differed: [] });
+    // Without a cut, an identical file is not written.
+    expect(await transport.syncFiles(files)).toEqual({ written: [], differed: [] });
+  });
+
   it('a command that was never sent is sent on the new connection', async () => {
     const { transport } = setup(connection(1, lostBefore), [connection(2)]);
     expect((await transport.run('systemctl restart kubelet')).stdout).toBe('ran on 2');
