@@ -382,7 +382,11 @@ describe('sudo', () => {
         { path: join(dir, `it's a dir/conf`), mode: 0o640, content: 'conf\n' },
       ];
       await withTransport(host, {}, async (t) => {
-        expect(await t.syncFiles!(files)).toEqual({ written: files.map((f) => f.path), differed: [join(dir, 'drifted.yaml')] });
+        expect(await t.syncFiles!(files)).toEqual({
+          written: files.map((f) => f.path),
+          differed: [join(dir, 'drifted.yaml')],
+          previous: { [join(dir, 'drifted.yaml')]: createHash('sha256').update('hand edit\n').digest('hex') },
+        });
         expect(await t.syncFiles!(files)).toEqual({ written: [], differed: [] });
         const infos = await t.statFiles!(files.map((f) => f.path));
         expect(infos.map((i) => [i?.mode, i?.uid, i?.gid])).toEqual([
