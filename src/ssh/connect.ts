@@ -11,7 +11,7 @@ import { KnownHostsFile } from './known-hosts-file.js';
 import { terminalPassphrasePrompt } from './passphrase.js';
 import type { KeySources } from './private-key.js';
 import { forwardThrough, openClient, TransientConnectionError, type ClientOptions, type SshEndpoint } from './ssh-client.js';
-import { ReconnectingTransport } from './reconnecting.js';
+import { ReconnectingTransport, withoutHost } from './reconnecting.js';
 import { SshTransport } from './ssh.js';
 import type { Transport } from './transport.js';
 
@@ -111,6 +111,6 @@ export async function connectResilient(host: Host, options: ConnectOptions, onRe
   const first = await connect(host, options);
   return new ReconnectingTransport(first, {
     reconnect: () => connect(host, { ...options, ...RECONNECT }),
-    onReconnect: (cause) => onReconnect?.(cause.startsWith(`${host.name}: `) ? cause.slice(host.name.length + 2) : cause),
+    onReconnect: (cause) => onReconnect?.(withoutHost(host.name, cause)),
   });
 }

@@ -20,7 +20,8 @@ export interface ReconnectOptions {
 
 export const MAX_RECONNECTS = 3;
 
-const withoutHost = (host: string, message: string) => (message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message);
+/** A message without the `host: ` prefix every ConnectionError carries, to be set inside another. */
+export const withoutHost = (host: string, message: string) => (message.startsWith(`${host}: `) ? message.slice(host.length + 2) : message);
 
 export class ReconnectingTransport implements Transport {
   readonly name: string;
