@@ -4,11 +4,9 @@
  * which). The wrapper notes every stat and reports each such replacement (and each `differed` of a
  * batch sync) with the new content's hash, and every file the host now holds as rendered.
  */
-import { createHash } from 'node:crypto';
 import { statFiles, syncFiles } from '../ssh/sync.js';
+import { sha256Hex } from '../util/sha256.js';
 import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../ssh/transport.js';
-
-const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 export interface DriftListener {
   /** The host's copy of `path` (hash `previous`, when known) differed and was replaced with content of hash `sha256`. */
@@ -48,7 +46,7 @@ export class DriftReportingTransport implements Transport {
     const before = this.seen.get(path);
     await this.inner.writeFile(path, content, options);
     this.seen.delete(path);
-    const after = sha256(content);
+    const after = sha256Hex(content);
     this.listener.inSync?.(path, after);
     if (before !== undefined && before !== after) this.listener.replaced(path, after, before);
   }
@@ -56,7 +54,7 @@ export class DriftReportingTransport implements Transport {
   /** The inner transport's batch (or the file-by-file fallback); `differed` is the drift. */
   async syncFiles(files: readonly SyncFile[]): Promise<SyncResult> {
     const result = await syncFiles(this.inner, files);
-    const hashes = new Map(files.map((f) => [f.path, sha256(f.content)]));
+    const hashes = new Map(files.map((f) => [f.path, sha256Hex(f.content)]));
     for (const [path, hash] of hashes) {
       this.seen.delete(path);
       this.listener.inSync?.(path, hash);

@@ -5,7 +5,8 @@
  * address used, and the served serial and NotAfter against the file on disk ("renewed on disk but
  * never restarted").
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import { isIP } from 'node:net';
 import { controlPlanes, etcdMembers, firstControlPlane, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
 import { PORTS } from '../render/constants.js';
@@ -100,7 +101,7 @@ const summary = (c: X509Certificate) => ({
   serial: c.serialNumber.toLowerCase(),
   notAfter: new Date(c.validTo).toISOString(),
   issuer: c.issuer.replace(/\n/g, ', '),
-  fingerprint: createHash('sha256').update(c.raw).digest('hex'),
+  fingerprint: sha256Hex(c.raw),
 });
 
 /** Pure: the checks on one handshake's observations. */

@@ -15,8 +15,8 @@
  * Reading exactly SIZE bytes from a pipe relies on GNU dd with iflag=fullblock, which never asks
  * for more than the block still missing (coreutils, as the other scripts' sha256sum and stat -c).
  */
-import { createHash } from 'node:crypto';
 import { basename, dirname, posix } from 'node:path';
+import { sha256Hex } from '../util/sha256.js';
 import { shellQuote } from './quote.js';
 import type { FileInfo, SyncFile } from './transport.js';
 
@@ -79,8 +79,7 @@ const SYNC_PRELUDE = [
 function syncLine(index: number, file: SyncFile, content: Buffer, tempSuffix: string): string {
   const target = absolute(file.path);
   const temp = posix.join(dirname(target), `.${basename(target)}.kbuild-${tempSuffix}`);
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  return ['f', index, shellQuote(target), file.mode.toString(8), shellQuote(file.owner ?? 'root:root'), content.length, sha256, shellQuote(temp)].join(' ');
+  return ['f', index, shellQuote(target), file.mode.toString(8), shellQuote(file.owner ?? 'root:root'), content.length, sha256Hex(content), shellQuote(temp)].join(' ');
 }
 
 export interface SyncBatch {

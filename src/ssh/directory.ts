@@ -3,7 +3,7 @@
  * Files land there with their mode (the owner is recorded, not applied); commands are recorded,
  * never executed. `actions` is the ordered "would write / would run / would remove" list.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -76,7 +76,7 @@ export class DirectoryTransport implements Transport {
       mode: options.mode,
       owner: options.owner ?? 'root:root',
       size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: sha256Hex(bytes),
     });
   }
 
@@ -94,7 +94,7 @@ export class DirectoryTransport implements Transport {
         size: info.size,
         uid: owner?.uid ?? info.uid,
         gid: owner?.gid ?? info.gid,
-        sha256: content ? createHash('sha256').update(content).digest('hex') : '',
+        sha256: content ? sha256Hex(content) : '',
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

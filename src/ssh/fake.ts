@@ -3,7 +3,7 @@
  * memory, and `calls` logs every operation in order. A command no rule matches throws, so a test
  * never passes because an unexpected command silently "succeeded".
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import { normalize } from 'node:path';
 import { ownerIds } from './owner.js';
 import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from './transport.js';
@@ -124,7 +124,7 @@ export class FakeTransport implements Transport {
       size: file.content.length,
       uid: ids.uid,
       gid: ids.gid,
-      sha256: createHash('sha256').update(file.content).digest('hex'),
+      sha256: sha256Hex(file.content),
     });
   }
 

@@ -2,7 +2,7 @@
  * The shell scripts the SSH transport runs for file operations. They need only POSIX sh and
  * coreutils (no SFTP), so they work unchanged through `sudo -n sh -c`.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import { basename, dirname, posix } from 'node:path';
 import { shellQuote } from './quote.js';
 
@@ -24,7 +24,7 @@ export function writeScript(path: string, content: Buffer, mode: number, owner: 
   const target = absolute(path);
   const dir = dirname(target);
   const temp = posix.join(dir, `.${basename(target)}.kbuild-${tempSuffix}`);
-  const sha256 = createHash('sha256').update(content).digest('hex');
+  const sha256 = sha256Hex(content);
   return [
     'set -e',
     `t=${shellQuote(temp)}`,

@@ -3,14 +3,12 @@
  * one exec channel per batch), otherwise stat + writeFile per file, exactly as before batching
  * existed (directory, dry-run and fake transports rely on that).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import type { FileInfo, SyncFile, SyncResult, Transport } from './transport.js';
-
-const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 /** Whether a file with this stat must be (re)written to hold `file`. */
 export function needsWrite(current: FileInfo | undefined, file: SyncFile): boolean {
-  return !current || current.sha256 !== sha256(file.content) || (current.mode & 0o7777) !== file.mode;
+  return !current || current.sha256 !== sha256Hex(file.content) || (current.mode & 0o7777) !== file.mode;
 }
 
 /** Writes the files whose content or mode differ on the host; see Transport.syncFiles. */
@@ -27,7 +25,7 @@ export async function syncOneByOne(transport: Transport, files: readonly SyncFil
     if (!needsWrite(current, file)) continue;
     await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
     result.written.push(file.path);
-    if (current?.sha256 && current.sha256 !== sha256(file.content)) {
+    if (current?.sha256 && current.sha256 !== sha256Hex(file.content)) {
       result.differed.push(file.path);
       (result.previous ??= {})[file.path] = current.sha256;
     }
