@@ -13,9 +13,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { FileError } from '../errors/index.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { tempPathBeside, writeFileAtomic } from '../util/atomic-write.js';
 import { settleWithLimit } from '../util/pool.js';
 import type { RenderedCluster } from './cluster.js';
 import type { RenderedFile } from './types.js';
@@ -74,7 +74,7 @@ async function writeTreeFile(path: string, file: RenderedFile, directories: Map<
     directories.set(dir, made);
   }
   await made;
-  const temp = join(dir, `.${basename(path)}.kbuild-${tempTag}${(++tempCount).toString(16)}`);
+  const temp = tempPathBeside(path, `${tempTag}${(++tempCount).toString(16)}`);
   const handle = await open(temp, 'wx', file.mode);
   try {
     await handle.writeFile(file.content);

@@ -15,10 +15,11 @@
  * Reading exactly SIZE bytes from a pipe relies on GNU dd with iflag=fullblock, which never asks
  * for more than the block still missing (coreutils, as the other scripts' sha256sum and stat -c).
  */
-import { basename, dirname, posix } from 'node:path';
+import { dirname, posix } from 'node:path';
 import { sha256Hex } from '../util/sha256.js';
 import { shellQuote } from './quote.js';
 import type { FileInfo, SyncFile } from './transport.js';
+import { tempPathBeside } from '../util/atomic-write.js';
 
 /**
  * The login shell gets `sh -c '<script>'` as one argument, and Linux caps one argument at 128 KiB;
@@ -78,7 +79,7 @@ const SYNC_PRELUDE = [
 /** One `f …` line; the temp name follows writeScript's, so a leftover is recognisable. */
 function syncLine(index: number, file: SyncFile, content: Buffer, tempSuffix: string): string {
   const target = absolute(file.path);
-  const temp = posix.join(dirname(target), `.${basename(target)}.kbuild-${tempSuffix}`);
+  const temp = tempPathBeside(target, tempSuffix);
   return ['f', index, shellQuote(target), file.mode.toString(8), shellQuote(file.owner ?? 'root:root'), content.length, sha256Hex(content), shellQuote(temp)].join(' ');
 }
 

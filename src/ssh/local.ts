@@ -1,12 +1,13 @@
 /** This machine as a Transport: `kbuild init`/`join` run on the host itself. */
 import { execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import { FileError } from '../errors/index.js';
 import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from './transport.js';
+import { tempPathBeside } from '../util/atomic-write.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,7 +31,7 @@ export class LocalTransport implements Transport {
     requireAbsolute(path);
     const dir = dirname(path);
     await mkdir(dir, { recursive: true, mode: 0o755 });
-    const temp = join(dir, `.${basename(path)}.kbuild-${randomBytes(6).toString('hex')}`);
+    const temp = tempPathBeside(path);
     try {
       const handle = await open(temp, 'wx', 0o600);
       try {

@@ -5,6 +5,7 @@
 import { sha256Hex } from '../util/sha256.js';
 import { basename, dirname, posix } from 'node:path';
 import { shellQuote } from './quote.js';
+import { tempPathBeside } from '../util/atomic-write.js';
 
 /** Exit code the read script uses for "no such file", distinct from cat's own failures. */
 export const MISSING_EXIT_CODE = 44;
@@ -23,7 +24,7 @@ function absolute(path: string): string {
 export function writeScript(path: string, content: Buffer, mode: number, owner: string, tempSuffix: string): string {
   const target = absolute(path);
   const dir = dirname(target);
-  const temp = posix.join(dir, `.${basename(target)}.kbuild-${tempSuffix}`);
+  const temp = tempPathBeside(target, tempSuffix);
   const sha256 = sha256Hex(content);
   return [
     'set -e',
@@ -32,7 +33,7 @@ export function writeScript(path: string, content: Buffer, mode: number, owner: 
     `trap 'exit 1' HUP INT TERM PIPE`,
     `mkdir -p -- ${shellQuote(dir)}`,
     // Leftovers of a session that died unseen (see batch-scripts.ts), idle for a minute.
-    `find ${shellQuote(dir)} -maxdepth 1 -name ${shellQuote(`.${basename(target)}.kbuild-*`)} ! -name ${shellQuote(basename(temp))} -mmin +1 -exec rm -f -- {} + 2>/dev/null || :`,
+    `find ${shellQuote(dir)} -maxdepth 1 -name ${shellQuote(basename(tempPathBeside(target, '*')))} ! -name ${shellQuote(basename(temp))} -mmin +1 -exec rm -f -- {} + 2>/dev/null || :`,
     'umask 077',
     'dd of="$t" bs=65536 conv=fsync status=none',
     `if [ "$(sha256sum < "$t" | cut -d ' ' -f 1)" != ${sha256} ]; then echo 'kbuild: content arrived incomplete; the target file was left unchanged' >&2; exit 75; fi`,

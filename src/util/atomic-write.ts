@@ -1,7 +1,7 @@
 /** Local atomic file writes: a reader sees the old file or the new one, never half of either. */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, chmod } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { dirname, posix } from 'node:path';
 
 export async function writeFileAtomic(path: string, content: string | Buffer, mode: number, dirMode = 0o755): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: dirMode });
@@ -30,9 +30,18 @@ export async function writeFilesAtomic(files: ReadonlyArray<{ path: string; cont
   await Promise.all(dirs.map(syncDirectory));
 }
 
+/**
+ * The temp file beside `path` that an atomic write renames into place: `.NAME.kbuild-SUFFIX`, hidden
+ * (the kubelet skips dot-files in its manifest directory) and recognisable, so leftovers of a dead
+ * session can be found and removed. Local, remote and render writes all use it.
+ */
+export function tempPathBeside(path: string, suffix: string = randomBytes(6).toString('hex')): string {
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.kbuild-${suffix}`);
+}
+
 /** Writes `content` to a fresh temp file beside `path`, with the exact mode, fsynced. */
 async function writeSyncedTemp(path: string, content: string | Buffer, mode: number): Promise<string> {
-  const temp = join(dirname(path), `.${basename(path)}.kbuild-${randomBytes(6).toString('hex')}`);
+  const temp = tempPathBeside(path);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(content);
