@@ -28,20 +28,25 @@ export async function localAddresses(transport: Transport): Promise<string[]> {
   return links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local ? [canonicalIp(a.local)] : [])));
 }
 
-/** The source address of the default route (`ip -j route get`, which sends nothing). */
+/** The source address this machine would use towards `address` (`ip -j route get`, which sends nothing); undefined without a route. */
+export async function routeSource(transport: Transport, address: string): Promise<string | undefined> {
+  const result = await transport.run(`ip -j route get ${address}`, { readOnly: true, timeoutMs: 10_000 });
+  return result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ prefsrc?: string }>)[0]?.prefsrc : undefined;
+}
+
+/** This machine's hostname, lower-cased as a node name; empty when it has none. */
+export async function machineHostname(transport: Transport): Promise<string> {
+  const result = await transport.run('hostname', { readOnly: true, timeoutMs: 10_000 });
+  return result.stdout.trim().toLowerCase();
+}
+
+/** The source address of the default route. */
 async function defaultRouteAddress(transport: Transport): Promise<string> {
-  const result = await transport.run('ip -j route get 1.0.0.1', { readOnly: true, timeoutMs: 10_000 });
-  const src = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ prefsrc?: string }>)[0]?.prefsrc : undefined;
+  const src = await routeSource(transport, '1.0.0.1');
   if (!src) throw new UsageError('no default route on this machine, so there is no address to advertise; pass a cluster file with --config naming this host and its address');
   return src;
 }
 
-async function hostname(transport: Transport): Promise<string> {
-  const result = await transport.run('hostname', { readOnly: true, timeoutMs: 10_000 });
-  return result.stdout.trim().toLowerCase() || 'node';
-}
-
-/** kubeadm's defaults for one control plane (tainted, as `kubeadm init`), as a cluster file. */
 /** Which host of the cluster file this machine is: the one named by --node-name, else the one whose address is local. */
 export async function thisHost(transport: Transport, path: string, cluster: Cluster, nodeName: string | undefined): Promise<Host> {
   if (nodeName) {
@@ -61,13 +66,14 @@ export function hostWithAddressIn(cluster: Cluster, addresses: readonly string[]
   return cluster.hosts.find((h) => mine.has(canonicalIp(h.address)));
 }
 
+/** kubeadm's defaults for one control plane (tainted, as `kubeadm init`), as a cluster file. */
 export function singleNodeClusterFile(name: string, address: string): string {
   return yaml.dump({ apiVersion: 'kbuild.io/v1alpha1', kind: 'Cluster', metadata: { name: 'kubernetes' }, spec: { hosts: [{ name, address, roles: ['control-plane'] }] } });
 }
 
 export async function resolveInitTarget(transport: Transport, options: { config?: string; nodeName?: string }): Promise<InitTarget> {
   if (!options.config) {
-    const name = options.nodeName ?? (await hostname(transport));
+    const name = options.nodeName ?? ((await machineHostname(transport)) || 'node');
     const file = parseClusterFile(singleNodeClusterFile(name, await defaultRouteAddress(transport)), '(built-in single-node cluster)');
     const cluster = buildCluster(file);
     return { file, cluster, host: cluster.hosts[0]! };

@@ -17,7 +17,7 @@ import type { ApiClient } from '../../kube/client.js';
 import { isIpAddress } from '../../net/cidr.js';
 import type { Transport } from '../../ssh/transport.js';
 import { withApiRetry, type RetryOptions } from '../api-retry.js';
-import { hostWithAddressIn, localAddresses, thisHost } from '../init/target.js';
+import { hostWithAddressIn, localAddresses, machineHostname, routeSource, thisHost } from '../init/target.js';
 import { PUBLISHED_SOURCE, readPublishedClusterFile } from '../published-cluster.js';
 
 export interface JoinTarget {
@@ -35,8 +35,7 @@ export interface TargetOptions {
 }
 
 async function hostname(transport: Transport): Promise<string> {
-  const result = await transport.run('hostname', { readOnly: true, timeoutMs: 10_000 });
-  const name = result.stdout.trim().toLowerCase();
+  const name = await machineHostname(transport);
   if (!name) throw new UsageError('cannot read this machine\'s hostname; pass --node-name NAME');
   return name;
 }
@@ -53,8 +52,7 @@ async function endpointAddress(transport: Transport, endpointHost: string): Prom
 /** The source address this machine uses towards the endpoint (`ip -j route get`, which sends nothing). */
 async function addressTowards(transport: Transport, endpointHost: string): Promise<string> {
   const target = await endpointAddress(transport, endpointHost);
-  const result = target ? await transport.run(`ip -j route get ${target}`, { readOnly: true, timeoutMs: 10_000 }) : { code: 1, stdout: '' };
-  const src = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ prefsrc?: string }>)[0]?.prefsrc : undefined;
+  const src = target ? await routeSource(transport, target) : undefined;
   if (src) return src;
   const mine = (await localAddresses(transport)).filter((a) => !a.startsWith('127.') && a !== '::1' && !/^fe[89ab]/i.test(a));
   if (mine.length === 0) throw new UsageError(`no address on this machine routes to ${endpointHost}; pass a cluster file with --config naming this host and its address`);
