@@ -17,26 +17,7 @@ import { writeScript } from '../../../src/ssh/remote-scripts.js';
 import { SshTransport } from '../../../src/ssh/ssh.js';
 import type { SyncFile } from '../../../src/ssh/transport.js';
 import { RemoteCommandError } from '../../../src/errors/index.js';
-
-interface ShResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command line the way sshd does: the login shell gets the whole string. */
-function sh(commandLine: string, stdin: Buffer | string = ''): Promise<ShResult> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', commandLine]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined); // the script may stop reading early
-    child.stdin.end(stdin);
-  });
-}
+import { sh, type ShResult } from '../../support/sh.js';
 
 const sha = (content: string | Buffer): string => createHash('sha256').update(content).digest('hex');
 const me = `${process.getuid!()}:${process.getgid!()}`;

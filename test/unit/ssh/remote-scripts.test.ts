@@ -2,7 +2,7 @@
  * The remote command text, run through a real local /bin/sh: quoting must survive any path, and
  * the write script must refuse content that arrived short.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,22 +13,9 @@ import type { Client } from 'ssh2';
 import { shCommand, shellQuote } from '../../../src/ssh/quote.js';
 import { SshTransport } from '../../../src/ssh/ssh.js';
 import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from '../../../src/ssh/remote-scripts.js';
+import { sh } from '../../support/sh.js';
 
 const run = promisify(execFile);
-
-/** Runs a command line the way sshd does: the login shell gets the whole string. */
-function sh(commandLine: string, stdin: Buffer | string = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', commandLine]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined); // commands that never read stdin
-    child.stdin.end(stdin);
-  });
-}
 
 const nasty = [`plain`, `with space`, `it's`, `"double"`, `$HOME`, '`id`', `a\\b`, `semi;colon`, `new\nline`, `*`, `-rf`, `a=b`, ``];
 
