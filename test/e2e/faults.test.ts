@@ -139,6 +139,23 @@ async function applyCaughtMidPush(): Promise<{ run: Promise<CliResult> }> {
 
 /** Every file is absent, the old version or the new one; no temp file is left. */
 /**
+ * A push of a new kube-apiserver.yaml (padding `tag`) cut by `fault` as soon as its temp file is on
+ * the host; `restore` (then the shaper's removal) runs once apply has ended, whatever it did.
+ */
+async function pushCutBy(tag: string, fault: () => Promise<void>, restore: () => Promise<void> = () => Promise.resolve()) {
+  const before = await hostSums();
+  const rendered = await setPadding(tag);
+  const { run } = await applyCaughtMidPush();
+  await fault();
+  try {
+    return { before, rendered, r: await run };
+  } finally {
+    await restore();
+    await unshape();
+  }
+}
+
+/**
  * No target file is partial. Temp files go with the session that wrote them; after a link cut the
  * host's sshd may not notice the dead session for minutes, so there (`leftoversAllowed`) a temp file
  * may stay until the next apply, which must remove it (checked in expectConverges).
@@ -206,12 +223,7 @@ describe('kbuild apply under faults', () => {
   });
 
   it('sshd killed mid-push: no partial file, fails naming the host, a re-run converges', async () => {
-    const before = await hostSums();
-    const rendered = await setPadding('sshd-killed');
-    const { run } = await applyCaughtMidPush();
-    await killAllSshd();
-    const r = await run;
-    await unshape();
+    const { before, rendered, r } = await pushCutBy('sshd-killed', () => killAllSshd());
     expect(r.code, output(r)).toBe(1);
     expect(r.stderr).toMatch(/^\s*cp1: .*(connection|closed|lost)/im);
     await expectNoPartialFile(before, rendered);
@@ -220,16 +232,7 @@ describe('kbuild apply under faults', () => {
   });
 
   it('a dropped session mid-push (sshd still listening): kbuild reconnects, finishes the push and says so', async () => {
-    const before = await hostSums();
-    const rendered = await setPadding('session-dropped');
-    const { run } = await applyCaughtMidPush();
-    await killSshdSessions();
-    let r: CliResult;
-    try {
-      r = await run;
-    } finally {
-      await unshape();
-    }
+    const { before, rendered, r } = await pushCutBy('session-dropped', () => killSshdSessions());
     expect(r.code, output(r).slice(-3000)).toBe(0);
     expect(r.stderr).toMatch(/^warning: cp1: reconnected after the connection dropped \(connection lost during `write /m);
     expect((await hostSums()).get(APISERVER)).toBe(rendered.get(APISERVER));
@@ -238,17 +241,7 @@ describe('kbuild apply under faults', () => {
   });
 
   it('link down mid-push: no partial file, fails naming the host, a re-run converges', async () => {
-    const before = await hostSums();
-    const rendered = await setPadding('link-down');
-    const { run } = await applyCaughtMidPush();
-    await cl.lab.setLinkDown(HOST);
-    let r: CliResult;
-    try {
-      r = await run;
-    } finally {
-      await cl.lab.setLinkUp(HOST);
-      await unshape();
-    }
+    const { before, rendered, r } = await pushCutBy('link-down', () => cl.lab.setLinkDown(HOST), () => cl.lab.setLinkUp(HOST));
     expect(r.code, output(r)).toBe(1);
     expect(r.stderr).toMatch(/^\s*cp1: /m);
     await expectNoPartialFile(before, rendered, true);
@@ -256,13 +249,10 @@ describe('kbuild apply under faults', () => {
   });
 
   it('sshd restarted mid-run: completes or fails naming the host; a re-run converges', async () => {
-    const before = await hostSums();
-    const rendered = await setPadding('sshd-restarted');
-    const { run } = await applyCaughtMidPush();
-    await killAllSshd();
-    await ensureSshd();
-    const r = await run;
-    await unshape();
+    const { before, rendered, r } = await pushCutBy('sshd-restarted', async () => {
+      await killAllSshd();
+      await ensureSshd();
+    });
     if (r.code !== 0) {
       expect(r.code, output(r)).toBe(1);
       expect(r.stderr).toMatch(/^\s*cp1: /m);
