@@ -26,10 +26,18 @@ export const initialCluster = (members: readonly Host[]): string => members.map(
 const etcdPki = `${PATHS.pki}/etcd`;
 
 /**
- * `members` is who bootstraps together: every member for `apply` (all start at once), only the host
- * itself for `kbuild init` (kubeadm's single-member start; the others join later).
+ * How a member bootstraps: `cluster` is its --initial-cluster, `state: 'existing'` when it joins a
+ * running cluster. `apply` starts every member at once (the default); `kbuild init` starts the host
+ * alone (kubeadm's single-member start); `kbuild join` lists the running members and itself.
  */
-export function etcdArgs(cluster: Cluster, host: Host, members: readonly Host[] = etcdMembers(cluster)): Arg[] {
+export interface EtcdBootstrap {
+  cluster: string;
+  state?: 'existing';
+}
+
+export const allMembersAtOnce = (cluster: Cluster): EtcdBootstrap => ({ cluster: initialCluster(etcdMembers(cluster)) });
+
+export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap = allMembersAtOnce(cluster)): Arg[] {
   const loopback = loopbackFor(host.address);
   const arg = (name: string, value: string): Arg => ({ name, value });
   return [
@@ -40,7 +48,8 @@ export function etcdArgs(cluster: Cluster, host: Host, members: readonly Host[] 
     arg('experimental-initial-corrupt-check', 'true'),
     arg('experimental-watch-progress-notify-interval', '5s'),
     arg('initial-advertise-peer-urls', etcdPeerUrl(host)),
-    arg('initial-cluster', initialCluster(members)),
+    arg('initial-cluster', bootstrap.cluster),
+    ...(bootstrap.state ? [arg('initial-cluster-state', bootstrap.state)] : []),
     arg('key-file', `${etcdPki}/server.key`),
     arg('listen-client-urls', `${httpsUrl(loopback, PORTS.etcdClient)},${etcdClientUrl(host)}`),
     arg('listen-metrics-urls', `http://${hostPort(loopback, PORTS.etcdMetrics)}`),
@@ -55,7 +64,7 @@ export function etcdArgs(cluster: Cluster, host: Host, members: readonly Host[] 
   ];
 }
 
-export function etcdPod(cluster: Cluster, host: Host, members: readonly Host[] = etcdMembers(cluster)): V1Pod {
+export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap = allMembersAtOnce(cluster)): V1Pod {
   const versions = componentVersions(cluster.kubernetesVersion);
   const probeGet = (path: string) => ({ host: loopbackFor(host.address), path, port: PORTS.etcdMetrics, scheme: 'HTTP' });
   const volumes: HostPathVolume[] = [
@@ -66,7 +75,7 @@ export function etcdPod(cluster: Cluster, host: Host, members: readonly Host[] =
     name: 'etcd',
     annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': etcdClientUrl(host) },
     container: {
-      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host, members), [])],
+      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host, bootstrap), [])],
       image: `${cluster.imageRepository}/etcd:${versions.etcd}`,
       imagePullPolicy: 'IfNotPresent',
       livenessProbe: livenessProbe(probeGet('/livez')),

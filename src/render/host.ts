@@ -5,7 +5,7 @@ import { isEtcdMember } from './cluster-facts.js';
 import { PATHS } from './constants.js';
 import type { RenderContext } from './context.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plane.js';
-import { etcdPod } from './etcd.js';
+import { etcdPod, type EtcdBootstrap } from './etcd.js';
 import { kubeletFiles, runsKubelet } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
 import { byPath, type RenderedFile } from './types.js';
@@ -17,9 +17,9 @@ const manifest = (name: string, source: string, pod: unknown): RenderedFile => (
   content: yamlFile(source, [pod]),
 });
 
-/** etcd's static pod; `members` as in etcdArgs (every member unless told otherwise). */
-export const etcdManifest = (cluster: Cluster, host: Host, members?: readonly Host[]): RenderedFile =>
-  manifest('etcd', 'render/etcd.ts', etcdPod(cluster, host, members));
+/** etcd's static pod; `bootstrap` as in etcdArgs (every member at once unless told otherwise). */
+export const etcdManifest = (cluster: Cluster, host: Host, bootstrap?: EtcdBootstrap): RenderedFile =>
+  manifest('etcd', 'render/etcd.ts', etcdPod(cluster, host, bootstrap));
 
 function controlPlaneManifests(ctx: RenderContext, host: Host): RenderedFile[] {
   if (!hasRole(host, 'control-plane')) return [];

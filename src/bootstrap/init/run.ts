@@ -12,6 +12,7 @@ import { ensureClusterPki, type PkiOptions } from '../../pki/ensure.js';
 import { runPhases, type PhaseRecord } from '../../phases/engine.js';
 import { selectPhases } from '../../phases/select.js';
 import { etcdManifest, renderHost } from '../../render/host.js';
+import { initialCluster } from '../../render/etcd.js';
 import { PATHS } from '../../render/constants.js';
 import { etcdMembers } from '../../config/model.js';
 import { loadRenderSecrets, type RandomInt, type SecretOptions } from '../../render/secrets.js';
@@ -83,7 +84,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   // only difference from `kbuild render` (where all members start together) is --initial-cluster.
   const singleMember = cluster.etcd.topology === 'stacked' && etcdMembers(cluster).length > 1;
   const files = renderHost({ cluster, pki, secrets, templates: await loadTemplates(options.templates) }, host).map((f) =>
-    singleMember && f.path === `${PATHS.manifests}/etcd.yaml` ? etcdManifest(cluster, host, [host]) : f,
+    singleMember && f.path === `${PATHS.manifests}/etcd.yaml` ? etcdManifest(cluster, host, { cluster: initialCluster([host]) }) : f,
   );
 
   const directory = dryRun ? new DirectoryTransport(resolve(options.dryRunDir!), host.name) : undefined;

@@ -71,11 +71,5 @@ export function controlPlaneManifests(cluster: Cluster, host: Host): RenderedFil
 
 /** render's etcd.yaml for this host, joining the existing cluster: every member listed, state existing. */
 export function joiningEtcdManifest(cluster: Cluster, host: Host, initialCluster: string): RenderedFile {
-  const pod = etcdPod(cluster, host);
-  const container = pod.spec!.containers[0]!;
-  const command = (container.command ?? []).flatMap((arg) =>
-    arg.startsWith('--initial-cluster=') ? [`--initial-cluster=${initialCluster}`, '--initial-cluster-state=existing'] : [arg],
-  );
-  container.command = command;
-  return manifest('etcd', 'render/etcd.ts, joining an existing cluster', pod);
+  return manifest('etcd', 'render/etcd.ts, joining an existing cluster', etcdPod(cluster, host, { cluster: initialCluster, state: 'existing' }));
 }
