@@ -62,11 +62,12 @@ export function parseAddress(text: string): Readonly<ParsedAddress> | undefined 
 function parseAddressUncached(text: string): ParsedAddress | undefined {
   const trimmed = text.trim();
   // net.isIP as the gate: ip-address also accepts forms Go's net.ParseIP (and so every component) rejects, e.g. 010.1.1.1.
-  if (isIP(trimmed) === 4) {
+  const family = isIP(trimmed);
+  if (family === 4) {
     const a = new Address4(trimmed);
     return { family: 4, value: asNumber(a), canonical: a.correctForm() };
   }
-  if (isIP(trimmed) === 6 && !trimmed.includes('%')) {
+  if (family === 6 && !trimmed.includes('%')) {
     const a = new Address6(trimmed);
     return { family: 6, value: asNumber(a), canonical: a.correctForm() };
   }
