@@ -6,9 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiObjects } from '../support/standin/index.js';
-import { createClusterLab, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
 import { kbuildOnHost, registerNode, type HostRun } from './init-helpers.js';
 
 const opensslHash = (caPem: string) => {
@@ -17,15 +18,24 @@ const opensslHash = (caPem: string) => {
   return `sha256:${execFileSync('sha256sum', { input: der }).toString().split(/\s+/)[0]!}`;
 };
 
+const HOST_DIRS = '/etc/kubernetes /var/lib/kubelet /etc/systemd/system/kubelet.service.d';
+
 describe('kbuild init on a test host', () => {
   let cl: ClusterLab;
   let init: HostRun;
+  let dryRun: HostRun;
+  let hostUnchangedByDryRun = false;
   beforeAll(async () => {
     execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
     cl = await createClusterLab('e2e-init', [
       { name: 'cp1', roles: ['control-plane'] },
       { name: 'w1', roles: ['worker'] },
     ]);
+    // First a dry run on the same host: it must leave the machine as it was.
+    const listing = async () => (await cl.lab.exec('cp1', `find ${HOST_DIRS} -type f 2>/dev/null | sort; true`)).stdout;
+    const before = await listing();
+    dryRun = await kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--dry-run', '-o', join(cl.dir, 'init-dry-run'), '--ignore-preflight-errors', 'all']);
+    hostUnchangedByDryRun = (await listing()) === before;
     [init] = await Promise.all([
       kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--ignore-preflight-errors', 'all']),
       registerNode(cl.lab, 'cp1', 'cp1'),
@@ -33,6 +43,22 @@ describe('kbuild init on a test host', () => {
   }, 420_000);
   afterAll(async () => {
     await cl?.lab.teardown();
+  });
+
+  it("--dry-run -o DIR on the host writes exactly render's files for cp1, lists the API requests, and changes nothing there", async () => {
+    expect(dryRun.code, `${dryRun.stdout}\n${dryRun.stderr}`).toBe(0);
+    expect(hostUnchangedByDryRun).toBe(true);
+    expect(dryRun.stdout).toContain('API requests that would be sent');
+    expect(dryRun.stdout).toMatch(/^ {2}APPLY v1 ConfigMap kube-system\/kubeadm-config$/m);
+    expect(dryRun.stdout).toMatch(/^ {2}APPLY v1 Secret kube-system\/bootstrap-token-[a-z0-9]{6}$/m);
+    const rendered = join(cl.dir, 'render');
+    const r = await kbuild(['render', '-i', cl.clusterFile, '--state-dir', cl.stateDir, '-o', rendered]);
+    expect(r.code, r.stderr).toBe(0);
+    const files = (root: string) => execFileSync('find', ['.', '-type', 'f'], { cwd: root, encoding: 'utf8' }).trim().split('\n').sort();
+    const renderedFiles = files(join(rendered, 'cp1'));
+    expect(renderedFiles).toEqual(expect.arrayContaining(['./etc/kubernetes/manifests/kube-apiserver.yaml', './etc/kubernetes/pki/ca.key', './var/lib/kubelet/config.yaml']));
+    expect(files(join(cl.dir, 'init-dry-run'))).toEqual(renderedFiles);
+    for (const f of renderedFiles) expect(readFileSync(join(cl.dir, 'init-dry-run', f)), f).toEqual(readFileSync(join(rendered, 'cp1', f)));
   });
 
   it('succeeds, passing the control-plane gate', () => {
