@@ -11,9 +11,9 @@ if (!resultPath || separator !== '--') throw new Error('usage: render-child.mjs 
 const { configureThreadPool } = await import('../dist/threadpool.js');
 configureThreadPool(args);
 const loaded = performance.now();
-const { main } = await import('../dist/cli.js');
+const { main, processIo } = await import('../dist/cli.js');
 const start = performance.now();
-const code = await main(args);
+const code = await main(args, processIo());
 const ms = performance.now() - start;
 process.exitCode = code;
 process.on('exit', () => {

@@ -17,8 +17,9 @@ import { caCertHash } from '../pki/ca-hash.js';
 import { runPhases, type PhaseRecord } from '../phases/engine.js';
 import { selectPhases } from '../phases/select.js';
 import { prepareCluster } from '../render/prepare.js';
-import { terminal } from '../report/output.js';
-import { reporterFor } from '../report/reporter.js';
+import type { Io } from '../report/output.js';
+import { reporterFor } from '../report/choose.js';
+import { terminalSecretPrompt } from '../report/prompts.js';
 import { connectResilient } from '../ssh/connect.js';
 import { DirectoryTransport } from '../ssh/directory.js';
 import { DryRunTransport } from '../ssh/dry-run.js';
@@ -48,16 +49,16 @@ const applyOptions = (yargs: Argv) =>
       return true;
     });
 
-async function apply(args: ApplyArgs): Promise<void> {
+async function apply(io: Io, args: ApplyArgs): Promise<void> {
   const prepared = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
   const { cluster, rendered } = prepared;
-  const reporter = await reporterFor(args.format, terminal);
+  const reporter = await reporterFor(io, args.format);
   const outDir = args.output ? resolve(args.output) : undefined;
   const directories = new Map<string, DirectoryTransport>();
   const pushRecords = new Map<string, PushRecord>();
   const connections = new Connections(async (host: Host): Promise<Transport> => {
     const reconnected = (cause: string) => reporter.event({ type: 'warn', host: host.name, message: `reconnected after the connection dropped (${cause})` });
-    const real = await connectResilient(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun }, reconnected);
+    const real = await connectResilient(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun, keySources: { prompt: terminalSecretPrompt(io.streams) } }, reconnected);
     if (!args.dryRun || !outDir) {
       const record = await PushRecord.load(prepared.state, host.name);
       pushRecords.set(host.name, record);
@@ -101,8 +102,8 @@ async function apply(args: ApplyArgs): Promise<void> {
     if (failures.length > 0) throw new MultiHostError('connect', failures);
     const phases = selectPhases(APPLY_PHASES, { only: args.path, skip: args.skipPhases });
     const records = await runPhases(phases, ctx, { concurrency: args.concurrency, reporter, skipGates: args.dryRun });
-    summarize(args, records, directories, cluster.hosts.map((h) => h.name));
-    if (!args.path && !args.dryRun) printJoinCommands(endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
+    summarize(io, args, records, directories, cluster.hosts.map((h) => h.name));
+    if (!args.path && !args.dryRun) printJoinCommands(io, endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
   } finally {
     try {
       // Even a failed run records what it did push, so the next run tells updates from hand edits.
@@ -117,35 +118,35 @@ async function apply(args: ApplyArgs): Promise<void> {
   }
 }
 
-function summarize(args: ApplyArgs, records: PhaseRecord[], directories: Map<string, DirectoryTransport>, hosts: string[]): void {
+function summarize(io: Io, args: ApplyArgs, records: PhaseRecord[], directories: Map<string, DirectoryTransport>, hosts: string[]): void {
   if (args.format === 'json') return;
-  terminal.print('');
+  io.print('');
   for (const host of hosts) {
     if (args.dryRun) {
       const actions = directories.get(host)?.actions.map((a) => `  ${describeAction(a)}`) ?? [];
-      terminal.print(actions.length === 0 ? `${host}: no changes` : `${host}:\n${actions.join('\n')}`);
+      io.print(actions.length === 0 ? `${host}: no changes` : `${host}:\n${actions.join('\n')}`);
       continue;
     }
     const changed = records.flatMap((r) => r.changed.get(host) ?? []);
-    terminal.print(changed.length === 0 ? `${host}: no changes` : `${host}: ${changed.length} file${changed.length === 1 ? '' : 's'} changed`);
+    io.print(changed.length === 0 ? `${host}: no changes` : `${host}: ${changed.length} file${changed.length === 1 ? '' : 's'} changed`);
   }
   const clusterWide = records.flatMap((r) => r.changed.get('') ?? []);
-  if (clusterWide.length > 0) terminal.print(`API objects applied: ${clusterWide.join(', ')}`);
-  if (args.dryRun) terminal.print(`Dry run: nothing was changed; the files above are under ${args.output}`);
+  if (clusterWide.length > 0) io.print(`API objects applied: ${clusterWide.join(', ')}`);
+  if (args.dryRun) io.print(`Dry run: nothing was changed; the files above are under ${args.output}`);
 }
 
-function printJoinCommands(endpoint: string, token: string, hash: string, format: 'text' | 'json'): void {
+function printJoinCommands(io: Io, endpoint: string, token: string, hash: string, format: 'text' | 'json'): void {
   const worker = `kbuild join ${endpoint} --token ${token} --discovery-token-ca-cert-hash ${hash}`;
   if (format === 'json') {
-    terminal.print(JSON.stringify({ type: 'join-command', worker }));
+    io.print(JSON.stringify({ type: 'join-command', worker }));
     return;
   }
-  terminal.print(`\nTo join further worker nodes, run on each as root:\n\n  ${worker}\n`);
+  io.print(`\nTo join further worker nodes, run on each as root:\n\n  ${worker}\n`);
 }
 
-export const applyCommand: CommandModule<object, ApplyArgs> = {
+export const applyCommand = (io: Io): CommandModule<object, ApplyArgs> => ({
   command: 'apply',
   describe: 'Bring every host to its rendered state over SSH, in startup order, gated on health',
-  builder: (yargs: Argv) => withPhases<ApplyArgs>(applyOptions(yargs), APPLY_PHASES, applyOptions, apply),
-  handler: apply,
-};
+  builder: (yargs: Argv) => withPhases<ApplyArgs>(applyOptions(yargs), APPLY_PHASES, applyOptions, (args) => apply(io, args)),
+  handler: (args) => apply(io, args),
+});

@@ -6,9 +6,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { INIT_PHASES } from '../bootstrap/init/phases.js';
 import { runInit, type InitResult } from '../bootstrap/init/run.js';
 import type { RecordedRequest } from '../kube/client.js';
-import { listrReporter } from '../report/listr-reporter.js';
-import { terminal, type Output } from '../report/output.js';
-import { plainReporter } from '../report/reporter.js';
+import { reporterFor } from '../report/choose.js';
+import type { Io, Output } from '../report/output.js';
 import { describeAction } from '../report/dry-run.js';
 import { withPhases } from './options.js';
 
@@ -44,8 +43,8 @@ const initOptions = (yargs: Argv) =>
       return true;
     });
 
-async function init(args: InitArgs): Promise<void> {
-  const reporter = process.stdout.isTTY && !args.dryRun ? listrReporter(terminal) : plainReporter(terminal);
+async function init(io: Io, args: InitArgs): Promise<void> {
+  const reporter = await reporterFor(io, 'text', { live: !args.dryRun });
   try {
     const result = await runInit({
       config: args.config,
@@ -61,7 +60,7 @@ async function init(args: InitArgs): Promise<void> {
       reporter,
     });
     await reporter.close();
-    printResult(terminal, result);
+    printResult(io, result);
   } finally {
     await reporter.close();
   }
@@ -90,9 +89,9 @@ export function printResult(out: Output, result: InitResult): void {
   if (result.joinCommands) out.print(`\nTo join worker nodes, run on each as root:\n\n  ${result.joinCommands.worker}\n`);
 }
 
-export const initCommand: CommandModule<object, InitArgs> = {
+export const initCommand = (io: Io): CommandModule<object, InitArgs> => ({
   command: 'init',
   describe: "Set up this machine as the cluster's first control plane, with kubeadm's init phases",
-  builder: (yargs: Argv) => withPhases<InitArgs>(initOptions(yargs), INIT_PHASES, initOptions, init),
-  handler: init,
-};
+  builder: (yargs: Argv) => withPhases<InitArgs>(initOptions(yargs), INIT_PHASES, initOptions, (args) => init(io, args)),
+  handler: (args) => init(io, args),
+});

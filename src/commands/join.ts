@@ -5,9 +5,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { JOIN_PHASES } from '../bootstrap/join/phases.js';
 import { runJoin, type JoinResult } from '../bootstrap/join/run.js';
-import { listrReporter } from '../report/listr-reporter.js';
-import { terminal, type Output } from '../report/output.js';
-import { plainReporter } from '../report/reporter.js';
+import { reporterFor } from '../report/choose.js';
+import type { Io, Output } from '../report/output.js';
 import { describeRequest } from './init.js';
 import { describeAction } from '../report/dry-run.js';
 import { withPhases } from './options.js';
@@ -47,8 +46,8 @@ const joinOptions = (yargs: Argv) =>
       return true;
     });
 
-async function join(args: JoinArgs): Promise<void> {
-  const reporter = process.stdout.isTTY && !args.dryRun ? listrReporter(terminal) : plainReporter(terminal);
+async function join(io: Io, args: JoinArgs): Promise<void> {
+  const reporter = await reporterFor(io, 'text', { live: !args.dryRun });
   try {
     const result = await runJoin({
       endpoint: args.endpoint!,
@@ -66,7 +65,7 @@ async function join(args: JoinArgs): Promise<void> {
       reporter,
     });
     await reporter.close();
-    printJoinResult(terminal, result);
+    printJoinResult(io, result);
   } finally {
     await reporter.close();
   }
@@ -90,10 +89,10 @@ export function printJoinResult(out: Output, result: JoinResult): void {
   }
 }
 
-export const joinCommand: CommandModule<object, JoinArgs> = {
+export const joinCommand = (io: Io): CommandModule<object, JoinArgs> => ({
   command: 'join [endpoint]',
   describe: "Join this machine to a cluster as a worker or control plane, with kubeadm's join phases",
   builder: (yargs: Argv) =>
-    withPhases<JoinArgs>(joinOptions(yargs).positional('endpoint', { type: 'string', describe: 'API server host:port, as printed by kbuild init' }), JOIN_PHASES, joinOptions, join, '[endpoint]'),
-  handler: join,
-};
+    withPhases<JoinArgs>(joinOptions(yargs).positional('endpoint', { type: 'string', describe: 'API server host:port, as printed by kbuild init' }), JOIN_PHASES, joinOptions, (args) => join(io, args), '[endpoint]'),
+  handler: (args) => join(io, args),
+});

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { writeRenderedTree } from '../render/output-tree.js';
 import { prepareCluster } from '../render/prepare.js';
-import { terminal } from '../report/output.js';
+import type { Io } from '../report/output.js';
 import { inventoryOption, type InventoryArgs } from './options.js';
 
 export interface RenderArgs extends InventoryArgs {
@@ -11,7 +11,7 @@ export interface RenderArgs extends InventoryArgs {
   force: boolean;
 }
 
-export const renderCommand: CommandModule<object, RenderArgs> = {
+export const renderCommand = (io: Io): CommandModule<object, RenderArgs> => ({
   command: 'render',
   describe: 'Write every file of every host into a directory (DIR/<host>/<path>) plus DIR/PLAN.md, without touching any host',
   builder: (yargs: Argv) =>
@@ -24,7 +24,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
     const { state, pki, rendered } = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
     const summary = await writeRenderedTree(args.output, rendered, { force: args.force });
     const created = pki.actions.filter((a) => a.outcome !== 'reused').length;
-    terminal.print(`PKI in ${state.root}: ${created} created or re-issued, ${pki.actions.length - created} reused`);
-    terminal.print(`Rendered ${summary.files} files for ${summary.hosts} hosts into ${args.output}; startup plan: ${args.output}/PLAN.md`);
+    io.print(`PKI in ${state.root}: ${created} created or re-issued, ${pki.actions.length - created} reused`);
+    io.print(`Rendered ${summary.files} files for ${summary.hosts} hosts into ${args.output}; startup plan: ${args.output}/PLAN.md`);
   },
-};
+});

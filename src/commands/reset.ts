@@ -5,10 +5,10 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { describePhases } from '../phases/select.js';
-import { terminal } from '../report/output.js';
-import { reporterFor } from '../report/reporter.js';
+import type { Io } from '../report/output.js';
+import { reporterFor } from '../report/choose.js';
+import { terminalSecretPrompt, terminalYesNo } from '../report/prompts.js';
 import { fleetOptions } from './options.js';
-import { terminalYesNo } from '../reset/confirm.js';
 import { RESET_PHASES } from '../reset/phases.js';
 import { resetFleet, resetThisHost, THIS_MACHINE, type ResetResult } from '../reset/run.js';
 import { describeAction } from '../report/dry-run.js';
@@ -29,38 +29,38 @@ export interface ResetArgs {
 
 const FLEET_ONLY = ['hosts', 'state-dir', 'purge-state', 'accept-new-host-keys'] as const;
 
-async function reset(args: ResetArgs): Promise<void> {
-  const reporter = await reporterFor(args.format, terminal);
-  const common = { force: args.force, dryRun: args.dryRun, output: args.output, skipPhases: args.skipPhases, reporter, prompt: terminalYesNo };
+async function reset(io: Io, args: ResetArgs): Promise<void> {
+  const reporter = await reporterFor(io, args.format);
+  const common = { force: args.force, dryRun: args.dryRun, output: args.output, skipPhases: args.skipPhases, reporter, prompt: terminalYesNo(io.streams) };
   let result: ResetResult;
   try {
     result = args.inventory
-      ? await resetFleet({ ...common, inventory: args.inventory, hosts: args.hosts, stateDir: args.stateDir, purgeState: args.purgeState, concurrency: args.concurrency, acceptNewHostKeys: args.acceptNewHostKeys })
+      ? await resetFleet({ ...common, inventory: args.inventory, hosts: args.hosts, stateDir: args.stateDir, purgeState: args.purgeState, concurrency: args.concurrency, acceptNewHostKeys: args.acceptNewHostKeys, passphrase: terminalSecretPrompt(io.streams) })
       : await resetThisHost(common);
   } finally {
     await reporter.close();
   }
-  if (args.format === 'text') summarize(result, args.dryRun);
+  if (args.format === 'text') summarize(io, result, args.dryRun);
 }
 
-function summarize(result: ResetResult, dryRun: boolean): void {
-  terminal.print('');
+function summarize(io: Io, result: ResetResult, dryRun: boolean): void {
+  io.print('');
   if (dryRun) {
     for (const [host, actions] of result.wouldDo ?? []) {
       if (host === THIS_MACHINE && actions.length === 0) continue;
-      terminal.print(actions.length === 0 ? `${host}: nothing would change (already clean)` : `${host}:\n${actions.map((a) => `  ${describeAction(a)}`).join('\n')}`);
+      io.print(actions.length === 0 ? `${host}: nothing would change (already clean)` : `${host}:\n${actions.map((a) => `  ${describeAction(a)}`).join('\n')}`);
     }
-    terminal.print(`Dry run: nothing was changed${result.output ? `; the record is under ${result.output}` : ''}`);
+    io.print(`Dry run: nothing was changed${result.output ? `; the record is under ${result.output}` : ''}`);
     return;
   }
   for (const host of result.hosts) {
     const changed = result.records.flatMap((r) => r.changed.get(host) ?? []);
-    terminal.print(changed.length === 0 ? `${host}: already clean, nothing to remove` : `${host}: reset\n${changed.map((c) => `  ${c}`).join('\n')}`);
+    io.print(changed.length === 0 ? `${host}: already clean, nothing to remove` : `${host}: reset\n${changed.map((c) => `  ${c}`).join('\n')}`);
   }
-  for (const line of result.records.flatMap((r) => r.changed.get('') ?? [])) terminal.print(line);
+  for (const line of result.records.flatMap((r) => r.changed.get('') ?? [])) io.print(line);
 }
 
-export const resetCommand: CommandModule<object, ResetArgs> = {
+export const resetCommand = (io: Io): CommandModule<object, ResetArgs> => ({
   command: 'reset',
   describe: 'Undo what kbuild set up: on this host, or with -i FILE on every host (or --hosts) over SSH',
   builder: (yargs: Argv) =>
@@ -82,5 +82,5 @@ export const resetCommand: CommandModule<object, ResetArgs> = {
         return true;
       })
       .epilogue(`Phases, in order:\n${describePhases(RESET_PHASES)}`) as unknown as Argv<ResetArgs>,
-  handler: reset,
-};
+  handler: (args) => reset(io, args),
+});

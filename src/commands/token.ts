@@ -8,7 +8,7 @@ import { FileError, UsageError } from '../errors/index.js';
 import { apiClientFromKubeconfig, type ApiClient } from '../kube/client.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { caCertHash } from '../pki/ca-hash.js';
-import { terminal } from '../report/output.js';
+import type { Io } from '../report/output.js';
 
 interface TokenArgs {
   kubeconfig: string;
@@ -37,7 +37,7 @@ async function api(args: TokenArgs): Promise<{ client: ApiClient; kubeconfig: st
 
 const kubeconfigOption = <T>(y: Argv<T>) => y.option('kubeconfig', { type: 'string', default: '/etc/kubernetes/admin.conf', normalize: true, describe: 'kubeconfig to reach the API with' });
 
-const create: CommandModule<object, TokenArgs> = {
+const create = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'create [token]',
   describe: 'Create a bootstrap token on the server and print it',
   builder: (y) =>
@@ -63,13 +63,13 @@ const create: CommandModule<object, TokenArgs> = {
       throw new UsageError(`a token with id "${id}" already exists; delete it first or pick another`);
     }
     await withApiRetry(`create Secret kube-system/${tokenSecretName(id)}`, () => client.apply([secretObject]));
-    if (!args.printJoinCommand) return terminal.print(`${id}.${secret}`);
+    if (!args.printJoinCommand) return io.print(`${id}.${secret}`);
     const { server, caCertPem } = parseKubeconfig(kubeconfig);
-    terminal.print(`kbuild join ${server.replace(/^https:\/\//, '')} --token ${id}.${secret} --discovery-token-ca-cert-hash ${caCertHash(caCertPem)}`);
+    io.print(`kbuild join ${server.replace(/^https:\/\//, '')} --token ${id}.${secret} --discovery-token-ca-cert-hash ${caCertHash(caCertPem)}`);
   },
-};
+});
 
-const list: CommandModule<object, TokenArgs> = {
+const list = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'list',
   describe: 'List bootstrap tokens on the server',
   builder: (y) => kubeconfigOption(y) as unknown as Argv<TokenArgs>,
@@ -77,11 +77,11 @@ const list: CommandModule<object, TokenArgs> = {
     const { client } = await api(args);
     const secrets = await withApiRetry('list Secrets in kube-system', () => client.list('v1', 'Secret', 'kube-system'));
     const tokens = (secrets as V1Secret[]).flatMap((s) => tokenFromSecret(s) ?? []).sort((a, b) => a.id.localeCompare(b.id));
-    terminal.print(tokenTable(tokens, new Date()));
+    io.print(tokenTable(tokens, new Date()));
   },
-};
+});
 
-const remove: CommandModule<object, TokenArgs> = {
+const remove = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'delete <tokens..>',
   describe: 'Delete bootstrap tokens (by id or whole token)',
   builder: (y) => kubeconfigOption(y).positional('tokens', { type: 'string', array: true, describe: 'Token ids or tokens' }) as unknown as Argv<TokenArgs>,
@@ -91,28 +91,28 @@ const remove: CommandModule<object, TokenArgs> = {
       const id = /^[a-z0-9]{6}$/.test(value) ? value : parseToken(value, 'token').id;
       const existed = await withApiRetry(`delete Secret kube-system/${tokenSecretName(id)}`, () => client.delete('v1', 'Secret', 'kube-system', tokenSecretName(id)));
       if (!existed) throw new UsageError(`bootstrap token "${id}" does not exist (kbuild token list shows the tokens)`);
-      terminal.print(`bootstrap token "${id}" deleted`);
+      io.print(`bootstrap token "${id}" deleted`);
     }
   },
-};
+});
 
-const caHash: CommandModule<object, TokenArgs> = {
+const caHash = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'ca-hash',
   describe: 'Print the sha256: hash of the CA public key, for --discovery-token-ca-cert-hash',
   builder: (y) => y.option('cert', { type: 'string', default: '/etc/kubernetes/pki/ca.crt', normalize: true, describe: 'CA certificate (PEM)' }) as unknown as Argv<TokenArgs>,
   handler: async (args) => {
     const pem = await readText(args.cert, 'CA certificate (pass --cert FILE)');
     try {
-      terminal.print(caCertHash(pem));
+      io.print(caCertHash(pem));
     } catch (error) {
       throw new FileError(args.cert, 'is not a PEM certificate', { cause: error });
     }
   },
-};
+});
 
-export const tokenCommand: CommandModule<object, TokenArgs> = {
+export const tokenCommand = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'token <command>',
   describe: 'Manage bootstrap tokens (create, list, delete) and print the CA hash',
-  builder: (y: Argv) => y.command(create).command(list).command(remove).command(caHash).demandCommand(1) as unknown as Argv<TokenArgs>,
+  builder: (y: Argv) => y.command(create(io)).command(list(io)).command(remove(io)).command(caHash(io)).demandCommand(1) as unknown as Argv<TokenArgs>,
   handler: () => undefined,
-};
+});

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadClusterFile } from '../config/load.js';
 import { controlPlanes, etcdMembers, hostsWithRole, type Cluster } from '../config/model.js';
-import { terminal } from '../report/output.js';
+import type { Io } from '../report/output.js';
 import { inventoryOption, type InventoryArgs } from './options.js';
 
 export function summarize(cluster: Cluster): string {
@@ -23,12 +23,12 @@ export function summarize(cluster: Cluster): string {
   );
 }
 
-export const validateCommand: CommandModule<object, InventoryArgs> = {
+export const validateCommand = (io: Io): CommandModule<object, InventoryArgs> => ({
   command: 'validate',
   describe: 'Check a cluster file: schema, networks (no overlaps), addresses and topology',
   builder: (yargs: Argv) => inventoryOption(yargs),
   handler: async (args) => {
     const { path, cluster } = await loadClusterFile(args.inventory);
-    terminal.print(`${path}: valid: ${summarize(cluster)}`);
+    io.print(`${path}: valid: ${summarize(cluster)}`);
   },
-};
+});

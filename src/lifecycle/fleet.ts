@@ -5,10 +5,11 @@ import { MultiHostError } from '../errors/index.js';
 import { connectResilient } from '../ssh/connect.js';
 import { settleWithLimit } from '../util/pool.js';
 import type { Transport } from '../ssh/transport.js';
+import type { PassphrasePrompt } from '../ssh/private-key.js';
 import { gatherHostCertificates, type CertificateProblem, type FleetCertificate } from './gather.js';
 
-export async function openFleet(hosts: readonly Host[], options: { acceptNewHostKeys: boolean; concurrency?: number; connectHost?: (host: Host) => Promise<Transport> }): Promise<Connections> {
-  const connections = new Connections(options.connectHost ?? ((host) => connectResilient(host, { acceptNewHostKeys: options.acceptNewHostKeys })));
+export async function openFleet(hosts: readonly Host[], options: { acceptNewHostKeys: boolean; passphrase?: PassphrasePrompt; concurrency?: number; connectHost?: (host: Host) => Promise<Transport> }): Promise<Connections> {
+  const connections = new Connections(options.connectHost ?? ((host) => connectResilient(host, { acceptNewHostKeys: options.acceptNewHostKeys, keySources: { prompt: options.passphrase } })));
   const reached = await settleWithLimit(hosts, options.concurrency ?? 20, (h) => connections.get(h));
   const failures = reached.flatMap((r, i) => (r.status === 'rejected' ? [{ host: hosts[i]!.name, error: r.reason as unknown }] : []));
   if (failures.length > 0) {

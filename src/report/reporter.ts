@@ -1,6 +1,6 @@
 /**
- * Progress output for phased commands. Phases report events; a renderer shows them:
- * listr2 on a terminal, plain lines when not a TTY, a JSON event stream with --output json.
+ * Progress output for phased commands. Phases report events; a renderer shows them: plain lines
+ * (CI logs, pipes) and a JSON event stream here, listr2 on a terminal in listr.ts; choose.ts picks one.
  */
 import type { Output } from './output.js';
 
@@ -78,13 +78,4 @@ export function jsonReporter(output: Output, now: () => Date = () => new Date())
 export function recordingReporter(): Reporter & { events: ReportEvent[] } {
   const events: ReportEvent[] = [];
   return { events, phase: (_p, _t, body) => body(), event: (e) => void events.push(e), close: async () => {} };
-}
-
-/** JSON events with --format json; listr2 on a terminal; plain lines otherwise (CI logs, pipes). */
-export async function reporterFor(format: 'text' | 'json', output: Output): Promise<Reporter> {
-  if (format === 'json') return jsonReporter(output);
-  if (!process.stdout.isTTY) return plainReporter(output);
-  // listr2 is only loaded for terminals.
-  const { listrReporter } = await import('./listr-reporter.js');
-  return listrReporter(output);
 }

@@ -3,12 +3,10 @@
  * without a terminal the data is kept and the run says so, never waiting for an answer. A dry run
  * does not ask (nothing is removed anyway) and says what --force would do.
  */
-import { createInterface } from 'node:readline';
 import { PATHS } from '../render/constants.js';
+import type { YesNoPrompt } from '../report/prompts.js';
 import type { EtcdDataDecision } from './context.js';
 
-/** Asks a yes/no question; answers undefined when there is no terminal to ask on. */
-export type YesNoPrompt = (question: string) => Promise<boolean | undefined>;
 
 export interface EtcdDataPolicy {
   force: boolean;
@@ -25,15 +23,3 @@ export function etcdDataDecider(policy: EtcdDataPolicy): (hostsWithData: readonl
     return answer ? { remove: true, reason: 'confirmed' } : { remove: false, reason: 'not confirmed' };
   };
 }
-
-/** The y/N prompt on stdin/stderr; only on an interactive terminal. Kept here because it reads as well as writes. */
-export const terminalYesNo: YesNoPrompt = (question) => {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return Promise.resolve(undefined);
-  const reader = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  return new Promise((resolve) => {
-    reader.question(question, (answer) => {
-      reader.close();
-      resolve(/^y(es)?$/i.test(answer.trim()));
-    });
-  });
-};

@@ -18,10 +18,12 @@ import { DirectoryTransport, type RecordedAction } from '../ssh/directory.js';
 import { DryRunTransport, readOnlyTransport } from '../ssh/dry-run.js';
 import { LocalTransport } from '../ssh/local.js';
 import type { Transport } from '../ssh/transport.js';
+import type { PassphrasePrompt } from '../ssh/private-key.js';
 import { StateDir } from '../state/state-dir.js';
 import { closest } from '../util/suggest.js';
 import { settleWithLimit } from '../util/pool.js';
-import { etcdDataDecider, type YesNoPrompt } from './confirm.js';
+import type { YesNoPrompt } from '../report/prompts.js';
+import { etcdDataDecider } from './confirm.js';
 import type { ResetContext } from './context.js';
 import { RESET_PHASES } from './phases.js';
 
@@ -45,6 +47,8 @@ export interface FleetResetOptions extends ResetOptions {
   purgeState: boolean;
   concurrency: number;
   acceptNewHostKeys: boolean;
+  /** Asks for an SSH key's passphrase (on a terminal). */
+  passphrase?: PassphrasePrompt;
   /** Injected for tests; SSH otherwise. */
   connectHost?: (host: Host) => Promise<Transport>;
   /** Injected for tests; this machine otherwise. */
@@ -105,7 +109,7 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
   if (options.dryRun && !options.output) throw new UsageError('--dry-run with -i needs -o DIR for the record of what would change');
   const recorder = options.dryRun ? new Recorder(resolve(options.output!)) : undefined;
   const reconnected = (h: Host) => (cause: string) => options.reporter.event({ type: 'warn', host: h.name, message: `reconnected after the connection dropped (${cause})` });
-  const connectHost = options.connectHost ?? ((h: Host) => connectResilient(h, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.dryRun }, reconnected(h)));
+  const connectHost = options.connectHost ?? ((h: Host) => connectResilient(h, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.dryRun, keySources: { prompt: options.passphrase } }, reconnected(h)));
   const connections = new Connections(async (h) => {
     const real = await connectHost(h);
     return recorder ? recorder.wrap(h.name, real) : real;

@@ -8,7 +8,6 @@ import type { Host } from '../config/model.js';
 import { ConnectionError } from '../errors/index.js';
 import { readOnlyTransport } from './dry-run.js';
 import { KnownHostsFile } from './known-hosts-file.js';
-import { terminalPassphrasePrompt } from './passphrase.js';
 import type { KeySources } from './private-key.js';
 import { forwardThrough, openClient, TransientConnectionError, type ClientOptions, type SshEndpoint } from './ssh-client.js';
 import { ReconnectingTransport, withoutHost } from './reconnecting.js';
@@ -29,6 +28,7 @@ export interface ConnectOptions {
   keepaliveIntervalMs?: number;
   /** ssh-agent socket when a host has no identityFile; defaults to SSH_AUTH_SOCK. */
   agentSocket?: string;
+  /** Where an encrypted key's passphrase comes from: KBUILD_SSH_PASSPHRASE, else the command's prompt (none: no prompt). */
   keySources?: KeySources;
   onHostKeyRecorded?: ClientOptions['onHostKeyRecorded'];
   /** Injected for tests of the backoff. */
@@ -70,7 +70,7 @@ async function connectOnce(host: Host, options: ConnectOptions): Promise<SshTran
     connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs,
     keepaliveIntervalMs: options.keepaliveIntervalMs ?? CONNECT_DEFAULTS.keepaliveIntervalMs,
     agentSocket: options.agentSocket ?? process.env.SSH_AUTH_SOCK,
-    keySources: options.keySources ?? { prompt: terminalPassphrasePrompt },
+    keySources: options.keySources ?? {},
     onHostKeyRecorded: options.onHostKeyRecorded,
   };
   const target: SshEndpoint = { label: host.name, address: ssh.address, port: ssh.port, user: ssh.user, identityFile: ssh.identityFile };

@@ -1,35 +1,29 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { kbuild } from '../support/cli.js';
 
 const root = join(import.meta.dirname, '../..');
-const kbuild = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/kbuild.js'), ...args], { encoding: 'utf8', cwd: root });
-
-beforeAll(() => {
-  if (!existsSync(join(root, 'dist/cli.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-});
-
 describe('kbuild validate (CLI)', () => {
-  it('exits 0 with a one-line summary for every example', () => {
+  it('exits 0 with a one-line summary for every example', async () => {
     for (const example of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml'))) {
-      const result = kbuild('validate', '-i', `examples/${example}`);
-      expect(result.status, `${example}: ${result.stderr}`).toBe(0);
+      const result = await kbuild('validate', '-i', join(root, 'examples', example));
+      expect(result.code, `${example}: ${result.stderr}`).toBe(0);
       expect(result.stdout.trim().split('\n')).toHaveLength(1);
       expect(result.stdout).toContain(': valid: cluster ');
     }
   });
 
-  it('exits 1 with the overlap on one line and no stack trace', () => {
+  it('exits 1 with the overlap on one line and no stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbuild-cli-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
       'apiVersion: kbuild.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  networking:\n    podSubnet: 10.96.0.0/16\n  hosts:\n    - {name: cp1, address: 192.168.1.10, roles: [control-plane]}\n',
     );
-    const result = kbuild('validate', '-i', file);
-    expect(result.status).toBe(1);
+    const result = await kbuild('validate', '-i', file);
+    expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -37,19 +31,19 @@ describe('kbuild validate (CLI)', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('exits 2 for usage errors', () => {
-    expect(kbuild('validate').status).toBe(2);
-    expect(kbuild('validate', '-i', 'x.yaml', '--bogus').status).toBe(2);
-    const typo = kbuild('valdate', '-i', 'x');
-    expect(typo.status).toBe(2);
+  it('exits 2 for usage errors', async () => {
+    expect((await kbuild('validate')).code).toBe(2);
+    expect((await kbuild('validate', '-i', 'x.yaml', '--bogus')).code).toBe(2);
+    const typo = await kbuild('valdate', '-i', 'x');
+    expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('Did you mean validate?');
-    expect(kbuild().status).toBe(2);
+    expect((await kbuild()).code).toBe(2);
   });
 
-  it('answers --help on every command and --version', () => {
-    expect(kbuild('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const help = kbuild('validate', '--help');
-    expect(help.status).toBe(0);
+  it('answers --help on every command and --version', async () => {
+    expect((await kbuild('--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await kbuild('validate', '--help');
+    expect(help.code).toBe(0);
     expect(help.stdout).toContain('--inventory');
   });
 });

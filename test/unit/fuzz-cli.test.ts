@@ -2,18 +2,18 @@
  * Bad input, property-based: mutated cluster files through `kbuild validate`, `render` and
  * `apply --dry-run`. None may crash or print a stack; each exits 1 with a message naming the file
  * and the field, and `apply` fails before connecting to any host. A mutation that happens to stay
- * valid must render. Most cases run in-process through main(); a handful through the real binary.
+ * valid must render. Cases run in-process through main(); a handful more
+ * through the real binary in test/e2e/cli-binary.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { kbuild, type CliRun } from '../support/cli.js';
 import type { Host } from '../../src/config/model.js';
 import type * as ConnectModule from '../../src/ssh/connect.js';
-import { aliasYaml, badCidr, extraField, hugeNumber, missingField, notAClusterFile, oversized, repoRoot, typedYamlValue, unicodeString, wrongType, type Mutation } from './fuzz-mutations.js';
+import { aliasYaml, badCidr, extraField, hugeNumber, missingField, notAClusterFile, oversized, typedYamlValue, unicodeString, wrongType, type Mutation } from './fuzz-mutations.js';
 
 const connected = vi.hoisted(() => [] as string[]);
 
@@ -29,27 +29,7 @@ vi.mock('../../src/ssh/connect.js', async (importOriginal) => {
   return { ...original, connect: refuse, connectResilient: refuse };
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdoutWrite = process.stdout.write.bind(process.stdout);
-  const stderrWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
-  }
-}
+const cli = (args: string[]) => kbuild(...args);
 
 function expectNoCrash(run: CliRun, what: string): void {
   const all = `${run.stdout}\n${run.stderr}`;
@@ -146,42 +126,5 @@ describe('usage errors', () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/^kbuild: .+\nRun kbuild --help for usage\.\n$/s);
     expect(run.stderr).not.toMatch(/\n\s+at /);
-  });
-});
-
-describe('the real binary', () => {
-  const kbuild = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/kbuild.js'), ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
-  beforeAll(() => {
-    if (!existsSync(join(repoRoot, 'dist/cli.js'))) spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
-  });
-
-  it.each([
-    ['alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 7 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`).join('\n')}\n`, /expands to more than 100000 values/],
-    ['binary garbage', Buffer.from([0x00, 0xff, 0xfe, 0x13, 0x37, 0x0a, 0x80]), /YAML syntax error/],
-    ['over 1 MiB', `#${'x'.repeat(1 << 20)}\n`, /at most 1 MiB/],
-    ['wrong type', 'apiVersion: kbuild.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  hosts: 5\n', /:5: spec\.hosts: /],
-    ['empty', '', /is not a cluster file/],
-  ])('%s: exit 1, message names the file, no stack', (_name, content, message) => {
-    const dir = mkdtempSync(join(tmpdir(), 'kbuild-fuzz-bin-'));
-    try {
-      const file = join(dir, 'cluster.yaml');
-      writeFileSync(file, content);
-      for (const args of [['validate', '-i', file], ['render', '-i', file, '-o', join(dir, 'out')], ['apply', '-i', file, '--dry-run', '-o', join(dir, 'dry')]]) {
-        const result = kbuild(...args);
-        expect(result.status, `${args[0]}: ${result.stderr}`).toBe(1);
-        expect(result.stderr.startsWith(file)).toBe(true);
-        expect(result.stderr).toMatch(message);
-        expect(result.stderr).not.toMatch(/\n\s+at |internal error/);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('a usage error exits 2 without a stack', () => {
-    const result = kbuild('apply', '-i', 'examples/ha-stacked.yaml', '--dry-run');
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('--dry-run needs -o DIR');
-    expect(result.stderr).not.toMatch(/\n\s+at |internal error/);
   });
 });

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { CertificateAttentionError } from '../../errors/index.js';
 import { expirationRows, shortDuration, type ExpirationRow } from '../../pki/expiration.js';
 import { readLocalHostFiles } from '../../pki/host-files.js';
-import { terminal } from '../../report/output.js';
+import type { Io } from '../../report/output.js';
 import { hostDirOptions, type HostDirArgs } from './options.js';
 import { fleetExpiration } from './fleet-expiration.js';
 import { textTable } from './table.js';
@@ -35,7 +35,7 @@ export function formatExpiration(rows: readonly ExpirationRow[]): string[] {
   ];
 }
 
-export const checkExpirationCommand: CommandModule<object, CheckArgs> = {
+export const checkExpirationCommand = (io: Io): CommandModule<object, CheckArgs> => ({
   command: 'check-expiration',
   describe: "Show when certificates expire: on this machine, or with -i on every host of the cluster over SSH",
   builder: (yargs: Argv) =>
@@ -46,15 +46,15 @@ export const checkExpirationCommand: CommandModule<object, CheckArgs> = {
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use)' }),
   handler: async (args) => {
     if (args.inventory !== undefined) {
-      return fleetExpiration({ inventory: args.inventory, output: args.output, failWithin: args['fail-within'], acceptNewHostKeys: args['accept-new-host-keys'] });
+      return fleetExpiration(io, { inventory: args.inventory, output: args.output, failWithin: args['fail-within'], acceptNewHostKeys: args['accept-new-host-keys'] });
     }
     const now = new Date();
     const rows = expirationRows(await readLocalHostFiles(args['cert-dir'], args['kubeconfig-dir']), now);
     if (args.output === 'json') {
       const certificates = rows.map((r) => ({ ...r, notAfter: r.notAfter.toISOString() }));
-      terminal.print(JSON.stringify({ certificates }, null, 2));
+      io.print(JSON.stringify({ certificates }, null, 2));
     } else {
-      for (const line of formatExpiration(rows)) terminal.print(line);
+      for (const line of formatExpiration(rows)) io.print(line);
     }
     const days = args['fail-within'];
     if (days !== undefined) {
@@ -67,5 +67,4 @@ export const checkExpirationCommand: CommandModule<object, CheckArgs> = {
       }
     }
   },
-};
-
+});

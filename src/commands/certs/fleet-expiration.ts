@@ -4,7 +4,8 @@ import { CertificateAttentionError } from '../../errors/index.js';
 import { gatherFleet, openFleet } from '../../lifecycle/fleet.js';
 import type { FleetCertificate } from '../../lifecycle/gather.js';
 import { shortDuration } from '../../pki/expiration.js';
-import { terminal } from '../../report/output.js';
+import type { Io } from '../../report/output.js';
+import { terminalSecretPrompt } from '../../report/prompts.js';
 import { textTable } from './table.js';
 
 export interface FleetExpirationArgs {
@@ -14,19 +15,19 @@ export interface FleetExpirationArgs {
   acceptNewHostKeys: boolean;
 }
 
-export async function fleetExpiration(args: FleetExpirationArgs): Promise<void> {
+export async function fleetExpiration(io: Io, args: FleetExpirationArgs): Promise<void> {
   const { cluster } = await loadClusterFile(args.inventory);
-  const connections = await openFleet(cluster.hosts, { acceptNewHostKeys: args.acceptNewHostKeys });
+  const connections = await openFleet(cluster.hosts, { acceptNewHostKeys: args.acceptNewHostKeys, passphrase: terminalSecretPrompt(io.streams) });
   try {
     const now = new Date();
     const report = await gatherFleet(cluster.hosts, (h) => connections.get(h), now);
     if (args.output === 'json') {
       const certificates = report.certificates.map((c) => ({ ...c, notAfter: c.notAfter.toISOString() }));
-      terminal.print(JSON.stringify({ checkedAt: now.toISOString(), hosts: cluster.hosts.map((h) => h.name), certificates, problems: report.problems }, null, 2));
+      io.print(JSON.stringify({ checkedAt: now.toISOString(), hosts: cluster.hosts.map((h) => h.name), certificates, problems: report.problems }, null, 2));
     } else {
       const rows = report.certificates.map((c) => [c.host, c.path, c.subject, c.notAfter.toISOString(), shortDuration(c.residualSeconds), c.issuer]);
-      for (const line of textTable(['HOST', 'PATH', 'SUBJECT', 'NOT AFTER', 'RESIDUAL', 'ISSUER'], rows)) terminal.print(line);
-      for (const p of report.problems) terminal.warn(`${p.host}: ${p.path}: ${p.problem}`);
+      for (const line of textTable(['HOST', 'PATH', 'SUBJECT', 'NOT AFTER', 'RESIDUAL', 'ISSUER'], rows)) io.print(line);
+      for (const p of report.problems) io.warn(`${p.host}: ${p.path}: ${p.problem}`);
     }
     if (args.failWithin !== undefined) failIfExpiring(report.certificates, args.failWithin);
   } finally {

@@ -1,7 +1,8 @@
 /** `kbuild certs renew <names> -i FILE`: renew in the state directory, then roll out host by host. */
 import { prepareCluster } from '../../render/prepare.js';
-import { jsonReporter, plainReporter } from '../../report/reporter.js';
-import { terminal } from '../../report/output.js';
+import { reporterFor } from '../../report/choose.js';
+import type { Io } from '../../report/output.js';
+import { terminalSecretPrompt } from '../../report/prompts.js';
 import { openFleet } from '../../lifecycle/fleet.js';
 import { renewalHosts, rollOutRenewal } from '../../lifecycle/renew-fleet.js';
 import { describeAction } from './generate.js';
@@ -14,12 +15,12 @@ export interface FleetRenewArgs {
   format: 'text' | 'json';
 }
 
-export async function fleetRenew(args: FleetRenewArgs): Promise<void> {
-  const reporter = args.format === 'json' ? jsonReporter(terminal) : plainReporter(terminal);
+export async function fleetRenew(io: Io, args: FleetRenewArgs): Promise<void> {
+  const reporter = await reporterFor(io, args.format);
   const prepared = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, pki: { renew: args.names } });
   const { cluster, pki, rendered } = prepared;
   for (const action of pki.actions.filter((a) => a.outcome === 're-issued')) reporter.event({ type: 'info', message: `state dir: ${describeAction(action)}` });
-  const connections = await openFleet(renewalHosts(cluster), { acceptNewHostKeys: args.acceptNewHostKeys });
+  const connections = await openFleet(renewalHosts(cluster), { acceptNewHostKeys: args.acceptNewHostKeys, passphrase: terminalSecretPrompt(io.streams) });
   try {
     const result = await rollOutRenewal(cluster, pki.actions, rendered.hosts, { transport: (h) => connections.get(h), reporter });
     const restarted = result.records.filter((r) => r.restarted).map((r) => `${r.pod}@${r.host}`);

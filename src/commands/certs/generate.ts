@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadClusterFile } from '../../config/load.js';
 import { ensureClusterPki } from '../../pki/ensure.js';
 import type { PkiAction } from '../../pki/types.js';
-import { terminal } from '../../report/output.js';
+import type { Io } from '../../report/output.js';
 import { StateDir } from '../../state/state-dir.js';
 import { inventoryOption, type InventoryArgs } from '../options.js';
 
@@ -22,7 +22,7 @@ export function summarizeActions(actions: readonly PkiAction[]): string {
   return parts.join(', ');
 }
 
-export const generateCommand: CommandModule<object, GenerateArgs> = {
+export const generateCommand = (io: Io): CommandModule<object, GenerateArgs> => ({
   command: 'generate',
   describe: 'Create or update the PKI master copy (CAs, certificates, kubeconfigs for every host) in the state directory',
   builder: (yargs: Argv) =>
@@ -35,7 +35,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     const { path, cluster } = await loadClusterFile(args.inventory);
     const dir = args.stateDir ?? StateDir.defaultPath(path, cluster.name);
     const pki = await ensureClusterPki(cluster, await StateDir.open(dir));
-    for (const action of pki.actions) terminal.print(describeAction(action));
-    terminal.print(`PKI for cluster ${cluster.name} in ${dir}: ${summarizeActions(pki.actions)}`);
+    for (const action of pki.actions) io.print(describeAction(action));
+    io.print(`PKI for cluster ${cluster.name} in ${dir}: ${summarizeActions(pki.actions)}`);
   },
-};
+});

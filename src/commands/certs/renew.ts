@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { RENEWABLE, renewCertificates, selectRenewable } from '../../pki/renew.js';
 import { fleetRenew } from './fleet-renew.js';
-import { terminal } from '../../report/output.js';
+import type { Io } from '../../report/output.js';
 import { hostDirOptions, type HostDirArgs } from './options.js';
 
 interface RenewArgs extends HostDirArgs {
@@ -13,7 +13,7 @@ interface RenewArgs extends HostDirArgs {
   format: 'text' | 'json';
 }
 
-export const renewCommand: CommandModule<object, RenewArgs> = {
+export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
   command: 'renew <names..>',
   describe:
     'Renew certificates kubeadm-style, backing up what is replaced: with -i in the state directory and on every host, restarting ' +
@@ -29,24 +29,24 @@ export const renewCommand: CommandModule<object, RenewArgs> = {
   handler: async (args) => {
     if (args.inventory !== undefined) {
       selectRenewable(args.names); // unknown names are a usage error before anything is touched
-      return fleetRenew({ names: args.names, inventory: args.inventory, stateDir: args['state-dir'], acceptNewHostKeys: args['accept-new-host-keys'], format: args.format });
+      return fleetRenew(io, { names: args.names, inventory: args.inventory, stateDir: args['state-dir'], acceptNewHostKeys: args['accept-new-host-keys'], format: args.format });
     }
     const result = await renewCertificates({ certDir: args['cert-dir'], kubeconfigDir: args['kubeconfig-dir'], names: args.names, validityDays: args['validity-days'] });
-    for (const name of result.renewed) terminal.print(`renewed   ${name}`);
-    for (const s of result.skipped) terminal.print(`skipped   ${s.name}: ${s.reason}`);
+    for (const name of result.renewed) io.print(`renewed   ${name}`);
+    for (const s of result.skipped) io.print(`skipped   ${s.name}: ${s.reason}`);
     if (result.renewed.length === 0) {
-      terminal.print('Nothing was renewed.');
+      io.print('Nothing was renewed.');
       return;
     }
-    terminal.print(`Backups of the replaced files: ${result.backupDir}`);
+    io.print(`Backups of the replaced files: ${result.backupDir}`);
     if (result.restart.length > 0) {
-      terminal.print(
+      io.print(
         `Restart these static pods so they load the new certificates: ${result.restart.join(', ')} ` +
           '(for example move each manifest out of /etc/kubernetes/manifests, wait 20s, move it back).',
       );
     }
     if (result.renewed.some((n) => n === 'admin.conf' || n === 'super-admin.conf')) {
-      terminal.print('Copy the renewed admin.conf to wherever you keep it (e.g. ~/.kube/config).');
+      io.print('Copy the renewed admin.conf to wherever you keep it (e.g. ~/.kube/config).');
     }
   },
-};
+});

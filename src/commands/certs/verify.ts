@@ -3,7 +3,8 @@ import { loadClusterFile } from '../../config/load.js';
 import { CertificateAttentionError } from '../../errors/index.js';
 import { openFleet } from '../../lifecycle/fleet.js';
 import { handshakes, verifyOne } from '../../lifecycle/verify.js';
-import { terminal } from '../../report/output.js';
+import type { Io } from '../../report/output.js';
+import { terminalSecretPrompt } from '../../report/prompts.js';
 import { settleWithLimit } from '../../util/pool.js';
 import { inventoryOption, type InventoryArgs } from '../options.js';
 import { textTable } from './table.js';
@@ -13,7 +14,7 @@ interface VerifyArgs extends InventoryArgs {
   'accept-new-host-keys': boolean;
 }
 
-export const verifyCommand: CommandModule<object, VerifyArgs> = {
+export const verifyCommand = (io: Io): CommandModule<object, VerifyArgs> => ({
   command: 'verify',
   describe:
     'TLS handshake (openssl s_client on each host) to every apiserver, the endpoint, etcd client/peer ports, controller-manager and scheduler: ' +
@@ -26,7 +27,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     const { cluster } = await loadClusterFile(args.inventory);
     const checks = handshakes(cluster);
     const hosts = cluster.hosts.filter((h) => checks.some((c) => c.from.name === h.name || c.diskFiles.some((d) => d.host.name === h.name)));
-    const connections = await openFleet(hosts, { acceptNewHostKeys: args['accept-new-host-keys'] });
+    const connections = await openFleet(hosts, { acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams) });
     try {
       const now = new Date();
       // Few at a time: several checks share a host, and each is an SSH channel (sshd allows 10 per connection).
@@ -34,10 +35,10 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       const results = settled.map((s, i) =>
         s.status === 'fulfilled' ? s.value : { target: checks[i]!.target, host: checks[i]!.from.name, connect: checks[i]!.connect, status: 'unreachable' as const, problems: [String((s.reason as Error).message)] },
       );
-      if (args.output === 'json') terminal.print(JSON.stringify({ checkedAt: now.toISOString(), results }, null, 2));
+      if (args.output === 'json') io.print(JSON.stringify({ checkedAt: now.toISOString(), results }, null, 2));
       else {
         const rows = results.map((r) => [r.host, r.target, r.connect, r.status, 'served' in r && r.served ? `${r.served.serial} ${r.served.notAfter}` : '-', r.problems.join('; ') || '-']);
-        for (const line of textTable(['FROM', 'SERVER', 'ADDRESS', 'STATUS', 'SERVED (SERIAL NOTAFTER)', 'PROBLEMS'], rows)) terminal.print(line);
+        for (const line of textTable(['FROM', 'SERVER', 'ADDRESS', 'STATUS', 'SERVED (SERIAL NOTAFTER)', 'PROBLEMS'], rows)) io.print(line);
       }
       const bad = results.filter((r) => r.status === 'mismatch' || r.status === 'unreachable');
       if (bad.length > 0) {
@@ -50,4 +51,4 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       await connections.closeAll();
     }
   },
-};
+});

@@ -1,26 +1,15 @@
 /** check-expiration and renew through the real CLI entry (main), on a host directory built from the PKI. */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { parseKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
 import { StateDir } from '../../../src/state/state-dir.js';
+import { kbuild } from '../../support/cli.js';
 import { materialize } from './host-files.js';
 import { example, openssl, removeDir, tempDir, testOptions } from './helpers.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (args: string[]) => kbuild(...args);
 
 const x509 = (file: string, what: string) => openssl(['x509', '-in', file, '-noout', what, '-nameopt', 'RFC2253']).trim();
 const ALL = ['admin.conf', 'apiserver', 'apiserver-etcd-client', 'apiserver-kubelet-client', 'controller-manager.conf', 'etcd-healthcheck-client', 'etcd-peer', 'etcd-server', 'front-proxy-client', 'kubelet.conf', 'scheduler.conf', 'super-admin.conf', 'ca', 'front-proxy-ca', 'etcd-ca'];

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Cluster, Host } from '../../../src/config/model.js';
 import { etcdMembers } from '../../../src/config/model.js';
@@ -7,7 +8,8 @@ import { selectPhases } from '../../../src/phases/select.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../../src/render/secrets.js';
 import { recordingReporter, type ReportEvent } from '../../../src/report/reporter.js';
-import { etcdDataDecider, terminalYesNo, type YesNoPrompt } from '../../../src/reset/confirm.js';
+import { etcdDataDecider } from '../../../src/reset/confirm.js';
+import { terminalYesNo, type YesNoPrompt } from '../../../src/report/prompts.js';
 import type { ResetContext } from '../../../src/reset/context.js';
 import { KBUILD_PATHS, removedByReset } from '../../../src/reset/paths.js';
 import { RESET_PHASES } from '../../../src/reset/phases.js';
@@ -223,13 +225,8 @@ describe('etcd data decision', () => {
   });
 
   it('the terminal prompt answers "no terminal" at once when stdin is not a TTY', async () => {
-    const stdin = process.stdin as { isTTY?: boolean };
-    const saved = stdin.isTTY;
-    stdin.isTTY = false;
-    try {
-      expect(await terminalYesNo('continue? [y/N] ')).toBeUndefined();
-    } finally {
-      stdin.isTTY = saved;
-    }
+    const stdin = Object.assign(new PassThrough(), { isTTY: false });
+    const stderr = Object.assign(new PassThrough(), { isTTY: true });
+    expect(await terminalYesNo({ stdin, stderr, stdout: new PassThrough() })('continue? [y/N] ')).toBeUndefined();
   });
 });

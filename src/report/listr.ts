@@ -1,10 +1,12 @@
 /** Terminal progress with listr2: each phase is a task; host lines stream as its output. */
-import { Listr } from 'listr2';
-import type { Output } from './output.js';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+import type { Io } from './output.js';
 import { plainReporter, type ReportEvent, type Reporter } from './reporter.js';
 
-export function listrReporter(output: Output): Reporter {
-  const lines = plainReporter(output);
+export function listrReporter(io: Io): Reporter {
+  const lines = plainReporter(io);
+  // listr2 writes to the command's own streams, not the process's.
+  const processOutput = new ProcessOutput(io.streams.stdout as NodeJS.WriteStream, io.streams.stderr as NodeJS.WriteStream);
   let current: ((line: string) => void) | undefined;
   return {
     async phase(_path, title, body) {
@@ -20,7 +22,7 @@ export function listrReporter(output: Output): Reporter {
             rendererOptions: { persistentOutput: false },
           },
         ],
-        { exitOnError: true, rendererOptions: { collapseErrors: false } },
+        { exitOnError: true, rendererOptions: { collapseErrors: false, logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput }) } },
       );
       try {
         await list.run();
