@@ -7,12 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterLab, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, kbuild, type ClusterLab } from './cluster-lab.js';
 import { HOST_KEY_TYPES } from '../support/testhosts.js';
-
-beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
-});
 
 type Doc = { spec: { ssh: Record<string, unknown>; hosts: Array<{ name: string; ssh?: Record<string, unknown> }> } };
 const edit = (cl: ClusterLab, change: (doc: Doc) => void, file = 'cluster.yaml'): string => {

@@ -4,11 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterLab, jsonEvents, kbuild, type ClusterLab, repoRoot } from './cluster-lab.js';
-
-beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
-});
+import { createClusterLab, jsonEvents, kbuild, type ClusterLab } from './cluster-lab.js';
 
 const gateOrder = (stdout: string) =>
   jsonEvents(stdout)

@@ -5,7 +5,6 @@
  * catching a certificate renewed on disk behind the component's back.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +35,6 @@ const onHost = async (host: string, path: string) => (await cl.lab.exec(host, ['
 const certs = (...args: string[]) => kbuild(['certs', ...args, '-i', cl.clusterFile], 600_000);
 
 beforeAll(async () => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
   cl = await createClusterLab('e2e-certs', HOSTS, { etcd: { topology: 'stacked' }, loadBalancer: { type: 'haproxy' } });
   writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('lb1')}:6443\n`));
   const applied = await kbuild(['apply', '-i', cl.clusterFile, '--state-dir', cl.stateDir, '--format', 'json'], 600_000);

@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterLab, kbuild, repoRoot, type CliResult, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, kbuild, type CliResult, type ClusterLab } from './cluster-lab.js';
 
 const HOST = 'cp1';
 const APISERVER = '/etc/kubernetes/manifests/kube-apiserver.yaml';
@@ -24,7 +24,6 @@ let cl: ClusterLab;
 let renders = 0;
 
 beforeAll(async () => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
   cl = await createClusterLab('faults', [
     { name: 'cp1', roles: ['control-plane'] },
     { name: 'w1', roles: ['worker'] },

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApiObjects } from '../support/standin/index.js';
-import { createClusterLab, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, kbuild, type ClusterLab } from './cluster-lab.js';
 import { kbuildOnHost, registerNode, type HostRun } from './init-helpers.js';
 
 const opensslHash = (caPem: string) => {
@@ -26,7 +26,6 @@ describe('kbuild init on a test host', () => {
   let dryRun: HostRun;
   let hostUnchangedByDryRun = false;
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
     cl = await createClusterLab('e2e-init', [
       { name: 'cp1', roles: ['control-plane'] },
       { name: 'w1', roles: ['worker'] },

@@ -4,16 +4,14 @@
  * printed `--control-plane` join. cp2 gets the shared CAs and the apiserver's etcd client certificate
  * from kubeadm-certs, adds no etcd member, and its apiserver is ready against the external etcd.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterLab, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, kbuild, type ClusterLab } from './cluster-lab.js';
 import { endpointAtCp1, initForControlPlaneJoin, kbuildOnHost, registerNode } from './init-helpers.js';
 
 describe('kbuild join --control-plane with external etcd on test hosts', () => {
   let cl: ClusterLab;
   let controlPlaneJoin: string[];
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
     cl = await createClusterLab(
       'e2e-cpjoin-ext',
       [

@@ -3,9 +3,8 @@
  * then cp2 runs the printed `--control-plane` join: it downloads and decrypts kubeadm-certs, issues
  * its own certificates, joins etcd as a learner, is promoted, and brings its control plane up.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterLab, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, type ClusterLab } from './cluster-lab.js';
 import { endpointAtCp1, initForControlPlaneJoin, kbuildOnHost, registerNode } from './init-helpers.js';
 
 interface Member {
@@ -18,7 +17,6 @@ describe('kbuild join --control-plane on test hosts', () => {
   let cl: ClusterLab;
   let controlPlaneJoin: string[];
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
     cl = await createClusterLab('e2e-cpjoin', [
       { name: 'cp1', roles: ['control-plane'] },
       { name: 'cp2', roles: ['control-plane'] },

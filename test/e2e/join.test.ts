@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
 import { readApiObjects, standinFiles } from '../support/standin/index.js';
 import type { TestLab } from '../support/testhosts.js';
-import { createClusterLab, repoRoot, type ClusterLab } from './cluster-lab.js';
+import { createClusterLab, type ClusterLab } from './cluster-lab.js';
 import { kbuildOnHost, registerNode } from './init-helpers.js';
 
 const EMPTY_DIRS = '/etc/kubernetes /var/lib/kubelet /etc/systemd/system/kubelet.service.d';
@@ -49,7 +49,6 @@ describe('kbuild join on test hosts', () => {
   let cl: ClusterLab;
   let joinArgs: string[];
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
     cl = await createClusterLab('e2e-join', [
       { name: 'cp1', roles: ['control-plane'] },
       { name: 'w1', roles: ['worker'] },

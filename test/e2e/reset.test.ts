@@ -24,7 +24,6 @@ describe('kbuild reset', () => {
   const base = () => ['reset', '-i', cl.clusterFile, '--state-dir', cl.stateDir];
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
     cl = await createClusterLab('e2e-reset', HOSTS, { etcd: { topology: 'stacked' }, loadBalancer: { type: 'haproxy' } });
     writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('lb1')}:6443\n`));
     const applied = await kbuild(['apply', '-i', cl.clusterFile, '--state-dir', cl.stateDir]);

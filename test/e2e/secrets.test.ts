@@ -6,7 +6,6 @@
  * column. Every file kbuild
  * writes that holds a secret (locally and on hosts) is mode 0600.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -68,7 +67,6 @@ function secretNeedles(): Map<string, string> {
 }
 
 beforeAll(async () => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
   cl = await createClusterLab('secrets', [
     { name: 'cp1', roles: ['control-plane'] },
     { name: 'w1', roles: ['worker'] },

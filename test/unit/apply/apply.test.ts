@@ -13,7 +13,7 @@ import { recordingReporter } from '../../../src/report/reporter.js';
 import { FakeTransport } from '../../../src/ssh/fake.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
-import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { example, START, tempDir, testOptions } from '../../support/pki.js';
 
 async function renderExample(name: string): Promise<{ cluster: Cluster; rendered: RenderedCluster }> {
   const cluster = await example(name);

@@ -21,6 +21,7 @@ import { recordingReporter } from '../../../src/report/reporter.js';
 import { DirectoryTransport } from '../../../src/ssh/directory.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { jwsByHand } from '../join/cluster-info-server.js';
+import { testOptions } from '../../support/pki.js';
 import { examplePath } from '../render/fixture.js';
 import { startApiServer, type Stored, type TestApiServer } from './api-server.js';
 
@@ -40,7 +41,9 @@ const get = (path: string): Stored => {
 
 beforeAll(async () => {
   const { cluster } = await loadClusterFile(examplePath('ha-stacked'));
-  await ensureClusterPki(cluster, await StateDir.open(stateDir));
+  // Fixture keys dated now: the test server checks admin.conf's client certificate at the real time.
+  const pki = testOptions(new Date());
+  await ensureClusterPki(cluster, await StateDir.open(stateDir), pki);
   const ca = { crt: join(stateDir, 'pki/ca.crt'), key: join(stateDir, 'pki/ca.key') };
   const p = (n: string) => join(work, n);
   execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('srv.key'), '-out', p('srv.csr'), '-subj', '/CN=kube-apiserver'], { stdio: 'pipe' });
@@ -59,6 +62,7 @@ beforeAll(async () => {
     machine: new DirectoryTransport(join(work, 'machine'), 'cp1'),
     apiFor: (kubeconfig) => apiClientFromKubeconfig(kubeconfig.split(endpoint).join(server.url)),
     apiRetry: { intervalMs: 50, timeoutMs: 2000 },
+    pki,
   });
   const [id, secret] = readFileSync(join(stateDir, 'bootstrap-token'), 'utf8').trim().split('.');
   token = { id: id!, secret: secret! };

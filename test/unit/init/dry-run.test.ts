@@ -23,6 +23,7 @@ import { DirectoryTransport } from '../../../src/ssh/directory.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { opensslCaHash } from '../join/tls-fixture.js';
+import { testOptions } from '../../support/pki.js';
 import { examplePath } from '../render/fixture.js';
 import { normalise } from '../render/normalise.js';
 
@@ -33,7 +34,7 @@ const GOLDEN = join(import.meta.dirname, '../../golden/init');
 async function renderFor(example: string, stateDir: string) {
   const { cluster } = await loadClusterFile(examplePath(example));
   const state = await StateDir.open(stateDir);
-  const pki = await ensureClusterPki(cluster, state);
+  const pki = await ensureClusterPki(cluster, state, testOptions());
   const secrets = await loadRenderSecrets(state);
   const host = firstControlPlane(cluster);
   return { host, secrets, files: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }).hosts.get(host.name)! };
@@ -59,6 +60,7 @@ describe.each([
       dryRunDir: out,
       reporter: recordingReporter(),
       machine,
+      pki: testOptions(),
       random: (() => {
         let i = 0;
         return (n: number) => i++ % n;

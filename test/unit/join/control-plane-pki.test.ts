@@ -15,18 +15,21 @@ import { loadClusterFile } from '../../../src/config/load.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import type { RenderedFile } from '../../../src/render/types.js';
 import { StateDir } from '../../../src/state/state-dir.js';
+import { testOptions } from '../../support/pki.js';
 import { examplePath } from '../render/fixture.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kbuild-join-pki-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const PKI = '/etc/kubernetes/pki';
+// Fixture keys, dated now: openssl verifies the chains at the real time.
+const pkiOptions = testOptions(new Date());
 const byPath = (files: readonly RenderedFile[]) => new Map(files.map((f) => [f.path, f.content.toString()]));
 
 /** The first control plane's PKI, and the shared files init would upload from it. */
 async function firstControlPlane(example: string) {
   const { cluster } = await loadClusterFile(examplePath(example));
-  const pki = await ensureClusterPki(cluster, await StateDir.open(join(work, example, 'state')));
+  const pki = await ensureClusterPki(cluster, await StateDir.open(join(work, example, 'state')), pkiOptions);
   const cp1 = byPath(pki.filesForHost(cluster.hosts.find((h) => h.name === 'cp1')!));
   const shared = new Map(sharedCertFiles(cluster.etcd.topology === 'stacked').map((name) => [name, Buffer.from(cp1.get(`${PKI}/${name}`) ?? '')]));
   for (const [name, content] of shared) expect(content.length, `cp1 has ${name}`).toBeGreaterThan(0);
@@ -44,7 +47,7 @@ const sanText = (certPem: string) => execFileSync('openssl', ['x509', '-noout', 
 describe('joinPkiFiles', () => {
   test('stacked etcd: cp2 gets its own apiserver and etcd certificates, signed by the shared CAs', async () => {
     const { cluster, cp1, shared } = await firstControlPlane('ha-stacked');
-    const cp2 = byPath(await joinPkiFiles(cluster, cluster.hosts.find((h) => h.name === 'cp2')!, shared));
+    const cp2 = byPath(await joinPkiFiles(cluster, cluster.hosts.find((h) => h.name === 'cp2')!, shared, pkiOptions));
     expect(cp2.get(`${PKI}/ca.key`)).toBe(cp1.get(`${PKI}/ca.key`));
     expect(cp2.get(`${PKI}/etcd/ca.key`)).toBe(cp1.get(`${PKI}/etcd/ca.key`));
     expect(cp2.get(`${PKI}/apiserver.crt`)).not.toBe(cp1.get(`${PKI}/apiserver.crt`));
@@ -58,7 +61,7 @@ describe('joinPkiFiles', () => {
 
   test('external etcd: cp2 shares the apiserver-etcd-client certificate and holds no etcd CA key', async () => {
     const { cluster, cp1, shared } = await firstControlPlane('ha-external-etcd');
-    const files = await joinPkiFiles(cluster, cluster.hosts.find((h) => h.name === 'cp2')!, shared);
+    const files = await joinPkiFiles(cluster, cluster.hosts.find((h) => h.name === 'cp2')!, shared, pkiOptions);
     const cp2 = byPath(files);
     expect(cp2.get(`${PKI}/apiserver-etcd-client.crt`)).toBe(cp1.get(`${PKI}/apiserver-etcd-client.crt`));
     expect(cp2.get(`${PKI}/apiserver-etcd-client.key`)).toBe(cp1.get(`${PKI}/apiserver-etcd-client.key`));
@@ -74,6 +77,6 @@ describe('joinPkiFiles', () => {
     const { cluster, shared } = await firstControlPlane('ha-external-etcd');
     shared.delete('apiserver-etcd-client.crt');
     shared.delete('apiserver-etcd-client.key');
-    await expect(joinPkiFiles(cluster, cluster.hosts.find((h) => h.name === 'cp2')!, shared)).rejects.toThrow(/apiserver-etcd-client/);
+    await expect(joinPkiFiles(cluster, cluster.hosts.find((h) => h.name === 'cp2')!, shared, pkiOptions)).rejects.toThrow(/apiserver-etcd-client/);
   });
 });

@@ -10,7 +10,7 @@ import { RolloutError } from '../../../src/lifecycle/errors.js';
 import { reissuedFiles, rollOutRenewal } from '../../../src/lifecycle/renew-fleet.js';
 import { planRollout } from '../../../src/lifecycle/rollout.js';
 import type { PkiAction } from '../../../src/pki/types.js';
-import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { example, START, tempDir, testOptions } from '../../support/pki.js';
 import { fakeFleet, globalLog } from './fakes.js';
 
 async function renewed(name: string, names: string[]): Promise<{ cluster: Cluster; rendered: RenderedCluster; actions: readonly PkiAction[] }> {

@@ -11,7 +11,7 @@ import { loadRenderSecrets } from '../../../src/render/secrets.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
-import { example, START, tempDir, testOptions } from '../pki/helpers.js';
+import { example, START, tempDir, testOptions } from '../../support/pki.js';
 import { fakeFleet, globalLog } from './fakes.js';
 
 async function context(cluster: Cluster, state: StateDir, fakes: ReturnType<typeof fakeFleet>): Promise<ApplyContext> {

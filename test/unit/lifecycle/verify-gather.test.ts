@@ -5,7 +5,7 @@ import { certificatesFromFiles } from '../../../src/lifecycle/gather.js';
 import { handshakes, judge, sClientCommand, type Handshake } from '../../../src/lifecycle/verify.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { StateDir } from '../../../src/state/state-dir.js';
-import { example, fixtureKeySource, START, tempDir, testOptions } from '../pki/helpers.js';
+import { example, fixtureKeySource, START, tempDir, testOptions } from '../../support/pki.js';
 
 const NOW = new Date(START.getTime() + 3600_000);
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncryptionAlgorithm } from '../../../src/config/schema.js';
 import { issueCertificate, validity } from '../../../src/pki/issue.js';
 import { publicKeyPem, webCryptoKeySource } from '../../../src/pki/keys.js';
-import { openssl, removeDir, tempDir } from './helpers.js';
+import { openssl, removeDir, tempDir } from '../../support/pki.js';
 
 const cases: Array<[EncryptionAlgorithm, string, RegExp]> = [
   ['RSA-2048', 'RSA PRIVATE KEY', /Public-Key: \(2048 bit\)/],

@@ -6,8 +6,7 @@ import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { parseKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { kbuild } from '../../support/cli.js';
-import { materialize } from './host-files.js';
-import { example, openssl, removeDir, tempDir, testOptions } from './helpers.js';
+import { example, materialize, openssl, removeDir, tempDir, testOptions } from '../../support/pki.js';
 
 const cli = (args: string[]) => kbuild(...args);
 

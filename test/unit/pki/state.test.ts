@@ -6,7 +6,7 @@ import type { Cluster } from '../../../src/config/model.js';
 import { PkiError } from '../../../src/errors/index.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { StateDir } from '../../../src/state/state-dir.js';
-import { START, example, openssl, removeDir, snapshot, tempDir, testOptions } from './helpers.js';
+import { START, example, openssl, removeDir, snapshot, tempDir, testOptions } from '../../support/pki.js';
 
 let dir: string;
 beforeEach(async () => {

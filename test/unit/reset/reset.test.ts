@@ -15,7 +15,7 @@ import { KBUILD_PATHS, removedByReset } from '../../../src/reset/paths.js';
 import { RESET_PHASES } from '../../../src/reset/phases.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
-import { example, START, removeDir, tempDir as makeTempDir, testOptions } from '../pki/helpers.js';
+import { example, START, removeDir, tempDir as makeTempDir, testOptions } from '../../support/pki.js';
 import { fakeHost, hostFiles, SimEtcd, type FakeHost } from './fake-cluster.js';
 
 const made: string[] = [];

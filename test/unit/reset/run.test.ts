@@ -6,7 +6,7 @@ import { UsageError } from '../../../src/errors/index.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { resetFleet, resetThisHost, THIS_MACHINE } from '../../../src/reset/run.js';
 import { FakeTransport } from '../../../src/ssh/fake.js';
-import { removeDir, repoRoot, tempDir as makeTempDir } from '../pki/helpers.js';
+import { removeDir, repoRoot, tempDir as makeTempDir } from '../../support/pki.js';
 import { fakeHost, FakeHost, SimEtcd } from './fake-cluster.js';
 
 const made: string[] = [];

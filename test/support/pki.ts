@@ -1,18 +1,19 @@
 /** Shared test helpers: fixture keys, a fixed clock, temp state dirs, loading examples. */
 import 'reflect-metadata';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadClusterFile } from '../../../src/config/load.js';
-import type { Cluster } from '../../../src/config/model.js';
-import type { EncryptionAlgorithm } from '../../../src/config/schema.js';
-import { importPrivateKeyPem, type KeySource } from '../../../src/pki/keys.js';
-import type { PkiOptions } from '../../../src/pki/ensure.js';
+import { loadClusterFile } from '../../src/config/load.js';
+import type { Cluster } from '../../src/config/model.js';
+import type { EncryptionAlgorithm } from '../../src/config/schema.js';
+import { importPrivateKeyPem, type KeySource } from '../../src/pki/keys.js';
+import type { PkiOptions } from '../../src/pki/ensure.js';
+import type { RenderedFile } from '../../src/render/types.js';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const keysDir = join(repoRoot, 'test/fixtures/keys');
 const FIXTURE_COUNT = 48;
 
@@ -65,4 +66,14 @@ export async function snapshot(dir: string): Promise<Map<string, { content: stri
 /** Runs the real openssl CLI; throws with its stderr on failure. */
 export function openssl(args: string[], input?: string): string {
   return execFileSync('openssl', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Writes a host's RenderedFiles under a temp root, mirroring its filesystem, for real-tool checks. */
+export async function materialize(root: string, files: readonly RenderedFile[]): Promise<void> {
+  for (const f of files) {
+    const path = join(root, f.path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, f.content, { mode: f.mode });
+    await chmod(path, f.mode);
+  }
 }

@@ -1,17 +1,17 @@
 /**
  * Full PKI for the examples, checked with real tools: openssl decodes and verifies every certificate,
  * kubectl reads every kubeconfig. Expected values come from kubeadm-spec.md §1–2, written out here.
+ * Hundreds of tool runs, so an end-to-end test; fixture keys, as key generation is not under test.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlanes, etcdMembers, type Cluster, type Host } from '../../../src/config/model.js';
-import { ensureClusterPki } from '../../../src/pki/ensure.js';
-import type { ClusterPki } from '../../../src/pki/types.js';
-import { StateDir } from '../../../src/state/state-dir.js';
-import { materialize } from './host-files.js';
-import { START, example, openssl, removeDir, tempDir, testOptions } from './helpers.js';
+import { controlPlanes, etcdMembers, type Cluster, type Host } from '../../src/config/model.js';
+import { ensureClusterPki } from '../../src/pki/ensure.js';
+import type { ClusterPki } from '../../src/pki/types.js';
+import { StateDir } from '../../src/state/state-dir.js';
+import { START, example, materialize, openssl, removeDir, tempDir, testOptions } from '../support/pki.js';
 
 const DAY = 86_400_000;
 const leafCn: Record<string, (h: Host) => string> = {

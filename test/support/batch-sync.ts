@@ -1,0 +1,18 @@
+/** The batch sync scripts (src/ssh/batch-scripts.ts) run by a real local /bin/sh, batch after batch, as sshd would. */
+import { shCommand } from '../../src/ssh/quote.js';
+import { syncBatches } from '../../src/ssh/batch-scripts.js';
+import type { SyncFile } from '../../src/ssh/transport.js';
+import { sh, type ShResult } from './sh.js';
+
+/** This process's uid:gid, the owner a test can set without root. */
+export const me = `${process.getuid!()}:${process.getgid!()}`;
+let suffixes = 0;
+/** Temp-file suffixes, predictable so a test can look for leftovers. */
+export const suffix = (): string => `test${String(++suffixes).padStart(4, '0')}`;
+
+/** Runs every batch for `files` in order; returns each batch's result. */
+export async function sync(files: SyncFile[], stdinOf: (stdin: Buffer) => Buffer = (s) => s): Promise<ShResult[]> {
+  const results: ShResult[] = [];
+  for (const batch of syncBatches(files, suffix)) results.push(await sh(shCommand(batch.script), stdinOf(batch.stdin)));
+  return results;
+}
