@@ -5,29 +5,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadClusterFile } from '../../src/config/load.js';
 import type { Cluster } from '../../src/config/model.js';
-import type { EncryptionAlgorithm } from '../../src/config/schema.js';
 import { importPrivateKeyPem, type KeySource } from '../../src/pki/keys.js';
 import type { PkiOptions } from '../../src/pki/ensure.js';
 import type { RenderedFile } from '../../src/render/types.js';
+import { fixtureKeys } from './fixture-keys.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const keysDir = join(repoRoot, 'test/fixtures/keys');
-const FIXTURE_COUNT = 48;
-
-let next = 0;
 /** Hands out the pre-generated keys in turn (process-wide, so successive runs get different keys). */
-export const fixtureKeySource: KeySource = {
-  async generate(algorithm: EncryptionAlgorithm) {
-    const prefix = algorithm === 'ECDSA-P256' ? 'ecdsa-p256' : algorithm === 'RSA-2048' ? 'rsa-2048' : undefined;
-    if (!prefix) throw new Error(`no fixture keys for ${algorithm}; use the real key source in that test`);
-    const index = String((next++ % FIXTURE_COUNT) + 1).padStart(2, '0');
-    const file = join(keysDir, `${prefix}-${index}.key`);
-    return importPrivateKeyPem(readFileSync(file, 'utf8'), file);
-  },
-};
+export const fixtureKeySource: KeySource = fixtureKeys(importPrivateKeyPem);
 
 export const START = new Date('2025-03-01T12:00:00Z');
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kbuild, type CliRun } from '../support/cli.js';
 import type { Host } from '../../src/config/model.js';
 import type * as ConnectModule from '../../src/ssh/connect.js';
+import type * as KeysModule from '../../src/pki/keys.js';
 import { aliasYaml, badCidr, extraField, hugeNumber, missingField, notAClusterFile, oversized, typedYamlValue, unicodeString, wrongType, type Mutation } from './fuzz-mutations.js';
 
 const connected = vi.hoisted(() => [] as string[]);
@@ -27,6 +28,13 @@ vi.mock('../../src/ssh/connect.js', async (importOriginal) => {
   };
   // Every way in: a new export that opens connections must be added here, or the test fails (no connection seen).
   return { ...original, connect: refuse, connectResilient: refuse };
+});
+
+// Key generation is not under test here: fixture keys (real ones for RSA-3072/4096, which a mutation may pick).
+vi.mock('../../src/pki/keys.js', async (importOriginal) => {
+  const original = await importOriginal<typeof KeysModule>();
+  const { fixtureKeys } = await import('../support/fixture-keys.js');
+  return { ...original, webCryptoKeySource: fixtureKeys(original.importPrivateKeyPem, original.webCryptoKeySource) };
 });
 
 const cli = (args: string[]) => kbuild(...args);
