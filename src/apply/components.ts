@@ -2,10 +2,7 @@
  * Which phase pushes which rendered file. Every file must belong to exactly one component
  * (a test checks this for every example), so nothing rendered is silently left behind.
  */
-import type { RenderedFile } from '../render/types.js';
-
-export const COMPONENTS = ['etcd', 'kubelet', 'apiserver', 'controller-manager', 'scheduler', 'load-balancer', 'addons'] as const;
-export type Component = (typeof COMPONENTS)[number];
+import type { Component, RenderedFile } from '../kubeadm/files.js';
 
 const RULES: ReadonlyArray<[Component, RegExp]> = [
   ['etcd', /^\/etc\/kubernetes\/(pki\/etcd\/|manifests\/etcd\.yaml$)/],

@@ -1,7 +1,7 @@
 /** What the apply phases share: the cluster, the rendered files, and one connection per host. */
 import type { Cluster, Host } from '../config/model.js';
 import type { RenderedCluster } from '../render/cluster.js';
-import type { RenderedFile } from '../render/types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Transport } from '../ssh/transport.js';
 import type { ApiClient } from '../kube/client.js';

@@ -12,14 +12,14 @@ import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etc
 import type { GateCheck, HealthGate, Phase, StepOutcome } from '../phases/types.js';
 import { runPreflight } from '../preflight/run.js';
 import { runsKubelet } from '../preflight/checks.js';
-import { PATHS } from '../render/constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 import type { Transport } from '../ssh/transport.js';
-import { filesOf, type Component } from './components.js';
+import { filesOf } from './components.js';
+import { STATIC_POD_OF, type Component } from '../kubeadm/files.js';
 import { parseObjects } from '../kube/client.js';
 import { renderedFiles, type ApplyContext } from './context.js';
 import { pushFiles, runChecked } from './push.js';
 import { pushStaticPodFiles } from '../lifecycle/apply-roll.js';
-import type { StaticPod } from '../lifecycle/static-pods.js';
 
 const MINUTE = 60_000;
 const RESTART_KUBELET = 'systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet';
@@ -47,14 +47,12 @@ async function ensureKubelet(ctx: ApplyContext, host: Host): Promise<string[]> {
   return changed;
 }
 
-const STATIC_POD: Partial<Record<Component, StaticPod>> = { etcd: 'etcd', apiserver: 'kube-apiserver', 'controller-manager': 'kube-controller-manager', scheduler: 'kube-scheduler' };
-
 /**
  * A static-pod component: its files plus a running kubelet to start it. Files its unchanged manifest
  * reads (a re-issued certificate) restart it one host at a time with its gate (src/lifecycle).
  */
 const staticPodStep = (component: Component) => async (ctx: ApplyContext, host: Host): Promise<StepOutcome> => {
-  const pod = STATIC_POD[component];
+  const pod = STATIC_POD_OF[component];
   const own = pod ? await pushStaticPodFiles(ctx, host, pod, filesOf(renderedFiles(ctx, host), component)) : await push(ctx, host, component);
   return { changed: [...own, ...(await ensureKubelet(ctx, host))] };
 };
@@ -161,17 +159,17 @@ export const APPLY_PHASES: readonly Phase<ApplyContext>[] = [
       },
       {
         name: 'controller-manager',
-        description: 'kube-controller-manager; gate: /healthz on 10257',
+        description: `kube-controller-manager; gate: /healthz on ${PORTS.controllerManager}`,
         targets: (ctx) => controlPlanes(ctx.cluster),
         run: staticPodStep('controller-manager'),
-        gate: gate('kube-controller-manager /healthz', 4 * MINUTE, () => componentHealthz(10257)),
+        gate: gate('kube-controller-manager /healthz', 4 * MINUTE, () => componentHealthz(PORTS.controllerManager)),
       },
       {
         name: 'scheduler',
-        description: 'kube-scheduler; gate: /healthz on 10259',
+        description: `kube-scheduler; gate: /healthz on ${PORTS.scheduler}`,
         targets: (ctx) => controlPlanes(ctx.cluster),
         run: staticPodStep('scheduler'),
-        gate: gate('kube-scheduler /healthz', 4 * MINUTE, () => componentHealthz(10259)),
+        gate: gate('kube-scheduler /healthz', 4 * MINUTE, () => componentHealthz(PORTS.scheduler)),
       },
     ],
   },
@@ -199,7 +197,7 @@ export const APPLY_PHASES: readonly Phase<ApplyContext>[] = [
   },
   {
     name: 'kubelet',
-    description: 'kubelet configuration on every node; gate: /healthz on 10248',
+    description: `kubelet configuration on every node; gate: /healthz on ${PORTS.kubeletHealthz}`,
     targets: (ctx) => ctx.cluster.hosts.filter(runsKubelet),
     run: async (ctx, host) => ({ changed: await ensureKubelet(ctx, host) }),
     gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz()),

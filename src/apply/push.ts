@@ -3,7 +3,7 @@
  * nothing. Over SSH the whole list is one exec channel (Transport.syncFiles); other transports
  * stat and write file by file.
  */
-import type { RenderedFile } from '../render/types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 import { syncFiles } from '../ssh/sync.js';
 import type { Transport } from '../ssh/transport.js';
 import { RemoteCommandError } from '../errors/index.js';

@@ -8,7 +8,7 @@ import type { KubernetesObject, V1ConfigMap, V1Role, V1RoleBinding } from '@kube
 import yaml from 'js-yaml';
 import { parseClusterFile } from '../config/load.js';
 import type { ClusterFile } from '../config/schema.js';
-import { BOOTSTRAP_GROUP } from '../render/constants.js';
+import { BOOTSTRAP_GROUP } from '../kubeadm/constants.js';
 import type { ApiClient } from '../kube/client.js';
 import { httpCode, withApiRetry, type RetryOptions } from './api-retry.js';
 

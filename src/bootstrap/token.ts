@@ -5,7 +5,8 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { UsageError } from '../errors/index.js';
-import { BOOTSTRAP_TOKEN_PATTERN, generateBootstrapToken, type RandomInt } from '../render/secrets.js';
+import { BOOTSTRAP_TOKEN_PATTERN } from '../kubeadm/constants.js';
+import { generateBootstrapToken, type RandomInt } from '../render/secrets.js';
 import { shortHumanDuration } from '../util/duration.js';
 
 export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';

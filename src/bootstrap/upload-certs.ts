@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { V1OwnerReference, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/client-node';
 import { UsageError } from '../errors/index.js';
-import { BOOTSTRAP_GROUP } from '../render/constants.js';
+import { BOOTSTRAP_GROUP } from '../kubeadm/constants.js';
 
 export const CERTS_SECRET = 'kubeadm-certs';
 export const CERTS_ROLE = 'kubeadm:kubeadm-certs';

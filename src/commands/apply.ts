@@ -27,6 +27,7 @@ import type { Transport } from '../ssh/transport.js';
 import { settleWithLimit } from '../util/pool.js';
 import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs, withPhases } from './options.js';
 import { describeAction } from '../report/dry-run.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 export interface ApplyArgs extends InventoryArgs, FleetArgs {
   stateDir?: string;
@@ -75,7 +76,7 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
     return new DryRunTransport(real, directory);
   });
   const firstFiles = rendered.hosts.get(firstControlPlane(cluster).name) ?? [];
-  const kubeconfig = (name: string) => firstFiles.find((f) => f.path === `/etc/kubernetes/${name}`)?.content.toString();
+  const kubeconfig = (name: string) => firstFiles.find((f) => f.path === `${PATHS.kubernetesDir}/${name}`)?.content.toString();
   let api: Promise<ApiClient> | undefined;
   // The admin identity works once its ClusterRoleBinding exists; kubeadm creates it with super-admin.
   const adminApi = async (): Promise<ApiClient> => {

@@ -10,6 +10,7 @@ import { reporterFor } from '../report/choose.js';
 import type { Io, Output } from '../report/output.js';
 import { describeAction } from '../report/dry-run.js';
 import { withPhases } from './options.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 export interface InitArgs {
   config?: string;
@@ -80,7 +81,7 @@ export function printResult(out: Output, result: InitResult): void {
     for (const r of result.requests ?? []) out.print(`  ${describeRequest(r)}`);
     out.print(`[dryrun] PKI and token state: ${result.stateDir}`);
   } else {
-    out.print(`Your Kubernetes control plane on ${result.host} has initialized successfully. The admin kubeconfig is /etc/kubernetes/admin.conf.`);
+    out.print(`Your Kubernetes control plane on ${result.host} has initialized successfully. The admin kubeconfig is ${PATHS.adminKubeconfig}.`);
   }
   if (result.certificateKey && result.joinCommands?.controlPlane) {
     out.print(`\n[upload-certs] Using certificate key:\n${result.certificateKey}\n(kube-system/kubeadm-certs is deleted with its token in two hours; \`kbuild init phase upload-certs --upload-certs\` uploads again)`);

@@ -10,6 +10,7 @@ import type { Io, Output } from '../report/output.js';
 import { describeRequest } from './init.js';
 import { describeAction } from '../report/dry-run.js';
 import { withPhases } from './options.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 export interface JoinArgs {
   endpoint?: string;
@@ -82,9 +83,9 @@ export function printJoinResult(out: Output, result: JoinResult): void {
   }
   if (result.controlPlane) {
     out.print(`This node (${result.host}) has joined the cluster at ${result.server} as a control plane${result.etcdInitialCluster ? `; etcd members: ${result.etcdInitialCluster}` : ''}.`);
-    out.print('The admin kubeconfig is /etc/kubernetes/admin.conf.');
+    out.print(`The admin kubeconfig is ${PATHS.adminKubeconfig}.`);
   } else {
-    out.print(`This node (${result.host}) has joined the cluster at ${result.server}: the kubelet completed its TLS bootstrap (/etc/kubernetes/kubelet.conf).`);
+    out.print(`This node (${result.host}) has joined the cluster at ${result.server}: the kubelet completed its TLS bootstrap (${PATHS.kubeletKubeconfig}).`);
     out.print("Run 'kubectl get nodes' on a control plane to see it.");
   }
 }

@@ -9,6 +9,7 @@ import { apiClientFromKubeconfig, type ApiClient } from '../kube/client.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { caCertHash } from '../pki/ca-hash.js';
 import type { Io } from '../report/output.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 interface TokenArgs {
   kubeconfig: string;
@@ -35,7 +36,7 @@ async function api(args: TokenArgs): Promise<{ client: ApiClient; kubeconfig: st
   return { client: apiClientFromKubeconfig(kubeconfig), kubeconfig };
 }
 
-const kubeconfigOption = <T>(y: Argv<T>) => y.option('kubeconfig', { type: 'string', default: '/etc/kubernetes/admin.conf', normalize: true, describe: 'kubeconfig to reach the API with' });
+const kubeconfigOption = <T>(y: Argv<T>) => y.option('kubeconfig', { type: 'string', default: PATHS.adminKubeconfig, normalize: true, describe: 'kubeconfig to reach the API with' });
 
 const create = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'create [token]',
@@ -99,7 +100,7 @@ const remove = (io: Io): CommandModule<object, TokenArgs> => ({
 const caHash = (io: Io): CommandModule<object, TokenArgs> => ({
   command: 'ca-hash',
   describe: 'Print the sha256: hash of the CA public key, for --discovery-token-ca-cert-hash',
-  builder: (y) => y.option('cert', { type: 'string', default: '/etc/kubernetes/pki/ca.crt', normalize: true, describe: 'CA certificate (PEM)' }) as unknown as Argv<TokenArgs>,
+  builder: (y) => y.option('cert', { type: 'string', default: `${PATHS.pki}/ca.crt`, normalize: true, describe: 'CA certificate (PEM)' }) as unknown as Argv<TokenArgs>,
   handler: async (args) => {
     const pem = await readText(args.cert, 'CA certificate (pass --cert FILE)');
     try {

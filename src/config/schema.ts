@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULTS } from './defaults.js';
+import { SUPPORTED_RANGE } from '../kubeadm/versions.js';
 
 const str = (description: string, options: Record<string, unknown> = {}) => Type.String({ description, ...options });
 const oneOf = <T extends string>(values: readonly T[], description: string, defaultValue?: T) =>
@@ -75,7 +76,7 @@ export const HostSchema = strict(
 
 export const ClusterSpecSchema = strict(
   {
-    kubernetesVersion: Type.Optional(str('Kubernetes release, v1.30.x to v1.33.x.', { default: DEFAULTS.kubernetesVersion })),
+    kubernetesVersion: Type.Optional(str(`Kubernetes release, ${SUPPORTED_RANGE}.`, { default: DEFAULTS.kubernetesVersion })),
     imageRepository: Type.Optional(str('Registry the control-plane images come from.', { default: DEFAULTS.imageRepository })),
     controlPlaneEndpoint: Type.Optional(str('host[:port] every client uses to reach the API; required with more than one control plane.')),
     networking: Type.Optional(

@@ -4,6 +4,7 @@
  */
 import type { ClusterFile, HostSpec } from './schema.js';
 import { DEFAULTS } from './defaults.js';
+import { SUPPORTED_MINORS, SUPPORTED_RANGE } from '../kubeadm/versions.js';
 import { splitHostPort } from './model.js';
 import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 import type { PathSegment } from './yaml-lines.js';
@@ -19,7 +20,6 @@ const NET: PathSegment[] = ['spec', 'networking'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
 const WILDCARD_DNS_NAME = /^\*\.(?=.{1,251}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
-const SUPPORTED_MINORS = [30, 31, 32, 33];
 
 /** A network range of the cluster file with where it was written. */
 interface NamedRange {
@@ -299,7 +299,7 @@ const metadataAndVersion: Rule = (file) => {
     const m = /^v1\.(\d+)\.(\d+)$/.exec(version);
     if (!m) problems.push({ path: ['spec', 'kubernetesVersion'], message: `"${version}" is not a release such as ${DEFAULTS.kubernetesVersion}` });
     else if (!SUPPORTED_MINORS.includes(Number(m[1]))) {
-      problems.push({ path: ['spec', 'kubernetesVersion'], message: `${version} is not supported; kbuild renders v1.30.x to v1.33.x` });
+      problems.push({ path: ['spec', 'kubernetesVersion'], message: `${version} is not supported; kbuild renders ${SUPPORTED_RANGE}` });
     }
   }
   const domain = file.spec.networking?.dnsDomain;

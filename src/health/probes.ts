@@ -8,8 +8,8 @@ import { endpointUrl, hostPort, hostsWithRole } from '../config/model.js';
 import type { GateCheck } from '../phases/types.js';
 import type { CommandResult } from '../ssh/transport.js';
 import { shellQuote } from '../ssh/quote.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 
-const PKI = '/etc/kubernetes/pki';
 /** curl that fails on HTTP errors, prints the body, and gives up quickly so the gate can retry. */
 const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-time', '5', ...args].map(shellQuote).join(' ');
 
@@ -28,18 +28,18 @@ const expectBody = (pattern: RegExp, what: string) => (result: CommandResult): G
   return pattern.test(result.stdout) ? { ok: true } : { ok: false, seen: `${what}: ${result.stdout.trim().slice(0, 200)}` };
 };
 
-const etcdClientArgs = [`--cacert`, `${PKI}/etcd/ca.crt`, `--cert`, `${PKI}/etcd/healthcheck-client.crt`, `--key`, `${PKI}/etcd/healthcheck-client.key`];
+const etcdClientArgs = [`--cacert`, `${PATHS.etcdPki}/ca.crt`, `--cert`, `${PATHS.etcdPki}/healthcheck-client.crt`, `--key`, `${PATHS.etcdPki}/healthcheck-client.key`];
 const loopback = (host: Host) => (host.address.includes(':') ? '[::1]' : '127.0.0.1');
 
 /** etcd's /health on this member over TLS with the healthcheck-client certificate; true needs a leader. */
 export function etcdHealth(host: Host): Probe {
-  return { command: curl(...etcdClientArgs, `https://${loopback(host)}:2379/health`), interpret: expectBody(/"health"\s*:\s*"true"/, 'etcd /health answered') };
+  return { command: curl(...etcdClientArgs, `https://${loopback(host)}:${PORTS.etcdClient}/health`), interpret: expectBody(/"health"\s*:\s*"true"/, 'etcd /health answered') };
 }
 
 /** Quorum: the member list seen from this member has every expected member, all started. */
 export function etcdMembers(host: Host, expected: readonly string[]): Probe {
   return {
-    command: curl(...etcdClientArgs, '-X', 'POST', '-d', '{}', `https://${loopback(host)}:2379/v3/cluster/member/list`),
+    command: curl(...etcdClientArgs, '-X', 'POST', '-d', '{}', `https://${loopback(host)}:${PORTS.etcdClient}/v3/cluster/member/list`),
     interpret(result) {
       if (result.code !== 0) return { ok: false, seen: seen(result) };
       let names: string[];
@@ -57,7 +57,7 @@ export function etcdMembers(host: Host, expected: readonly string[]): Probe {
 /** /readyz on the host's own address, verified against the cluster CA: the SAN for that address must match. */
 export function apiserverReady(cluster: Cluster, host: Host): Probe {
   return {
-    command: curl('--cacert', `${PKI}/ca.crt`, `https://${hostPort(host.address, cluster.apiServer.bindPort)}/readyz`),
+    command: curl('--cacert', `${PATHS.pki}/ca.crt`, `https://${hostPort(host.address, cluster.apiServer.bindPort)}/readyz`),
     interpret: expectBody(/^ok/m, '/readyz answered'),
   };
 }
@@ -67,19 +67,19 @@ export function apiserverViaEndpoint(cluster: Cluster): Probe {
   const { host, port } = cluster.endpoint;
   const target = cluster.loadBalancer.vip ?? hostsWithRole(cluster, 'load-balancer')[0]?.address;
   const resolve = target && !/^[0-9.]+$|:/.test(host) ? ['--resolve', `${host}:${port}:${target.includes(':') ? `[${target}]` : target}`] : [];
-  return { command: curl('--cacert', `${PKI}/ca.crt`, ...resolve, `${endpointUrl(cluster)}/readyz`), interpret: expectBody(/^ok/m, '/readyz answered') };
+  return { command: curl('--cacert', `${PATHS.pki}/ca.crt`, ...resolve, `${endpointUrl(cluster)}/readyz`), interpret: expectBody(/^ok/m, '/readyz answered') };
 }
 
 /**
  * controller-manager and scheduler serve /healthz with a self-signed certificate they generate
  * themselves (kubeadm does not give them one), so there is no CA to verify against: -k.
  */
-export function componentHealthz(port: 10257 | 10259): Probe {
+export function componentHealthz(port: typeof PORTS.controllerManager | typeof PORTS.scheduler): Probe {
   return { command: curl('-k', `https://127.0.0.1:${port}/healthz`), interpret: expectBody(/^ok/m, '/healthz answered') };
 }
 
 export function kubeletHealthz(): Probe {
-  return { command: curl('http://127.0.0.1:10248/healthz'), interpret: expectBody(/^ok/m, '/healthz answered') };
+  return { command: curl(`http://127.0.0.1:${PORTS.kubeletHealthz}/healthz`), interpret: expectBody(/^ok/m, '/healthz answered') };
 }
 
 /**

@@ -1,7 +1,6 @@
 /** kubeconfig files in kubeadm's layout: cluster `kubernetes`, user = CN, context `<user>@kubernetes`. */
 import yaml from 'js-yaml';
-
-export const CLUSTER_NAME = 'kubernetes';
+import { CLUSTER_NAME } from '../kubeadm/constants.js';
 
 export interface KubeconfigSpec {
   server: string;

@@ -9,11 +9,11 @@ import { randomBytes } from 'node:crypto';
 import type { Host } from '../config/model.js';
 import type { ApplyContext } from '../apply/context.js';
 import { pushFiles } from '../apply/push.js';
-import type { RenderedFile } from '../render/types.js';
+import { manifestPath, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { needsWrite, statFiles } from '../ssh/sync.js';
 import { hostBackupDir } from './backup.js';
 import { executeStep } from './rollout.js';
-import { manifestPath, manifestReads, type StaticPod } from './static-pods.js';
+import { manifestReads } from './static-pods.js';
 
 interface RunState {
   backupDir: string;

@@ -7,12 +7,11 @@ import { posix } from 'node:path';
 import { shCommand, shellQuote } from '../ssh/quote.js';
 import type { Transport } from '../ssh/transport.js';
 import { runChecked } from '../apply/push.js';
-
-export const HOST_BACKUP_PARENT = '/etc/kubernetes/tmp';
+import { PATHS } from '../kubeadm/constants.js';
 
 /** `kbuild-backup-20261121T080017.123Z-3f2a`: milliseconds and a suffix, so two runs never share a directory. */
 export function hostBackupDir(now: Date, suffix: string): string {
-  return `${HOST_BACKUP_PARENT}/kbuild-backup-${now.toISOString().replace(/[-:]/g, '')}-${suffix}`;
+  return `${PATHS.backups}/kbuild-backup-${now.toISOString().replace(/[-:]/g, '')}-${suffix}`;
 }
 
 /** Copies each existing file into the backup; prints the paths that did not exist (to remove on restore). */

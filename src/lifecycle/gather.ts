@@ -7,9 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import type { Host } from '../config/model.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { hostFilePath } from '../pki/host-files.js';
-import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR } from '../pki/layout.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS } from '../pki/table.js';
-import { PATHS } from '../render/constants.js';
+import { PATHS } from '../kubeadm/constants.js';
 import type { Transport } from '../ssh/transport.js';
 import { settleWithLimit } from '../util/pool.js';
 
@@ -49,17 +48,16 @@ interface Candidate {
   extract: (text: string) => string | undefined;
 }
 
-const KUBELET_PKI = `${PATHS.kubeletDir}/pki`;
 const firstPemCertificate = (text: string) => /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
-const path = (name: string) => hostFilePath(name, HOST_PKI_DIR, HOST_KUBECONFIG_DIR);
+const path = (name: string) => hostFilePath(name, PATHS.pki, PATHS.kubernetesDir);
 
 /** Every file that may hold a certificate, in report order: CAs, leaves, kubeconfigs, kubelet, load balancer. */
 export const CANDIDATES: readonly Candidate[] = [
   ...CA_ROWS.map((r) => ({ name: r.phase, source: 'ca' as const, path: path(`pki/${r.base}.crt`), extract: firstPemCertificate })),
   ...LEAF_ROWS.map((r) => ({ name: r.phase, source: 'certificate' as const, path: path(`pki/${r.base}.crt`), extract: firstPemCertificate })),
   ...KUBECONFIG_ROWS.map((r) => ({ name: r.name, source: 'kubeconfig' as const, path: path(r.name), extract: (t: string) => parseKubeconfig(t).clientCertPem })),
-  { name: 'kubelet-client', source: 'kubelet', path: `${KUBELET_PKI}/kubelet-client-current.pem`, extract: firstPemCertificate },
-  { name: 'kubelet-serving', source: 'kubelet', path: `${KUBELET_PKI}/kubelet.crt`, extract: firstPemCertificate },
+  { name: 'kubelet-client', source: 'kubelet', path: PATHS.kubeletClientPem, extract: firstPemCertificate },
+  { name: 'kubelet-serving', source: 'kubelet', path: PATHS.kubeletServingCert, extract: firstPemCertificate },
   { name: 'haproxy-ca', source: 'load-balancer', path: PATHS.haproxyCa, extract: firstPemCertificate },
 ];
 

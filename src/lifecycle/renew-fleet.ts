@@ -4,19 +4,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { controlPlanes, etcdMembers, type Cluster, type Host } from '../config/model.js';
-import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR } from '../pki/layout.js';
 import { KUBECONFIG_ROWS, LEAF_ROWS } from '../pki/table.js';
 import type { PkiAction } from '../pki/types.js';
-import type { RenderedFile } from '../render/types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 import { hostBackupDir } from './backup.js';
 import { executeRollout, planRollout, type RolloutOptions, type RollStep, type StepRecord } from './rollout.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 /** The host paths a re-issued item occupies: certificate and key, or the kubeconfig. */
 export function pathsOfAction(action: PkiAction): string[] {
   const leaf = LEAF_ROWS.find((r) => r.name === action.name);
-  if (leaf) return [`${HOST_PKI_DIR}/${leaf.base}.crt`, `${HOST_PKI_DIR}/${leaf.base}.key`];
+  if (leaf) return [`${PATHS.pki}/${leaf.base}.crt`, `${PATHS.pki}/${leaf.base}.key`];
   const kubeconfig = KUBECONFIG_ROWS.find((r) => r.name === action.name);
-  return kubeconfig ? [`${HOST_KUBECONFIG_DIR}/${kubeconfig.name}`] : [];
+  return kubeconfig ? [`${PATHS.kubernetesDir}/${kubeconfig.name}`] : [];
 }
 
 /** Per host: the rendered files of every item this PKI run re-issued for it. */

@@ -5,7 +5,7 @@
  */
 import { shCommand, shellQuote } from '../ssh/quote.js';
 import type { Transport } from '../ssh/transport.js';
-import { manifestPath, type StaticPod } from './static-pods.js';
+import { manifestPath, type StaticPod } from '../kubeadm/files.js';
 
 export interface RestartOptions {
   /** Where the manifest waits while the pod is down (outside the manifest directory). */

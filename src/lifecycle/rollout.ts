@@ -10,13 +10,14 @@ import { describe } from '../errors/index.js';
 import { waitForGate, type EngineOptions } from '../phases/engine.js';
 import type { HealthGate } from '../phases/types.js';
 import { componentOf } from '../apply/components.js';
-import type { RenderedFile } from '../render/types.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Transport } from '../ssh/transport.js';
 import { backUp, restore } from './backup.js';
 import { RolloutError } from './errors.js';
 import { restartStaticPod } from './restart.js';
-import { STATIC_PODS, gateProbes, listenAddress, manifestPath, manifestReads, type StaticPod } from './static-pods.js';
+import { gateProbes, listenAddress, manifestReads } from './static-pods.js';
+import { STATIC_PODS, STATIC_POD_OF, manifestPath, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 export interface RollStep {
   host: Host;
@@ -26,8 +27,6 @@ export interface RollStep {
   /** The pod reads one of the files: it must restart to load them. */
   restart: boolean;
 }
-
-const POD_BY_COMPONENT: Record<string, StaticPod | undefined> = { etcd: 'etcd', apiserver: 'kube-apiserver', 'controller-manager': 'kube-controller-manager', scheduler: 'kube-scheduler' };
 
 /**
  * Orders the changed files into steps. A file belongs to the pod whose manifest (as rendered for
@@ -39,7 +38,7 @@ export function planRollout(cluster: Cluster, changed: ReadonlyMap<string, reado
   const hostsFor = (pod: StaticPod) => (pod === 'etcd' ? etcdMembers(cluster) : controlPlanes(cluster));
   const podOf = (host: Host, file: RenderedFile): StaticPod | undefined => {
     const manifests = manifestsOf(rendered.get(host.name) ?? []);
-    return STATIC_PODS.find((pod) => manifests.has(pod) && manifestReads(manifests.get(pod)!, file.path)) ?? POD_BY_COMPONENT[componentOf(file.path) ?? ''];
+    return STATIC_PODS.find((pod) => manifests.has(pod) && manifestReads(manifests.get(pod)!, file.path)) ?? STATIC_POD_OF[componentOf(file.path) ?? 'addons'];
   };
   for (const pod of STATIC_PODS) {
     for (const host of hostsFor(pod)) {
@@ -116,7 +115,7 @@ async function restartAndGate(step: RollStep, transport: Transport, options: Rol
   const { cluster, reporter } = options;
   const { host, pod } = step;
   const downTimeoutMs = options.downTimeoutMs ?? DEFAULTS.downTimeoutMs;
-  reporter.event({ type: 'info', host: host.name, message: `restart ${pod}: manifest moved out of /etc/kubernetes/manifests until it stops, then back` });
+  reporter.event({ type: 'info', host: host.name, message: `restart ${pod}: manifest moved out of ${PATHS.manifests} until it stops, then back` });
   const restarted = await restartStaticPod(transport, pod, { parkDir: `${options.backupDir}/parked-manifests`, listen: listenAddress(cluster, host, pod), downTimeoutMs });
   if (!restarted.ok) return restarted.error;
   const engine: EngineOptions = { concurrency: 1, reporter, now: options.now, delay: options.delay };

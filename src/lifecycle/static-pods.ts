@@ -4,12 +4,8 @@
  */
 import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
 import { apiserverReady, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, type Probe } from '../health/probes.js';
-import { PATHS, PORTS } from '../render/constants.js';
-
-export const STATIC_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
-export type StaticPod = (typeof STATIC_PODS)[number];
-
-export const manifestPath = (pod: StaticPod): string => `${PATHS.manifests}/${pod}.yaml`;
+import { PORTS } from '../kubeadm/constants.js';
+import type { StaticPod } from '../kubeadm/files.js';
 
 const loopback = (host: Host) => (host.address.includes(':') ? '::1' : '127.0.0.1');
 

@@ -9,11 +9,11 @@ import { X509Certificate } from 'node:crypto';
 import { sha256Hex } from '../util/sha256.js';
 import { isIP } from 'node:net';
 import { controlPlanes, etcdMembers, firstControlPlane, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
-import { PORTS } from '../render/constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { shCommand, shellQuote } from '../ssh/quote.js';
 import type { Transport } from '../ssh/transport.js';
 
-const PKI = '/etc/kubernetes/pki';
+const PKI = PATHS.pki;
 
 export type VerifyTarget = 'kube-apiserver' | 'kube-apiserver (endpoint)' | 'etcd client' | 'etcd peer' | 'kube-controller-manager' | 'kube-scheduler';
 

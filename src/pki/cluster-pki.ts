@@ -1,9 +1,10 @@
 /** The ClusterPki view of the master copy: which files each host gets, at kubeadm's paths and modes. */
-import { byPath, type RenderedFile } from '../render/types.js';
+import { byPath, type RenderedFile } from '../kubeadm/files.js';
 import type { Cluster, Host } from '../config/model.js';
-import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR, statePaths } from './layout.js';
+import { statePaths } from './layout.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, type HostScope } from './table.js';
 import type { ClusterPki, PkiAction } from './types.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 const cert = (path: string, content: string): RenderedFile => ({ path, mode: 0o644, content });
 const secret = (path: string, content: string): RenderedFile => ({ path, mode: 0o600, content, secret: true });
@@ -30,20 +31,20 @@ export function buildClusterPki(cluster: Cluster, contents: ReadonlyMap<string, 
   const filesForHost = (host: Host): RenderedFile[] => {
     const files: RenderedFile[] = [];
     for (const row of CA_ROWS) {
-      if (inScope(row.certScope, host)) files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.caCert(row.name))));
+      if (inScope(row.certScope, host)) files.push(cert(`${PATHS.pki}/${row.base}.crt`, required(statePaths.caCert(row.name))));
       const key = get(statePaths.caKey(row.name)); // absent for an external CA
-      if (key !== undefined && inScope(row.keyScope, host)) files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, key));
+      if (key !== undefined && inScope(row.keyScope, host)) files.push(secret(`${PATHS.pki}/${row.base}.key`, key));
     }
     if (inScope(SA_ROW.scope, host)) {
-      files.push(secret(`${HOST_PKI_DIR}/sa.key`, required(statePaths.saKey)), cert(`${HOST_PKI_DIR}/sa.pub`, required(statePaths.saPub)));
+      files.push(secret(`${PATHS.pki}/sa.key`, required(statePaths.saKey)), cert(`${PATHS.pki}/sa.pub`, required(statePaths.saPub)));
     }
     for (const row of LEAF_ROWS) {
       if (!inScope(row.scope, host)) continue;
-      files.push(cert(`${HOST_PKI_DIR}/${row.base}.crt`, required(statePaths.leafCert(host.name, row))));
-      files.push(secret(`${HOST_PKI_DIR}/${row.base}.key`, required(statePaths.leafKey(host.name, row))));
+      files.push(cert(`${PATHS.pki}/${row.base}.crt`, required(statePaths.leafCert(host.name, row))));
+      files.push(secret(`${PATHS.pki}/${row.base}.key`, required(statePaths.leafKey(host.name, row))));
     }
     for (const row of KUBECONFIG_ROWS) {
-      if (inScope(row.scope, host)) files.push(secret(`${HOST_KUBECONFIG_DIR}/${row.name}`, required(statePaths.kubeconfig(host.name, row))));
+      if (inScope(row.scope, host)) files.push(secret(`${PATHS.kubernetesDir}/${row.name}`, required(statePaths.kubeconfig(host.name, row))));
     }
     return files.sort(byPath);
   };

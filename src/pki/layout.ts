@@ -9,9 +9,6 @@
  */
 import { caRow, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
 
-export const HOST_PKI_DIR = '/etc/kubernetes/pki';
-export const HOST_KUBECONFIG_DIR = '/etc/kubernetes';
-
 export const statePaths = {
   caCert: (ca: CaName) => `pki/${caRow(ca).base}.crt`,
   caKey: (ca: CaName) => `pki/${caRow(ca).base}.key`,

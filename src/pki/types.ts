@@ -3,7 +3,7 @@
  * (renderers, phases). The PKI master copy lives in the state directory; this is the view of it.
  */
 import type { Host } from '../config/model.js';
-import type { RenderedFile } from '../render/types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 
 /** What happened to one certificate, key pair or kubeconfig during a PKI run. */
 export interface PkiAction {

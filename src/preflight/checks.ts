@@ -6,6 +6,7 @@
 import { hasRole, etcdMembers, type Cluster, type Host } from '../config/model.js';
 import { overlaps, parseCidr, type Cidr } from '../net/cidr.js';
 import { PROBE_BINARY, REQUIRED_BINARIES, type HostFacts } from './facts.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 
 export interface Finding {
   host: string;
@@ -19,7 +20,6 @@ const CLUSTER_INTERFACE = /^(cni\d*|flannel\.\d+|cali[0-9a-f]+|cilium_\w+|lxc\w*
 const CLUSTER_ROUTE_PROTOCOLS = new Set(['bird']);
 const MAX_CLOCK_SKEW_SECONDS = 30;
 
-const MANIFESTS = '/etc/kubernetes/manifests';
 
 /** A port kbuild needs on a host, and the file that shows the listener is kbuild's own (a re-run). */
 interface PortNeed {
@@ -34,20 +34,20 @@ export function portsNeeded(cluster: Cluster, host: Host): PortNeed[] {
   const needs: PortNeed[] = [];
   if (hasRole(host, 'control-plane')) {
     needs.push(
-      { port: cluster.apiServer.bindPort, component: 'kube-apiserver', ownedBy: `${MANIFESTS}/kube-apiserver.yaml` },
-      { port: 10257, component: 'kube-controller-manager', ownedBy: `${MANIFESTS}/kube-controller-manager.yaml` },
-      { port: 10259, component: 'kube-scheduler', ownedBy: `${MANIFESTS}/kube-scheduler.yaml` },
+      { port: cluster.apiServer.bindPort, component: 'kube-apiserver', ownedBy: `${PATHS.manifests}/kube-apiserver.yaml` },
+      { port: PORTS.controllerManager, component: 'kube-controller-manager', ownedBy: `${PATHS.manifests}/kube-controller-manager.yaml` },
+      { port: PORTS.scheduler, component: 'kube-scheduler', ownedBy: `${PATHS.manifests}/kube-scheduler.yaml` },
     );
   }
   if (etcdMembers(cluster).some((m) => m.name === host.name)) {
-    needs.push({ port: 2379, component: 'etcd', ownedBy: `${MANIFESTS}/etcd.yaml` }, { port: 2380, component: 'etcd', ownedBy: `${MANIFESTS}/etcd.yaml` });
+    needs.push({ port: PORTS.etcdClient, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` }, { port: PORTS.etcdPeer, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` });
   }
-  if (runsKubelet(host)) needs.push({ port: 10250, component: 'kubelet', ownedBy: '/var/lib/kubelet/config.yaml' });
+  if (runsKubelet(host)) needs.push({ port: PORTS.kubelet, component: 'kubelet', ownedBy: PATHS.kubeletConfig });
   const lbHere =
     (cluster.loadBalancer.placement === 'hosts' && hasRole(host, 'load-balancer')) ||
     (cluster.loadBalancer.placement === 'control-plane' && hasRole(host, 'control-plane'));
   if (lbHere) {
-    const owner = cluster.loadBalancer.placement === 'hosts' ? '/etc/haproxy/haproxy.cfg' : `${MANIFESTS}/haproxy.yaml`;
+    const owner = cluster.loadBalancer.placement === 'hosts' ? PATHS.haproxyCfg : `${PATHS.manifests}/haproxy.yaml`;
     needs.push({ port: cluster.loadBalancer.port, component: 'HAProxy', ownedBy: owner });
   }
   return needs;

@@ -2,7 +2,7 @@
 import type { RenderContext } from './context.js';
 import { renderHost } from './host.js';
 import { renderPlan } from './plan.js';
-import type { RenderedFile } from './types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 
 export interface RenderedCluster {
   hosts: Map<string, RenderedFile[]>;

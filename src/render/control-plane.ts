@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
-import { CLUSTER_NAME, PATHS, PORTS } from './constants.js';
+import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
 import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
 import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
 

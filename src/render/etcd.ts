@@ -9,7 +9,8 @@
  */
 import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
 import { argumentsToCommand, type Arg } from './flags.js';
-import { componentVersions, PATHS, PORTS } from './constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
+import { componentVersions } from '../kubeadm/versions.js';
 import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
 import type { V1Pod } from '@kubernetes/client-node';
 
@@ -22,8 +23,6 @@ export const etcdClientUrl = (host: Host): string => httpsUrl(host.address, PORT
 
 /** `name=https://addr:2380` for every member, in cluster-file order. */
 export const initialCluster = (members: readonly Host[]): string => members.map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(',');
-
-const etcdPki = `${PATHS.pki}/etcd`;
 
 /**
  * How a member bootstraps: `cluster` is its --initial-cluster, `state: 'existing'` when it joins a
@@ -42,7 +41,7 @@ export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap 
   const arg = (name: string, value: string): Arg => ({ name, value });
   return [
     arg('advertise-client-urls', etcdClientUrl(host)),
-    arg('cert-file', `${etcdPki}/server.crt`),
+    arg('cert-file', `${PATHS.etcdPki}/server.crt`),
     arg('client-cert-auth', 'true'),
     arg('data-dir', PATHS.etcdData),
     arg('experimental-initial-corrupt-check', 'true'),
@@ -50,17 +49,17 @@ export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap 
     arg('initial-advertise-peer-urls', etcdPeerUrl(host)),
     arg('initial-cluster', bootstrap.cluster),
     ...(bootstrap.state ? [arg('initial-cluster-state', bootstrap.state)] : []),
-    arg('key-file', `${etcdPki}/server.key`),
+    arg('key-file', `${PATHS.etcdPki}/server.key`),
     arg('listen-client-urls', `${httpsUrl(loopback, PORTS.etcdClient)},${etcdClientUrl(host)}`),
     arg('listen-metrics-urls', `http://${hostPort(loopback, PORTS.etcdMetrics)}`),
     arg('listen-peer-urls', etcdPeerUrl(host)),
     arg('name', host.name),
-    arg('peer-cert-file', `${etcdPki}/peer.crt`),
+    arg('peer-cert-file', `${PATHS.etcdPki}/peer.crt`),
     arg('peer-client-cert-auth', 'true'),
-    arg('peer-key-file', `${etcdPki}/peer.key`),
-    arg('peer-trusted-ca-file', `${etcdPki}/ca.crt`),
+    arg('peer-key-file', `${PATHS.etcdPki}/peer.key`),
+    arg('peer-trusted-ca-file', `${PATHS.etcdPki}/ca.crt`),
     arg('snapshot-count', '10000'),
-    arg('trusted-ca-file', `${etcdPki}/ca.crt`),
+    arg('trusted-ca-file', `${PATHS.etcdPki}/ca.crt`),
   ];
 }
 
@@ -69,7 +68,7 @@ export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap =
   const probeGet = (path: string) => ({ host: loopbackFor(host.address), path, port: PORTS.etcdMetrics, scheme: 'HTTP' });
   const volumes: HostPathVolume[] = [
     { name: 'etcd-data', path: PATHS.etcdData, type: 'DirectoryOrCreate', readOnly: false },
-    { name: 'etcd-certs', path: etcdPki, type: 'DirectoryOrCreate', readOnly: false },
+    { name: 'etcd-certs', path: PATHS.etcdPki, type: 'DirectoryOrCreate', readOnly: false },
   ];
   return staticPod({
     name: 'etcd',

@@ -2,13 +2,13 @@
 import { hasRole, type Cluster, type Host } from '../config/model.js';
 import { addonFiles } from './addons/index.js';
 import { isEtcdMember } from './cluster-facts.js';
-import { PATHS } from './constants.js';
+import { PATHS } from '../kubeadm/constants.js';
 import type { RenderContext } from './context.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plane.js';
 import { etcdPod, type EtcdBootstrap } from './etcd.js';
 import { kubeletFiles, runsKubelet } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
-import { byPath, type RenderedFile } from './types.js';
+import { byPath, type RenderedFile } from '../kubeadm/files.js';
 import { yamlFile } from './yaml.js';
 
 const manifest = (name: string, source: string, pod: unknown): RenderedFile => ({

@@ -4,9 +4,10 @@ import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { Templates } from '../templates/index.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { perCluster } from './cluster-facts.js';
-import { componentVersions, PATHS, PORTS } from './constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
+import { componentVersions } from '../kubeadm/versions.js';
 import type { RenderContext } from './context.js';
-import type { RenderedFile } from './types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 import { generatedBy, yamlFile } from './yaml.js';
 
 /** An etcd-only host runs a standalone kubelet (no API server) just for its etcd static pod. */

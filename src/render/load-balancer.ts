@@ -5,17 +5,16 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { controlPlanes, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
 import { perCluster } from './cluster-facts.js';
-import { PATHS } from './constants.js';
+import { PATHS } from '../kubeadm/constants.js';
+import { HAPROXY_IMAGE, KEEPALIVED_IMAGE } from '../kubeadm/versions.js';
 import type { RenderContext } from './context.js';
 import { isIpv6 } from './etcd.js';
 import { staticPod } from './static-pod.js';
-import type { RenderedFile } from './types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 import { yamlFile } from './yaml.js';
 
 /** A DNS name every apiserver certificate carries (kubeadm's fixed SANs): SNI and verifyhost of the checks. */
 export const APISERVER_CHECK_NAME = 'kubernetes';
-export const HAPROXY_IMAGE = 'haproxy:2.8';
-export const KEEPALIVED_IMAGE = 'osixia/keepalived:2.0.17';
 
 /** The hosts that run HAProxy (and keepalived), in cluster-file order: the first is keepalived's MASTER. */
 export function loadBalancerHosts(cluster: Cluster): Host[] {

@@ -18,7 +18,7 @@ import { FileError } from '../errors/index.js';
 import { tempPathBeside, writeFileAtomic } from '../util/atomic-write.js';
 import { settleWithLimit } from '../util/pool.js';
 import type { RenderedCluster } from './cluster.js';
-import type { RenderedFile } from './types.js';
+import type { RenderedFile } from '../kubeadm/files.js';
 
 export const RENDER_MARKER = '.kbuild-render';
 const MARKER_TEXT = 'Written by `kbuild render`. kbuild replaces this directory on the next render; delete it freely.\n';

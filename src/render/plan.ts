@@ -5,7 +5,7 @@
  */
 import { controlPlanes, dnsServiceIp, endpointUrl, etcdMembers, firstControlPlane, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
 import { isEtcdMember, perCluster } from './cluster-facts.js';
-import { PATHS, PORTS } from './constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { isIpv6, loopbackFor } from './etcd.js';
 import { runsKubelet } from './kubelet.js';
 import { loadBalancerHosts, runsLoadBalancer } from './load-balancer.js';
@@ -26,7 +26,6 @@ function steps(cluster: Cluster): Step[] {
   const first = firstControlPlane(cluster);
   const lbs = loadBalancerHosts(cluster);
   const kubeletHosts = cluster.hosts.filter(runsKubelet);
-  const etcdPki = `${PATHS.pki}/etcd`;
   const lbStep: Step =
     lbs.length === 0
       ? { title: 'load balancer', hosts: [], what: `none: clients reach the API directly at ${endpointUrl(cluster)}.`, gate: 'nothing to check.' }
@@ -47,7 +46,7 @@ function steps(cluster: Cluster): Step[] {
       what: `static pod ${PATHS.manifests}/etcd.yaml; all members start together with one --initial-cluster.`,
       gate:
         `on each member, \`GET https://127.0.0.1:${PORTS.etcdClient}/health\` with the healthcheck-client certificate ` +
-        `(${etcdPki}/healthcheck-client.crt, verified against ${etcdPki}/ca.crt) reports health true; then the member list ` +
+        `(${PATHS.etcdPki}/healthcheck-client.crt, verified against ${PATHS.etcdPki}/ca.crt) reports health true; then the member list ` +
         `seen from ${members[0]?.name ?? 'the first member'} names every member (quorum).`,
     },
     {

@@ -5,12 +5,12 @@
  */
 import { randomInt } from 'node:crypto';
 import { FileError } from '../errors/index.js';
+import { BOOTSTRAP_TOKEN_PATTERN } from '../kubeadm/constants.js';
 import type { StateDir } from '../state/state-dir.js';
 import type { RenderSecrets } from './context.js';
 
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const PASS_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const BOOTSTRAP_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Uniform index in [0, n): node:crypto.randomInt by default, injectable for tests. */

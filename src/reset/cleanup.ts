@@ -8,7 +8,7 @@ import type { Host } from '../config/model.js';
 import { RemoteCommandError } from '../errors/index.js';
 import { runChecked } from '../apply/push.js';
 import type { StepOutcome } from '../phases/types.js';
-import { PATHS } from '../render/constants.js';
+import { PATHS } from '../kubeadm/constants.js';
 import { shellQuote } from '../ssh/quote.js';
 import type { Transport } from '../ssh/transport.js';
 import type { ResetContext } from './context.js';

@@ -3,7 +3,7 @@
  * without a terminal the data is kept and the run says so, never waiting for an answer. A dry run
  * does not ask (nothing is removed anyway) and says what --force would do.
  */
-import { PATHS } from '../render/constants.js';
+import { PATHS } from '../kubeadm/constants.js';
 import type { YesNoPrompt } from '../report/prompts.js';
 import type { EtcdDataDecision } from './context.js';
 

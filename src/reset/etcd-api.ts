@@ -5,11 +5,10 @@
  */
 import yaml from 'js-yaml';
 import { FileError } from '../errors/index.js';
-import { PATHS, PORTS } from '../render/constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { shellQuote } from '../ssh/quote.js';
 
-const ETCD_PKI = `${PATHS.pki}/etcd`;
-const CLIENT_CERT = ['--cacert', `${ETCD_PKI}/ca.crt`, '--cert', `${ETCD_PKI}/healthcheck-client.crt`, '--key', `${ETCD_PKI}/healthcheck-client.key`];
+const CLIENT_CERT = ['--cacert', `${PATHS.etcdPki}/ca.crt`, '--cert', `${PATHS.etcdPki}/healthcheck-client.crt`, '--key', `${PATHS.etcdPki}/healthcheck-client.key`];
 const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-time', '10', ...CLIENT_CERT, ...args].map(shellQuote).join(' ');
 
 export const memberListCommand = (endpoint: string): string => curl('-X', 'POST', '-d', '{}', `${endpoint}/v3/cluster/member/list`);

@@ -4,14 +4,12 @@
  * kbuild owns the directory (pki, addons, the on-host backups). A unit test checks that every file
  * `render` produces for every example is covered, so a new rendered file cannot be left behind.
  */
-import { HOST_BACKUP_PARENT } from '../lifecycle/backup.js';
-import { PATHS } from '../render/constants.js';
+import { PATHS } from '../kubeadm/constants.js';
+import { LOAD_BALANCER_PODS, STATIC_PODS, manifestPath } from '../kubeadm/files.js';
 
-const STATIC_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'haproxy', 'keepalived'];
 const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'];
 
 export const ETCD_MANIFEST = `${PATHS.manifests}/etcd.yaml`;
-export const KUBELET_PKI = `${PATHS.kubeletDir}/pki`;
 
 /** A host service kbuild configures outside the kubelet, with the files that mark it as kbuild's. */
 export interface HostService {
@@ -26,16 +24,16 @@ export const LOAD_BALANCER_SERVICES: readonly HostService[] = [
 
 /** Removal order: static pods first, then what they read, then the kubelet's and load balancer's files. */
 export const KBUILD_PATHS: readonly string[] = [
-  ...STATIC_PODS.map((name) => `${PATHS.manifests}/${name}.yaml`),
+  ...[...STATIC_PODS, ...LOAD_BALANCER_PODS].map(manifestPath),
   ...KUBECONFIGS.map((name) => `${PATHS.kubernetesDir}/${name}`),
   PATHS.pki,
   PATHS.kubeletConfig,
   PATHS.kubeletFlags,
-  KUBELET_PKI,
+  PATHS.kubeletPki,
   PATHS.kubeletDropIn,
   ...LOAD_BALANCER_SERVICES.flatMap((s) => s.configs),
   PATHS.addons,
-  HOST_BACKUP_PARENT,
+  PATHS.backups,
 ];
 
 /**

@@ -5,7 +5,7 @@
  */
 import { MultiHostError } from '../errors/index.js';
 import type { Phase } from '../phases/types.js';
-import { PATHS } from '../render/constants.js';
+import { PATHS } from '../kubeadm/constants.js';
 import { settleWithLimit } from '../util/pool.js';
 import { cleanupNode, directoryEntries } from './cleanup.js';
 import type { ResetContext } from './context.js';

@@ -26,6 +26,7 @@ import type { YesNoPrompt } from '../report/prompts.js';
 import { etcdDataDecider } from './confirm.js';
 import type { ResetContext } from './context.js';
 import { RESET_PHASES } from './phases.js';
+import { PATHS } from '../kubeadm/constants.js';
 
 /** The name dry-run output and summaries use for the machine kbuild runs on (the state directory). */
 export const THIS_MACHINE = 'this-machine';
@@ -147,7 +148,7 @@ function thisHost(name: string): Host {
 
 export async function resetThisHost(options: LocalResetOptions): Promise<ResetResult> {
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
-  if (!options.dryRun && !isRoot) throw new UsageError('kbuild reset removes files under /etc/kubernetes and /var/lib and stops services: run it as root (sudo kbuild reset), or see what it would do with --dry-run');
+  if (!options.dryRun && !isRoot) throw new UsageError(`kbuild reset removes files under ${PATHS.kubernetesDir} and /var/lib and stops services: run it as root (sudo kbuild reset), or see what it would do with --dry-run`);
   const probe = options.local ?? new LocalTransport();
   const name = (await probe.run('hostname', { readOnly: true, timeoutMs: 10_000 })).stdout.trim() || 'localhost';
   const real = options.local ?? new LocalTransport(name);

@@ -18,7 +18,7 @@ import { etcdMembers, firstControlPlane, type Cluster } from '../../src/config/m
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../src/render/secrets.js';
-import type { RenderedFile } from '../../src/render/types.js';
+import type { RenderedFile } from '../../src/kubeadm/files.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { loadTemplates } from '../../src/templates/index.js';
 import { flagValue, startEtcd } from '../support/daemons.js';

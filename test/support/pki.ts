@@ -9,7 +9,7 @@ import { loadClusterFile } from '../../src/config/load.js';
 import type { Cluster } from '../../src/config/model.js';
 import { importPrivateKeyPem, type KeySource } from '../../src/pki/keys.js';
 import type { PkiOptions } from '../../src/pki/ensure.js';
-import type { RenderedFile } from '../../src/render/types.js';
+import type { RenderedFile } from '../../src/kubeadm/files.js';
 import { fixtureKeys } from './fixture-keys.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

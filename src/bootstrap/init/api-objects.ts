@@ -1,7 +1,7 @@
 /** The API objects init builds beyond render's addon files: signed cluster-info, kubeadm-config, the control-plane mark. */
 import type { KubernetesObject, V1ConfigMap, V1Node, V1Taint } from '@kubernetes/client-node';
 import { endpointUrl, hostPort, type Cluster } from '../../config/model.js';
-import { CLUSTER_NAME, PATHS } from '../../render/constants.js';
+import { CLUSTER_NAME, PATHS } from '../../kubeadm/constants.js';
 import { toYaml } from '../../render/yaml.js';
 import { computeDetachedSignature, jwsKey } from '../jws.js';
 import { nodesMayGetConfigMap } from '../published-cluster.js';

@@ -4,7 +4,7 @@ import type { ClusterFile } from '../../config/schema.js';
 import type { ApiClient } from '../../kube/client.js';
 import type { RenderSecrets } from '../../render/context.js';
 import type { RandomInt } from '../../render/secrets.js';
-import type { RenderedFile } from '../../render/types.js';
+import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../ssh/transport.js';
 import type { RetryOptions } from '../api-retry.js';

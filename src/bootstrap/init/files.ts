@@ -4,8 +4,8 @@
  * so init writes exactly render's files.
  */
 import { KUBECONFIG_ROWS, CA_ROWS, LEAF_ROWS, SA_ROW } from '../../pki/table.js';
-import { PATHS } from '../../render/constants.js';
-import type { RenderedFile } from '../../render/types.js';
+import { PATHS } from '../../kubeadm/constants.js';
+import type { RenderedFile } from '../../kubeadm/files.js';
 
 const PKI = PATHS.pki;
 

@@ -9,8 +9,8 @@ import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type Prob
 import { parseObjects } from '../../kube/client.js';
 import type { Phase, StepOutcome } from '../../phases/types.js';
 import { runPreflight } from '../../preflight/run.js';
-import { PATHS } from '../../render/constants.js';
-import { BOOTSTRAP_TOKEN_PATTERN } from '../../render/secrets.js';
+import { PATHS, PORTS } from '../../kubeadm/constants.js';
+import { BOOTSTRAP_TOKEN_PATTERN } from '../../kubeadm/constants.js';
 import { pushFiles, runChecked } from '../../apply/push.js';
 import { caCertHash } from '../../pki/ca-hash.js';
 import { parseKubeconfig, renderKubeconfig } from '../../kubeconfig/kubeconfig.js';
@@ -24,7 +24,6 @@ import { ADDON_FILE_PHASES, CERT_PHASES, KUBECONFIG_PHASES, filesOfPhase } from 
 
 const MINUTE = 60_000;
 export const RESTART_KUBELET = 'systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet';
-const KUBELET_CLIENT_PEM = '/var/lib/kubelet/pki/kubelet-client-current.pem';
 
 const writePhase = (phase: string) => async (ctx: InitContext): Promise<StepOutcome> => ({ changed: await pushFiles(ctx.transport, filesOfPhase(ctx.files, phase)) });
 
@@ -98,13 +97,13 @@ async function markControlPlane(ctx: InitContext): Promise<StepOutcome> {
 
 /** kubelet-finalize/enable-client-cert-rotation: point kubelet.conf at the rotating client pem. */
 async function enableClientCertRotation(ctx: InitContext): Promise<StepOutcome> {
-  if (!(await ctx.transport.stat(KUBELET_CLIENT_PEM))) return { changed: [] };
+  if (!(await ctx.transport.stat(PATHS.kubeletClientPem))) return { changed: [] };
   const current = await ctx.transport.readFile(PATHS.kubeletKubeconfig);
   if (!current) return { changed: [] };
   const parsed = parseKubeconfig(current.toString());
   if (parsed.clientCertPem === undefined) return { changed: [] };
   const text = renderKubeconfig({ server: parsed.server, caCertPem: parsed.caCertPem, user: parsed.user })
-    .replace(/user: \{\}/, `user:\n    client-certificate: ${KUBELET_CLIENT_PEM}\n    client-key: ${KUBELET_CLIENT_PEM}`);
+    .replace(/user: \{\}/, `user:\n    client-certificate: ${PATHS.kubeletClientPem}\n    client-key: ${PATHS.kubeletClientPem}`);
   await ctx.transport.writeFile(PATHS.kubeletKubeconfig, text, { mode: 0o600 });
   await runChecked(ctx.transport, 'systemctl restart kubelet');
   return { changed: [PATHS.kubeletKubeconfig] };
@@ -166,8 +165,8 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
             ['kubelet', kubeletHealthz()],
             ...(ctx.cluster.etcd.topology === 'stacked' ? [['etcd', etcdHealth(ctx.host)] as [string, Probe]] : []),
             ['kube-apiserver', apiserverReady(ctx.cluster, ctx.host)],
-            ['kube-controller-manager', componentHealthz(10257)],
-            ['kube-scheduler', componentHealthz(10259)],
+            ['kube-controller-manager', componentHealthz(PORTS.controllerManager)],
+            ['kube-scheduler', componentHealthz(PORTS.scheduler)],
           ];
           for (const [name, p] of probes) {
             const result = p.interpret(await ctx.transport.run(p.command, { timeoutMs: 15_000, readOnly: true }));

@@ -13,10 +13,10 @@ import { runPhases, type PhaseRecord } from '../../phases/engine.js';
 import { selectPhases } from '../../phases/select.js';
 import { etcdManifest, renderHost } from '../../render/host.js';
 import { initialCluster } from '../../render/etcd.js';
-import { PATHS } from '../../render/constants.js';
+import { PATHS } from '../../kubeadm/constants.js';
 import { etcdMembers } from '../../config/model.js';
 import { loadRenderSecrets, type RandomInt, type SecretOptions } from '../../render/secrets.js';
-import type { RenderedFile } from '../../render/types.js';
+import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import { DirectoryTransport } from '../../ssh/directory.js';
 import { DryRunTransport, readOnlyTransport } from '../../ssh/dry-run.js';
@@ -91,8 +91,8 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const transport = directory ? new DryRunTransport(reads, directory) : machine;
   const recording = dryRun ? recordingApiClient() : undefined;
   const kubeconfig = (name: string) => {
-    const file = files.find((f) => f.path === `/etc/kubernetes/${name}`);
-    if (!file) throw new FileError(`/etc/kubernetes/${name}`, `render gave ${host.name} no ${name}`);
+    const file = files.find((f) => f.path === `${PATHS.kubernetesDir}/${name}`);
+    if (!file) throw new FileError(`${PATHS.kubernetesDir}/${name}`, `render gave ${host.name} no ${name}`);
     return file.content.toString();
   };
   const clientFor = options.apiFor ?? apiClientFromKubeconfig;

@@ -1,7 +1,7 @@
 /** What the `kbuild join` phases share: this host, what discovery proved, one transport, the API. */
 import type { Cluster, Host } from '../../config/model.js';
 import type { ApiClient } from '../../kube/client.js';
-import type { RenderedFile } from '../../render/types.js';
+import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../ssh/transport.js';
 import type { Templates } from '../../templates/index.js';

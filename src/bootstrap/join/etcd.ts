@@ -5,10 +5,9 @@
  */
 import { etcdMembers, type Cluster, type Host } from '../../config/model.js';
 import { etcdClientUrl, etcdPeerUrl } from '../../render/etcd.js';
-import { PATHS } from '../../render/constants.js';
+import { PATHS } from '../../kubeadm/constants.js';
 import { shellQuote } from '../../ssh/quote.js';
 
-const ETCD_PKI = `${PATHS.pki}/etcd`;
 
 /** Client URLs of the cluster file's other etcd members: the existing cluster. */
 export const existingEndpoints = (cluster: Cluster, host: Host): string[] => etcdMembers(cluster).filter((m) => m.name !== host.name).map(etcdClientUrl);
@@ -18,9 +17,9 @@ export function etcdctl(endpoints: readonly string[], ...args: string[]): string
     'ETCDCTL_API=3',
     'etcdctl',
     `--endpoints=${endpoints.join(',')}`,
-    `--cacert=${ETCD_PKI}/ca.crt`,
-    `--cert=${ETCD_PKI}/healthcheck-client.crt`,
-    `--key=${ETCD_PKI}/healthcheck-client.key`,
+    `--cacert=${PATHS.etcdPki}/ca.crt`,
+    `--cert=${PATHS.etcdPki}/healthcheck-client.crt`,
+    `--key=${PATHS.etcdPki}/healthcheck-client.key`,
     '--dial-timeout=5s',
     '--command-timeout=15s',
     ...args,

@@ -11,7 +11,7 @@ import { parseKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import type { GateCheck, Phase, StepOutcome } from '../../phases/types.js';
 import { runPreflight } from '../../preflight/run.js';
 import { pushFiles, runChecked } from '../../apply/push.js';
-import { PATHS } from '../../render/constants.js';
+import { PATHS, PORTS } from '../../kubeadm/constants.js';
 import { sleep } from '../../util/pool.js';
 import { httpCode, withApiRetry } from '../api-retry.js';
 import { markControlPlanePatch } from '../init/api-objects.js';
@@ -226,8 +226,8 @@ export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
           ['kubelet', kubeletHealthz()],
           ...(ctx.cluster.etcd.topology === 'stacked' ? [['etcd', etcdHealth(host)] as [string, Probe]] : []),
           ['kube-apiserver', apiserverReady(ctx.cluster, host)],
-          ['kube-controller-manager', componentHealthz(10257)],
-          ['kube-scheduler', componentHealthz(10259)],
+          ['kube-controller-manager', componentHealthz(PORTS.controllerManager)],
+          ['kube-scheduler', componentHealthz(PORTS.scheduler)],
         ]),
     },
   },

@@ -23,6 +23,7 @@ import type { JoinContext } from './context.js';
 import { bootstrapKubeconfig } from './kubelet-files.js';
 import { JOIN_PHASES } from './phases.js';
 import { resolveJoinTarget } from './target.js';
+import { PATHS } from '../../kubeadm/constants.js';
 
 export interface JoinOptions {
   /** host:port of the API server. */
@@ -115,8 +116,8 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
     bootstrapApi: () => bootstrap,
     adminApi: async () => {
       if (recording) return recording;
-      const admin = (await transport.readFile('/etc/kubernetes/admin.conf'))?.toString();
-      if (!admin) throw new FileError('/etc/kubernetes/admin.conf', 'does not exist; run `kbuild join phase control-plane-prepare/kubeconfig` first');
+      const admin = (await transport.readFile(PATHS.adminKubeconfig))?.toString();
+      if (!admin) throw new FileError(PATHS.adminKubeconfig, 'does not exist; run `kbuild join phase control-plane-prepare/kubeconfig` first');
       return clientFor(admin);
     },
     now: options.now ?? (() => new Date()),

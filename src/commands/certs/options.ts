@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { HOST_KUBECONFIG_DIR, HOST_PKI_DIR } from '../../pki/layout.js';
+import { PATHS } from '../../kubeadm/constants.js';
 
 export interface HostDirArgs {
   'cert-dir': string;
@@ -8,5 +8,5 @@ export interface HostDirArgs {
 
 export const hostDirOptions = <T>(yargs: Argv<T>) =>
   yargs
-    .option('cert-dir', { type: 'string', default: HOST_PKI_DIR, normalize: true, describe: 'Certificate directory on this machine' })
-    .option('kubeconfig-dir', { type: 'string', default: HOST_KUBECONFIG_DIR, normalize: true, describe: 'kubeconfig directory on this machine' });
+    .option('cert-dir', { type: 'string', default: PATHS.pki, normalize: true, describe: 'Certificate directory on this machine' })
+    .option('kubeconfig-dir', { type: 'string', default: PATHS.kubernetesDir, normalize: true, describe: 'kubeconfig directory on this machine' });

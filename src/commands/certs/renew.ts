@@ -3,6 +3,7 @@ import { RENEWABLE, renewCertificates, selectRenewable } from '../../pki/renew.j
 import { fleetRenew } from './fleet-renew.js';
 import type { Io } from '../../report/output.js';
 import { hostDirOptions, type HostDirArgs } from './options.js';
+import { PATHS } from '../../kubeadm/constants.js';
 
 interface RenewArgs extends HostDirArgs {
   names: string[];
@@ -42,7 +43,7 @@ export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
     if (result.restart.length > 0) {
       io.print(
         `Restart these static pods so they load the new certificates: ${result.restart.join(', ')} ` +
-          '(for example move each manifest out of /etc/kubernetes/manifests, wait 20s, move it back).',
+          `(for example move each manifest out of ${PATHS.manifests}, wait 20s, move it back).`,
       );
     }
     if (result.renewed.some((n) => n === 'admin.conf' || n === 'super-admin.conf')) {

@@ -7,10 +7,9 @@
 import type { V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Role, V1RoleBinding, V1Secret, RbacV1Subject } from '@kubernetes/client-node';
 import { endpointUrl, type Cluster, type Host } from '../../config/model.js';
 import { renderClusterInfoKubeconfig } from '../../kubeconfig/kubeconfig.js';
-import { BOOTSTRAP_GROUP } from '../constants.js';
+import { BOOTSTRAP_GROUP, BOOTSTRAP_TOKEN_PATTERN } from '../../kubeadm/constants.js';
 import type { RenderSecrets } from '../context.js';
 import { kubeletConfiguration } from '../kubelet.js';
-import { BOOTSTRAP_TOKEN_PATTERN } from '../secrets.js';
 import { toYaml } from '../yaml.js';
 
 const RBAC = 'rbac.authorization.k8s.io';

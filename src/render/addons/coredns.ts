@@ -1,7 +1,7 @@
 /** CoreDNS addon objects, as kubeadm's phases/addons/dns manifests (1.31+). */
 import type { V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Deployment, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { dnsServiceIp, type Cluster } from '../../config/model.js';
-import { componentVersions } from '../constants.js';
+import { componentVersions } from '../../kubeadm/versions.js';
 
 const NAMESPACE = 'kube-system';
 

@@ -1,9 +1,9 @@
 /** /etc/kubernetes/addons/ on the first control plane: what `init` applies once the API is up, in file order. */
 import { firstControlPlane, type Host } from '../../config/model.js';
 import { perCluster } from '../cluster-facts.js';
-import { PATHS } from '../constants.js';
+import { PATHS } from '../../kubeadm/constants.js';
 import type { RenderContext } from '../context.js';
-import type { RenderedFile } from '../types.js';
+import type { RenderedFile } from '../../kubeadm/files.js';
 import { yamlFile } from '../yaml.js';
 import { bootstrapRbacObjects, bootstrapTokenSecret, clusterInfoConfigMap, kubeletConfigMap } from './bootstrap.js';
 import { corednsObjects } from './coredns.js';

@@ -1,7 +1,7 @@
 /** kube-proxy addon objects, as kubeadm's phases/addons/proxy manifests. */
 import type { V1ClusterRoleBinding, V1ConfigMap, V1DaemonSet, V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { endpointUrl, type Cluster } from '../../config/model.js';
-import { BOOTSTRAP_GROUP } from '../constants.js';
+import { BOOTSTRAP_GROUP } from '../../kubeadm/constants.js';
 import { isIpv6 } from '../etcd.js';
 import { toYaml } from '../yaml.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DriftReportingTransport } from '../../../src/apply/drift.js';
 import { pushFiles } from '../../../src/apply/push.js';
-import type { RenderedFile } from '../../../src/render/types.js';
+import type { RenderedFile } from '../../../src/kubeadm/files.js';
 import { DirectoryTransport } from '../../../src/ssh/directory.js';
 import { DryRunTransport, readOnlyTransport } from '../../../src/ssh/dry-run.js';
 import { FakeTransport } from '../../../src/ssh/fake.js';

@@ -13,7 +13,7 @@ import { joinPkiFiles } from '../../../src/bootstrap/join/control-plane.js';
 import { sharedCertFiles } from '../../../src/bootstrap/upload-certs.js';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
-import type { RenderedFile } from '../../../src/render/types.js';
+import type { RenderedFile } from '../../../src/kubeadm/files.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { testOptions } from '../../support/pki.js';
 import { examplePath } from '../render/fixture.js';

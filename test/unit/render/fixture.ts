@@ -5,7 +5,7 @@ import { hasRole, type Host } from '../../../src/config/model.js';
 import { loadClusterFile } from '../../../src/config/load.js';
 import type { ClusterPki } from '../../../src/pki/types.js';
 import type { RenderContext, RenderSecrets } from '../../../src/render/context.js';
-import type { RenderedFile } from '../../../src/render/types.js';
+import type { RenderedFile } from '../../../src/kubeadm/files.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');

@@ -4,9 +4,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { controlPlanes, hostsWithRole, type Cluster, type Host } from '../../../src/config/model.js';
 import { renderHost } from '../../../src/render/host.js';
 import { argumentsToCommand } from '../../../src/render/flags.js';
-import { componentVersions } from '../../../src/render/constants.js';
+import { componentVersions } from '../../../src/kubeadm/versions.js';
 import type { RenderContext } from '../../../src/render/context.js';
-import type { RenderedFile } from '../../../src/render/types.js';
+import type { RenderedFile } from '../../../src/kubeadm/files.js';
 import { fixtureContext } from './fixture.js';
 
 const file = (files: RenderedFile[], path: string): RenderedFile => {

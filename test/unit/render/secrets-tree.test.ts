@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { writeRenderedTree, RENDER_MARKER } from '../../../src/render/output-tree.js';
-import { BOOTSTRAP_TOKEN_PATTERN, loadRenderSecrets, STATE_FILES } from '../../../src/render/secrets.js';
+import { BOOTSTRAP_TOKEN_PATTERN } from '../../../src/kubeadm/constants.js';
+import { loadRenderSecrets, STATE_FILES } from '../../../src/render/secrets.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { FileError } from '../../../src/errors/index.js';
 

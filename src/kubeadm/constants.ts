@@ -1,0 +1,48 @@
+/**
+ * kubeadm's paths, ports and names (kubeadm-spec §11; cmd/kubeadm/app/constants), in one place that
+ * imports nothing of kbuild: every layer reads them from here.
+ */
+
+export const PATHS = {
+  kubernetesDir: '/etc/kubernetes',
+  manifests: '/etc/kubernetes/manifests',
+  pki: '/etc/kubernetes/pki',
+  etcdPki: '/etc/kubernetes/pki/etcd',
+  addons: '/etc/kubernetes/addons',
+  /** kubeadm's own backups go here; so do kbuild's. */
+  backups: '/etc/kubernetes/tmp',
+  adminKubeconfig: '/etc/kubernetes/admin.conf',
+  superAdminKubeconfig: '/etc/kubernetes/super-admin.conf',
+  etcdData: '/var/lib/etcd',
+  kubeletDir: '/var/lib/kubelet',
+  kubeletPki: '/var/lib/kubelet/pki',
+  kubeletConfig: '/var/lib/kubelet/config.yaml',
+  kubeletFlags: '/var/lib/kubelet/kubeadm-flags.env',
+  /** The client certificate the kubelet rotates (kubelet-finalize points kubelet.conf at it). */
+  kubeletClientPem: '/var/lib/kubelet/pki/kubelet-client-current.pem',
+  kubeletServingCert: '/var/lib/kubelet/pki/kubelet.crt',
+  kubeletDropIn: '/etc/systemd/system/kubelet.service.d/10-kbuild.conf',
+  bootstrapKubeconfig: '/etc/kubernetes/bootstrap-kubelet.conf',
+  kubeletKubeconfig: '/etc/kubernetes/kubelet.conf',
+  haproxyCfg: '/etc/haproxy/haproxy.cfg',
+  haproxyCa: '/etc/haproxy/kbuild-ca.crt',
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+  keepalivedCheck: '/etc/keepalived/check_apiserver.sh',
+} as const;
+
+export const PORTS = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  etcdMetrics: 2381,
+  kubelet: 10250,
+  kubeletHealthz: 10248,
+  kubeProxyHealthz: 10256,
+  controllerManager: 10257,
+  scheduler: 10259,
+} as const;
+
+/** kubeadm's cluster name, used by --cluster-name and in kubeconfigs. */
+export const CLUSTER_NAME = 'kubernetes';
+export const BOOTSTRAP_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
+/** A bootstrap token, `<id>.<secret>`. */
+export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
