@@ -4,9 +4,9 @@
  * which). The wrapper notes every stat and reports each such replacement (and each `differed` of a
  * batch sync) with the new content's hash, and every file the host now holds as rendered.
  */
-import { statFiles, syncFiles } from '../ssh/sync.js';
+import { statFiles, syncFiles } from '../transport/sync.js';
 import { sha256Hex } from '../util/sha256.js';
-import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../ssh/transport.js';
+import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../transport/transport.js';
 
 export interface DriftListener {
   /** The host's copy of `path` (hash `previous`, when known) differed and was replaced with content of hash `sha256`. */

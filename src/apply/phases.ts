@@ -13,12 +13,13 @@ import type { GateCheck, HealthGate, Phase, StepOutcome } from '../phases/types.
 import { runPreflight } from '../preflight/run.js';
 import { runsKubelet } from '../preflight/checks.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { filesOf } from './components.js';
 import { STATIC_POD_OF, type Component } from '../kubeadm/files.js';
 import { parseObjects } from '../kube/client.js';
 import { renderedFiles, type ApplyContext } from './context.js';
-import { pushFiles, runChecked } from './push.js';
+import { runChecked } from '../transport/run.js';
+import { pushFiles } from '../transport/sync.js';
 import { pushStaticPodFiles } from '../lifecycle/apply-roll.js';
 
 const MINUTE = 60_000;

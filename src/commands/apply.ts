@@ -3,14 +3,13 @@
  * then push in phase order with health gates. --dry-run connects read-only and writes what it would
  * push under DIR, listing per host every file it would change and every command it would run.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { Connections, type ApplyContext } from '../apply/context.js';
+import type { ApplyContext } from '../apply/context.js';
 import { DriftReportingTransport } from '../apply/drift.js';
 import { describeDifference, PushRecord } from '../apply/push-record.js';
 import { APPLY_PHASES } from '../apply/phases.js';
 import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
-import { MultiHostError } from '../errors/index.js';
 import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../kube/client.js';
 import { ensureAdminBinding } from '../kube/admin-binding.js';
 import { caCertHash } from '../pki/ca-hash.js';
@@ -20,11 +19,10 @@ import { prepareCluster } from '../render/prepare.js';
 import type { Io } from '../report/output.js';
 import { reporterFor } from '../report/choose.js';
 import { terminalSecretPrompt } from '../report/prompts.js';
-import { connectResilient } from '../ssh/connect.js';
-import { DirectoryTransport } from '../ssh/directory.js';
-import { DryRunTransport } from '../ssh/dry-run.js';
-import type { Transport } from '../ssh/transport.js';
-import { settleWithLimit } from '../util/pool.js';
+import { DryRunRecorder } from '../transport/dry-run.js';
+import { Connections } from '../transport/fleet.js';
+import { sshConnector } from '../transport/ssh/connect.js';
+import type { Transport } from '../transport/transport.js';
 import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs, withPhases } from './options.js';
 import { describeAction } from '../report/dry-run.js';
 import { PATHS } from '../kubeadm/constants.js';
@@ -54,13 +52,17 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
   const prepared = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
   const { cluster, rendered } = prepared;
   const reporter = await reporterFor(io, args.format);
-  const outDir = args.output ? resolve(args.output) : undefined;
-  const directories = new Map<string, DirectoryTransport>();
+  const recorder = args.dryRun && args.output ? new DryRunRecorder(resolve(args.output)) : undefined;
   const pushRecords = new Map<string, PushRecord>();
+  const connectHost = sshConnector({
+    acceptNewHostKeys: args.acceptNewHostKeys,
+    readOnly: args.dryRun,
+    passphrase: terminalSecretPrompt(io.streams),
+    onReconnect: (host, cause) => reporter.event({ type: 'warn', host: host.name, message: `reconnected after the connection dropped (${cause})` }),
+  });
   const connections = new Connections(async (host: Host): Promise<Transport> => {
-    const reconnected = (cause: string) => reporter.event({ type: 'warn', host: host.name, message: `reconnected after the connection dropped (${cause})` });
-    const real = await connectResilient(host, { acceptNewHostKeys: args.acceptNewHostKeys, readOnly: args.dryRun, keySources: { prompt: terminalSecretPrompt(io.streams) } }, reconnected);
-    if (!args.dryRun || !outDir) {
+    const real = await connectHost(host);
+    if (!recorder) {
       const record = await PushRecord.load(prepared.state, host.name);
       pushRecords.set(host.name, record);
       return new DriftReportingTransport(real, {
@@ -71,9 +73,7 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
         inSync: (path, sha256) => record.note(path, sha256),
       });
     }
-    const directory = new DirectoryTransport(join(outDir, host.name), host.name);
-    directories.set(host.name, directory);
-    return new DryRunTransport(real, directory);
+    return recorder.wrap(host.name, real);
   });
   const firstFiles = rendered.hosts.get(firstControlPlane(cluster).name) ?? [];
   const kubeconfig = (name: string) => firstFiles.find((f) => f.path === `${PATHS.kubernetesDir}/${name}`)?.content.toString();
@@ -98,12 +98,10 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
   };
   try {
     // Every host is reached (and its host key verified) before any phase writes anything.
-    const reached = await settleWithLimit(cluster.hosts, args.concurrency, (h) => connections.get(h));
-    const failures = reached.flatMap((r, i) => (r.status === 'rejected' ? [{ host: cluster.hosts[i]!.name, error: r.reason as unknown }] : []));
-    if (failures.length > 0) throw new MultiHostError('connect', failures);
+    await connections.reachAll(cluster.hosts, args.concurrency);
     const phases = selectPhases(APPLY_PHASES, { only: args.path, skip: args.skipPhases });
     const records = await runPhases(phases, ctx, { concurrency: args.concurrency, reporter, skipGates: args.dryRun });
-    summarize(io, args, records, directories, cluster.hosts.map((h) => h.name));
+    summarize(io, args, records, recorder, cluster.hosts.map((h) => h.name));
     if (!args.path && !args.dryRun) printJoinCommands(io, endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
   } finally {
     try {
@@ -119,12 +117,12 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
   }
 }
 
-function summarize(io: Io, args: ApplyArgs, records: PhaseRecord[], directories: Map<string, DirectoryTransport>, hosts: string[]): void {
+function summarize(io: Io, args: ApplyArgs, records: PhaseRecord[], recorder: DryRunRecorder | undefined, hosts: string[]): void {
   if (args.format === 'json') return;
   io.print('');
   for (const host of hosts) {
     if (args.dryRun) {
-      const actions = directories.get(host)?.actions.map((a) => `  ${describeAction(a)}`) ?? [];
+      const actions = recorder?.directories.get(host)?.actions.map((a) => `  ${describeAction(a)}`) ?? [];
       io.print(actions.length === 0 ? `${host}: no changes` : `${host}:\n${actions.join('\n')}`);
       continue;
     }

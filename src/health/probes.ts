@@ -6,8 +6,8 @@
 import type { Cluster, Host } from '../config/model.js';
 import { endpointUrl, hostPort, hostsWithRole } from '../config/model.js';
 import type { GateCheck } from '../phases/types.js';
-import type { CommandResult } from '../ssh/transport.js';
-import { shellQuote } from '../ssh/quote.js';
+import type { CommandResult } from '../transport/transport.js';
+import { shellQuote } from '../transport/quote.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 
 /** curl that fails on HTTP errors, prints the body, and gives up quickly so the gate can retry. */

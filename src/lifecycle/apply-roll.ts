@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../config/model.js';
 import type { ApplyContext } from '../apply/context.js';
-import { pushFiles } from '../apply/push.js';
+import { pushFiles } from '../transport/sync.js';
 import { manifestPath, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
-import { needsWrite, statFiles } from '../ssh/sync.js';
+import { needsWrite, statFiles } from '../transport/sync.js';
 import { hostBackupDir } from './backup.js';
 import { executeStep } from './rollout.js';
 import { manifestReads } from './static-pods.js';

@@ -4,9 +4,9 @@
  * exactly the old bytes and modes back.
  */
 import { posix } from 'node:path';
-import { shCommand, shellQuote } from '../ssh/quote.js';
-import type { Transport } from '../ssh/transport.js';
-import { runChecked } from '../apply/push.js';
+import { shCommand, shellQuote } from '../transport/quote.js';
+import type { Transport } from '../transport/transport.js';
+import { runChecked } from '../transport/run.js';
 import { PATHS } from '../kubeadm/constants.js';
 
 /** `kbuild-backup-20261121T080017.123Z-3f2a`: milliseconds and a suffix, so two runs never share a directory. */

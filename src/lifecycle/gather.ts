@@ -9,7 +9,7 @@ import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { hostFilePath } from '../pki/host-files.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS } from '../pki/table.js';
 import { PATHS } from '../kubeadm/constants.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { settleWithLimit } from '../util/pool.js';
 
 export type CertificateSource = 'ca' | 'certificate' | 'kubeconfig' | 'kubelet' | 'load-balancer';

@@ -3,8 +3,8 @@
  * (bounded) until the component stops answering, move it back. The content is never edited, so
  * what runs afterwards is exactly the manifest that was there. One shell script, one round trip.
  */
-import { shCommand, shellQuote } from '../ssh/quote.js';
-import type { Transport } from '../ssh/transport.js';
+import { shCommand, shellQuote } from '../transport/quote.js';
+import type { Transport } from '../transport/transport.js';
 import { manifestPath, type StaticPod } from '../kubeadm/files.js';
 
 export interface RestartOptions {

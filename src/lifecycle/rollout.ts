@@ -11,7 +11,7 @@ import { waitForGate, type EngineOptions } from '../phases/engine.js';
 import type { HealthGate } from '../phases/types.js';
 import { componentOf } from '../apply/components.js';
 import type { Reporter } from '../report/reporter.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { backUp, restore } from './backup.js';
 import { RolloutError } from './errors.js';
 import { restartStaticPod } from './restart.js';

@@ -10,8 +10,8 @@ import { sha256Hex } from '../util/sha256.js';
 import { isIP } from 'node:net';
 import { controlPlanes, etcdMembers, firstControlPlane, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
-import { shCommand, shellQuote } from '../ssh/quote.js';
-import type { Transport } from '../ssh/transport.js';
+import { shCommand, shellQuote } from '../transport/quote.js';
+import type { Transport } from '../transport/transport.js';
 
 const PKI = PATHS.pki;
 

@@ -4,9 +4,10 @@
  * A phase's health gate must pass on its hosts before the next phase starts.
  */
 import type { Host } from '../config/model.js';
-import { HealthGateError, MultiHostError, describe } from '../errors/index.js';
+import { HealthGateError, describe } from '../errors/index.js';
+import { forEachHost } from '../transport/fleet.js';
 import type { Reporter } from '../report/reporter.js';
-import { settleWithLimit, sleep } from '../util/pool.js';
+import { sleep } from '../util/pool.js';
 import type { GateCheck, HealthGate, LeafPhase } from './types.js';
 
 export interface EngineOptions {
@@ -65,23 +66,16 @@ async function runPhase<C>({ path, phase }: LeafPhase<C>, ctx: C, options: Engin
   if (phase.serial) {
     // One host at a time, gated before the next: a member that does not come back stops the roll.
     for (const host of hosts) {
-      await gathered(path, [host], 1, step);
-      if (phase.gate?.check) await gathered(path, [host], 1, (h) => waitForGate(phase.gate!, ctx, h, path, options));
+      await forEachHost(path, [host], 1, step);
+      if (phase.gate?.check) await forEachHost(path, [host], 1, (h) => waitForGate(phase.gate!, ctx, h, path, options));
     }
   } else {
-    await gathered(path, hosts, options.concurrency, step);
-    if (phase.gate?.check) await gathered(path, hosts, options.concurrency, (h) => waitForGate(phase.gate!, ctx, h, path, options));
+    await forEachHost(path, hosts, options.concurrency, step);
+    if (phase.gate?.check) await forEachHost(path, hosts, options.concurrency, (h) => waitForGate(phase.gate!, ctx, h, path, options));
   }
   if (phase.gate?.afterAll) await waitForClusterGate(phase.gate, ctx, path, options);
   reporter.event({ type: 'phase-done', phase: path });
   return record;
-}
-
-/** Runs `task` on every host; if any failed, throws one error naming each failed host and its cause. */
-async function gathered(path: string, hosts: Host[], concurrency: number, task: (host: Host) => Promise<void>): Promise<void> {
-  const results = await settleWithLimit(hosts, concurrency, task);
-  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: hosts[i]!.name, error: r.reason as unknown }] : []));
-  if (failures.length > 0) throw new MultiHostError(path, failures);
 }
 
 export async function waitForGate<C>(gate: HealthGate<C>, ctx: C, host: Host, path: string, options: EngineOptions): Promise<void> {

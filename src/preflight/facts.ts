@@ -3,7 +3,7 @@
  * and parsed by pure functions. Missing tools show up as empty sections, never as a failed run.
  */
 import { RemoteCommandError } from '../errors/index.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Transport } from '../transport/transport.js';
 
 export interface HostFacts {
   uid: number | undefined;

@@ -2,7 +2,7 @@
 import type { Cluster, Host } from '../config/model.js';
 import { PreflightError, describe } from '../errors/index.js';
 import type { Reporter } from '../report/reporter.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { settleWithLimit } from '../util/pool.js';
 import { applyIgnores, checkHost, checkHostnamesUnique, pathsToTest, type Finding } from './checks.js';
 import { gatherFacts, type HostFacts } from './facts.js';

@@ -1,5 +1,5 @@
 /** How a dry-run reports what it would have done on a host: every recorded action, in the order it happened. */
-import type { RecordedAction } from '../ssh/directory.js';
+import type { RecordedAction } from '../transport/directory.js';
 
 export function describeAction(action: RecordedAction): string {
   if (action.kind === 'remove') return `would remove ${action.path}`;

@@ -6,11 +6,11 @@
  */
 import type { Host } from '../config/model.js';
 import { RemoteCommandError } from '../errors/index.js';
-import { runChecked } from '../apply/push.js';
+import { runChecked } from '../transport/run.js';
 import type { StepOutcome } from '../phases/types.js';
 import { PATHS } from '../kubeadm/constants.js';
-import { shellQuote } from '../ssh/quote.js';
-import type { Transport } from '../ssh/transport.js';
+import { shellQuote } from '../transport/quote.js';
+import type { Transport } from '../transport/transport.js';
 import type { ResetContext } from './context.js';
 import { KBUILD_PATHS, LOAD_BALANCER_SERVICES, REMOVED_ONLY_IF_KBUILDS, writtenByKbuild } from './paths.js';
 

@@ -1,7 +1,7 @@
 /** What the reset phases share: the hosts being reset, one connection each, and decisions made on the way. */
 import type { Host } from '../config/model.js';
 import type { Reporter } from '../report/reporter.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Transport } from '../transport/transport.js';
 
 /** Whether /var/lib/etcd is removed, and why, so the run can say so. */
 export interface EtcdDataDecision {

@@ -6,7 +6,7 @@
 import yaml from 'js-yaml';
 import { FileError } from '../errors/index.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
-import { shellQuote } from '../ssh/quote.js';
+import { shellQuote } from '../transport/quote.js';
 
 const CLIENT_CERT = ['--cacert', `${PATHS.etcdPki}/ca.crt`, '--cert', `${PATHS.etcdPki}/healthcheck-client.crt`, '--key', `${PATHS.etcdPki}/healthcheck-client.key`];
 const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-time', '10', ...CLIENT_CERT, ...args].map(shellQuote).join(' ');

@@ -3,10 +3,9 @@
  * etcd-data question), remove-etcd-member (one member at a time), cleanup-node, and for the fleet
  * form purge-state.
  */
-import { MultiHostError } from '../errors/index.js';
 import type { Phase } from '../phases/types.js';
 import { PATHS } from '../kubeadm/constants.js';
-import { settleWithLimit } from '../util/pool.js';
+import { forEachHost } from '../transport/fleet.js';
 import { cleanupNode, directoryEntries } from './cleanup.js';
 import type { ResetContext } from './context.js';
 import { remainingMembersHealthy, removeEtcdMember } from './etcd-member.js';
@@ -14,10 +13,8 @@ import { remainingMembersHealthy, removeEtcdMember } from './etcd-member.js';
 const MINUTE = 60_000;
 
 async function preflight(ctx: ResetContext): Promise<{ changed: string[] }> {
-  const found = await settleWithLimit(ctx.targets, ctx.concurrency, async (h) => (await directoryEntries(await ctx.transport(h), PATHS.etcdData)).length > 0);
-  const failures = found.flatMap((r, i) => (r.status === 'rejected' ? [{ host: ctx.targets[i]!.name, error: r.reason as unknown }] : []));
-  if (failures.length > 0) throw new MultiHostError('preflight', failures);
-  const withData = ctx.targets.filter((_, i) => (found[i] as PromiseFulfilledResult<boolean>).value);
+  const found = await forEachHost('preflight', ctx.targets, ctx.concurrency, async (h) => (await directoryEntries(await ctx.transport(h), PATHS.etcdData)).length > 0);
+  const withData = ctx.targets.filter((_, i) => found[i]);
   if (withData.length === 0) return { changed: [] };
   ctx.etcdData = await ctx.decideEtcdData(withData.map((h) => h.name));
   ctx.reporter.event({

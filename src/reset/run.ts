@@ -6,22 +6,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Connections } from '../apply/context.js';
 import { loadClusterFile } from '../config/load.js';
 import type { Host } from '../config/model.js';
-import { MultiHostError, UsageError } from '../errors/index.js';
+import { UsageError } from '../errors/index.js';
 import { runPhases, type PhaseRecord } from '../phases/engine.js';
 import { selectPhases } from '../phases/select.js';
 import type { Reporter } from '../report/reporter.js';
-import { connectResilient } from '../ssh/connect.js';
-import { DirectoryTransport, type RecordedAction } from '../ssh/directory.js';
-import { DryRunTransport, readOnlyTransport } from '../ssh/dry-run.js';
-import { LocalTransport } from '../ssh/local.js';
-import type { Transport } from '../ssh/transport.js';
-import type { PassphrasePrompt } from '../ssh/private-key.js';
+import { sshConnector } from '../transport/ssh/connect.js';
+import type { RecordedAction } from '../transport/directory.js';
+import { DryRunRecorder } from '../transport/dry-run.js';
+import { Connections } from '../transport/fleet.js';
+import { LocalTransport } from '../transport/local.js';
+import type { Transport } from '../transport/transport.js';
+import type { PassphrasePrompt } from '../transport/ssh/private-key.js';
 import { StateDir } from '../state/state-dir.js';
 import { closest } from '../util/suggest.js';
-import { settleWithLimit } from '../util/pool.js';
 import type { YesNoPrompt } from '../report/prompts.js';
 import { etcdDataDecider } from './confirm.js';
 import type { ResetContext } from './context.js';
@@ -70,20 +69,6 @@ export interface ResetResult {
   output?: string;
 }
 
-/** Dry-run wrapping: reads go to the real host, changes to a directory that records them. */
-class Recorder {
-  readonly directories = new Map<string, DirectoryTransport>();
-  constructor(readonly root: string) {}
-  wrap(name: string, real: Transport): Transport {
-    const directory = new DirectoryTransport(join(this.root, name), name);
-    this.directories.set(name, directory);
-    return new DryRunTransport(readOnlyTransport(real), directory);
-  }
-  actions(): Map<string, readonly RecordedAction[]> {
-    return new Map([...this.directories].map(([name, d]) => [name, d.actions]));
-  }
-}
-
 export function selectTargets(hosts: readonly Host[], names: readonly string[], file: string): Host[] {
   const wanted = names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
   if (wanted.length === 0) return [...hosts];
@@ -108,9 +93,15 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
     throw new UsageError('--purge-state removes the CA and keys every host of the cluster relies on; use it only when resetting every host (without --hosts)');
   }
   if (options.dryRun && !options.output) throw new UsageError('--dry-run with -i needs -o DIR for the record of what would change');
-  const recorder = options.dryRun ? new Recorder(resolve(options.output!)) : undefined;
-  const reconnected = (h: Host) => (cause: string) => options.reporter.event({ type: 'warn', host: h.name, message: `reconnected after the connection dropped (${cause})` });
-  const connectHost = options.connectHost ?? ((h: Host) => connectResilient(h, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.dryRun, keySources: { prompt: options.passphrase } }, reconnected(h)));
+  const recorder = options.dryRun ? new DryRunRecorder(resolve(options.output!)) : undefined;
+  const connectHost =
+    options.connectHost ??
+    sshConnector({
+      acceptNewHostKeys: options.acceptNewHostKeys,
+      readOnly: options.dryRun,
+      passphrase: options.passphrase,
+      onReconnect: (h, cause) => options.reporter.event({ type: 'warn', host: h.name, message: `reconnected after the connection dropped (${cause})` }),
+    });
   const connections = new Connections(async (h) => {
     const real = await connectHost(h);
     return recorder ? recorder.wrap(h.name, real) : real;
@@ -131,9 +122,7 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
   };
   try {
     // Every target is reached (host keys verified) before anything is removed anywhere.
-    const reached = await settleWithLimit(targets, options.concurrency, (h) => connections.get(h));
-    const failures = reached.flatMap((r, i) => (r.status === 'rejected' ? [{ host: targets[i]!.name, error: r.reason as unknown }] : []));
-    if (failures.length > 0) throw new MultiHostError('connect', failures);
+    await connections.reachAll(targets, options.concurrency);
     const records = await execute(ctx, options);
     return { hosts: targets.map((h) => h.name), records, wouldDo: recorder?.actions(), output: recorder?.root };
   } finally {
@@ -153,7 +142,7 @@ export async function resetThisHost(options: LocalResetOptions): Promise<ResetRe
   const name = (await probe.run('hostname', { readOnly: true, timeoutMs: 10_000 })).stdout.trim() || 'localhost';
   const real = options.local ?? new LocalTransport(name);
   const temporary = options.dryRun && !options.output ? await mkdtemp(join(tmpdir(), 'kbuild-reset-dry-run-')) : undefined;
-  const recorder = options.dryRun ? new Recorder(resolve(options.output ?? temporary!)) : undefined;
+  const recorder = options.dryRun ? new DryRunRecorder(resolve(options.output ?? temporary!)) : undefined;
   const transport = recorder ? recorder.wrap(name, real) : real;
   const host = thisHost(name);
   const ctx: ResetContext = {

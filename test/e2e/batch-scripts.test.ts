@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SyncFile } from '../../src/ssh/transport.js';
+import type { SyncFile } from '../../src/transport/transport.js';
 import { me, sync } from '../support/batch-sync.js';
 
 let dir: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileError } from '../../src/errors/index.js';
-import { LocalTransport } from '../../src/ssh/local.js';
+import { LocalTransport } from '../../src/transport/local.js';
 
 let dir: string;
 const local = new LocalTransport();

@@ -12,9 +12,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host, SshSettings } from '../../src/config/model.js';
 import { ConnectionError, HostKeyError } from '../../src/errors/index.js';
-import { connect, type ConnectOptions } from '../../src/ssh/connect.js';
-import { clearKeyCache } from '../../src/ssh/private-key.js';
-import type { Transport } from '../../src/ssh/transport.js';
+import { connect, type ConnectOptions } from '../../src/transport/ssh/connect.js';
+import type { Transport } from '../../src/transport/transport.js';
 import { freePort, makeUserKey, startSshd, type Sshd, type UserKey } from '../support/sshd.js';
 
 const run = promisify(execFile);
@@ -291,7 +290,6 @@ describe('a connection cut in the middle of a write', () => {
 
 describe('authentication', () => {
   it('uses an encrypted OpenSSH key with the passphrase from KBUILD_SSH_PASSPHRASE', async () => {
-    clearKeyCache();
     const host = hostFor(target, { identityFile: encryptedKey.privatePath, knownHostsFile: await trusting({ sshd: target }) });
     await withTransport(host, { keySources: { env: { KBUILD_SSH_PASSPHRASE: 'correct horse' } } }, async (t) => {
       expect((await t.run('whoami')).stdout).toBe('root\n');
@@ -299,7 +297,6 @@ describe('authentication', () => {
   });
 
   it('uses an encrypted PEM RSA key', async () => {
-    clearKeyCache();
     const host = hostFor(target, { identityFile: encryptedPemKey.privatePath, knownHostsFile: await trusting({ sshd: target }) });
     await withTransport(host, { keySources: { env: { KBUILD_SSH_PASSPHRASE: 'pem pass' } } }, async (t) => {
       expect((await t.run('whoami')).stdout).toBe('root\n');
@@ -309,17 +306,14 @@ describe('authentication', () => {
   it('fails clearly on a wrong or missing passphrase, without retrying', async () => {
     const host = hostFor(target, { identityFile: encryptedKey.privatePath, knownHostsFile: await trusting({ sshd: target }) });
     const sleeps: number[] = [];
-    clearKeyCache();
     const wrong = await connect(host, { acceptNewHostKeys: false, attempts: 3, sleep: async (ms) => void sleeps.push(ms), keySources: { env: { KBUILD_SSH_PASSPHRASE: 'nope' } } }).catch(
       (e: unknown) => e,
     );
     expect(wrong).toBeInstanceOf(ConnectionError);
     expect((wrong as Error).message).toMatch(/cannot decrypt SSH identity file .*id_encrypted with the passphrase in KBUILD_SSH_PASSPHRASE: it is wrong/);
-    clearKeyCache();
     const missing = await connect(host, { acceptNewHostKeys: false, ...quick, keySources: { env: {}, prompt: () => Promise.resolve(undefined) } }).catch((e: unknown) => e);
     expect((missing as Error).message).toMatch(/is encrypted and no passphrase was given\. Set KBUILD_SSH_PASSPHRASE/);
     expect(sleeps).toEqual([]);
-    clearKeyCache();
   });
 
   it('authenticates through ssh-agent when no identityFile is set', async () => {

@@ -1,7 +1,7 @@
 /** The batch sync scripts (src/ssh/batch-scripts.ts) run by a real local /bin/sh, batch after batch, as sshd would. */
-import { shCommand } from '../../src/ssh/quote.js';
-import { syncBatches } from '../../src/ssh/batch-scripts.js';
-import type { SyncFile } from '../../src/ssh/transport.js';
+import { shCommand } from '../../src/transport/quote.js';
+import { syncBatches } from '../../src/transport/ssh/batch-scripts.js';
+import type { SyncFile } from '../../src/transport/transport.js';
 import { sh, type ShResult } from './sh.js';
 
 /** This process's uid:gid, the owner a test can set without root. */

@@ -12,14 +12,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kbuild, type CliRun } from '../support/cli.js';
 import type { Host } from '../../src/config/model.js';
-import type * as ConnectModule from '../../src/ssh/connect.js';
+import type * as ConnectModule from '../../src/transport/ssh/connect.js';
 import type * as KeysModule from '../../src/pki/keys.js';
 import { aliasYaml, badCidr, extraField, hugeNumber, missingField, notAClusterFile, oversized, typedYamlValue, unicodeString, wrongType, type Mutation } from './fuzz-mutations.js';
 
 const connected = vi.hoisted(() => [] as string[]);
 
 // A fuzzed file that stays valid names real-looking addresses: no test may send traffic there.
-vi.mock('../../src/ssh/connect.js', async (importOriginal) => {
+vi.mock('../../src/transport/ssh/connect.js', async (importOriginal) => {
   const original = await importOriginal<typeof ConnectModule>();
   const { ConnectionError } = await import('../../src/errors/index.js');
   const refuse = async (host: Host) => {
@@ -27,7 +27,7 @@ vi.mock('../../src/ssh/connect.js', async (importOriginal) => {
     throw new ConnectionError(host.name, 'fuzz test: connections are not made');
   };
   // Every way in: a new export that opens connections must be added here, or the test fails (no connection seen).
-  return { ...original, connect: refuse, connectResilient: refuse };
+  return { ...original, connect: refuse, connectResilient: refuse, sshConnector: () => refuse };
 });
 
 // Key generation is not under test here: fixture keys (real ones for RSA-3072/4096, which a mutation may pick).

@@ -6,7 +6,7 @@ import { buildCluster, type Host } from '../../src/config/model.js';
 import { PreflightError } from '../../src/errors/index.js';
 import { runPreflight } from '../../src/preflight/run.js';
 import { recordingReporter } from '../../src/report/reporter.js';
-import type { CommandResult, Transport } from '../../src/ssh/transport.js';
+import type { CommandResult, Transport } from '../../src/transport/transport.js';
 
 const cluster = buildCluster(parseClusterFile(readFileSync(join(import.meta.dirname, '../../examples/single-node.yaml'), 'utf8'), 'single-node.yaml'));
 const EPOCH = 1_763_700_000;

@@ -6,7 +6,7 @@ import type { RenderSecrets } from '../../render/context.js';
 import type { RandomInt } from '../../render/secrets.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
-import type { Transport } from '../../ssh/transport.js';
+import type { Transport } from '../../transport/transport.js';
 import type { RetryOptions } from '../api-retry.js';
 
 export interface JoinCommands {

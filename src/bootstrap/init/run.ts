@@ -18,10 +18,10 @@ import { etcdMembers } from '../../config/model.js';
 import { loadRenderSecrets, type RandomInt, type SecretOptions } from '../../render/secrets.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
-import { DirectoryTransport } from '../../ssh/directory.js';
-import { DryRunTransport, readOnlyTransport } from '../../ssh/dry-run.js';
-import { LocalTransport } from '../../ssh/local.js';
-import type { Transport } from '../../ssh/transport.js';
+import type { DirectoryTransport } from '../../transport/directory.js';
+import { dryRunTransport, readOnlyTransport } from '../../transport/dry-run.js';
+import { LocalTransport } from '../../transport/local.js';
+import type { Transport } from '../../transport/transport.js';
 import { StateDir } from '../../state/state-dir.js';
 import { loadTemplates } from '../../templates/index.js';
 import { FileError } from '../../errors/index.js';
@@ -87,8 +87,8 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     singleMember && f.path === `${PATHS.manifests}/etcd.yaml` ? etcdManifest(cluster, host, { cluster: initialCluster([host]) }) : f,
   );
 
-  const directory = dryRun ? new DirectoryTransport(resolve(options.dryRunDir!), host.name) : undefined;
-  const transport = directory ? new DryRunTransport(reads, directory) : machine;
+  const dry = dryRun ? dryRunTransport(machine, resolve(options.dryRunDir!), host.name) : undefined;
+  const transport = dry ?? machine;
   const recording = dryRun ? recordingApiClient() : undefined;
   const kubeconfig = (name: string) => {
     const file = files.find((f) => f.path === `${PATHS.kubernetesDir}/${name}`);
@@ -127,5 +127,5 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   };
   const phases = selectPhases(INIT_PHASES, { only: options.only, skip: options.skipPhases });
   const records = await runPhases(phases, ctx, { concurrency: 1, reporter: options.reporter, skipGates: dryRun });
-  return { host: host.name, stateDir: state.root, files, records, joinCommands: ctx.joinCommands, certificateKey, directory, requests: recording?.requests };
+  return { host: host.name, stateDir: state.root, files, records, joinCommands: ctx.joinCommands, certificateKey, directory: dry?.directory, requests: recording?.requests };
 }

@@ -8,7 +8,7 @@ import { loadClusterFile, parseClusterFile } from '../../config/load.js';
 import type { ClusterFile } from '../../config/schema.js';
 import { ConfigError, UsageError } from '../../errors/index.js';
 import { canonicalIp } from '../../pki/sans.js';
-import type { Transport } from '../../ssh/transport.js';
+import type { Transport } from '../../transport/transport.js';
 import yaml from 'js-yaml';
 
 export interface InitTarget {

@@ -3,7 +3,7 @@ import type { Cluster, Host } from '../../config/model.js';
 import type { ApiClient } from '../../kube/client.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
-import type { Transport } from '../../ssh/transport.js';
+import type { Transport } from '../../transport/transport.js';
 import type { Templates } from '../../templates/index.js';
 import type { RetryOptions } from '../api-retry.js';
 import type { DiscoveredCluster } from '../discovery.js';

@@ -6,7 +6,7 @@
 import { etcdMembers, type Cluster, type Host } from '../../config/model.js';
 import { etcdClientUrl, etcdPeerUrl } from '../../render/etcd.js';
 import { PATHS } from '../../kubeadm/constants.js';
-import { shellQuote } from '../../ssh/quote.js';
+import { shellQuote } from '../../transport/quote.js';
 
 
 /** Client URLs of the cluster file's other etcd members: the existing cluster. */

@@ -10,7 +10,8 @@ import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type Prob
 import { parseKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import type { GateCheck, Phase, StepOutcome } from '../../phases/types.js';
 import { runPreflight } from '../../preflight/run.js';
-import { pushFiles, runChecked } from '../../apply/push.js';
+import { runChecked } from '../../transport/run.js';
+import { pushFiles } from '../../transport/sync.js';
 import { PATHS, PORTS } from '../../kubeadm/constants.js';
 import { sleep } from '../../util/pool.js';
 import { httpCode, withApiRetry } from '../api-retry.js';

@@ -9,10 +9,10 @@ import { apiClientFromKubeconfig, recordingApiClient, type ApiClient, type Recor
 import { runPhases, type PhaseRecord } from '../../phases/engine.js';
 import { selectPhases } from '../../phases/select.js';
 import type { Reporter } from '../../report/reporter.js';
-import { DirectoryTransport } from '../../ssh/directory.js';
-import { DryRunTransport, readOnlyTransport } from '../../ssh/dry-run.js';
-import { LocalTransport } from '../../ssh/local.js';
-import type { Transport } from '../../ssh/transport.js';
+import type { DirectoryTransport } from '../../transport/directory.js';
+import { dryRunTransport, readOnlyTransport } from '../../transport/dry-run.js';
+import { LocalTransport } from '../../transport/local.js';
+import type { Transport } from '../../transport/transport.js';
 import { loadTemplates } from '../../templates/index.js';
 import { FileError, UsageError } from '../../errors/index.js';
 import type { RetryOptions } from '../api-retry.js';
@@ -100,8 +100,8 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
   const bootstrap = recording ? readThroughRecording(realBootstrap, recording) : realBootstrap;
   const target = await resolveJoinTarget(reads, bootstrap, { config: options.config, nodeName: options.nodeName, controlPlane, endpoint: options.endpoint }, options.apiRetry);
 
-  const directory = dryRun ? new DirectoryTransport(resolve(options.dryRunDir!), target.host.name) : undefined;
-  const transport = directory ? new DryRunTransport(reads, directory) : machine;
+  const dry = dryRun ? dryRunTransport(machine, resolve(options.dryRunDir!), target.host.name) : undefined;
+  const transport = dry ?? machine;
   const ctx: JoinContext = {
     cluster: target.cluster,
     host: target.host,
@@ -125,5 +125,5 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
   };
   const phases = selectPhases(JOIN_PHASES, { only: options.only, skip: options.skipPhases });
   const records = await runPhases(phases, ctx, { concurrency: 1, reporter: options.reporter, skipGates: dryRun, ...options.gates });
-  return { host: target.host.name, controlPlane, server: discovered.server, records, etcdInitialCluster: ctx.etcdInitialCluster, directory, requests: recording?.requests };
+  return { host: target.host.name, controlPlane, server: discovered.server, records, etcdInitialCluster: ctx.etcdInitialCluster, directory: dry?.directory, requests: recording?.requests };
 }

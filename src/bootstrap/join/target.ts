@@ -15,7 +15,7 @@ import type { ClusterFile } from '../../config/schema.js';
 import { UsageError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
 import { isIpAddress } from '../../net/cidr.js';
-import type { Transport } from '../../ssh/transport.js';
+import type { Transport } from '../../transport/transport.js';
 import { withApiRetry, type RetryOptions } from '../api-retry.js';
 import { hostWithAddressIn, localAddresses, machineHostname, routeSource, thisHost } from '../init/target.js';
 import { PUBLISHED_SOURCE, readPublishedClusterFile } from '../published-cluster.js';

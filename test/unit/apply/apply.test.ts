@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { componentOf } from '../../../src/apply/components.js';
-import { Connections, type ApplyContext } from '../../../src/apply/context.js';
+import type { ApplyContext } from '../../../src/apply/context.js';
+import { Connections } from '../../../src/transport/fleet.js';
 import { APPLY_PHASES } from '../../../src/apply/phases.js';
 import type { Cluster } from '../../../src/config/model.js';
 import { recordingApiClient } from '../../../src/kube/client.js';
@@ -10,7 +11,7 @@ import { selectPhases } from '../../../src/phases/select.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../../src/render/secrets.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
-import { FakeTransport } from '../../../src/ssh/fake.js';
+import { FakeTransport } from '../../support/fake-transport.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { example, START, tempDir, testOptions } from '../../support/pki.js';

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DriftReportingTransport } from '../../../src/apply/drift.js';
-import { pushFiles } from '../../../src/apply/push.js';
+import { pushFiles } from '../../../src/transport/sync.js';
 import type { RenderedFile } from '../../../src/kubeadm/files.js';
-import { DirectoryTransport } from '../../../src/ssh/directory.js';
-import { DryRunTransport, readOnlyTransport } from '../../../src/ssh/dry-run.js';
-import { FakeTransport } from '../../../src/ssh/fake.js';
-import { statFiles, syncFiles } from '../../../src/ssh/sync.js';
-import type { FileInfo, SyncFile, SyncResult, Transport } from '../../../src/ssh/transport.js';
+import { DirectoryTransport } from '../../../src/transport/directory.js';
+import { DryRunTransport, readOnlyTransport } from '../../../src/transport/dry-run.js';
+import { FakeTransport } from '../../support/fake-transport.js';
+import { statFiles, syncFiles } from '../../../src/transport/sync.js';
+import type { FileInfo, SyncFile, SyncResult, Transport } from '../../../src/transport/transport.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 

@@ -18,7 +18,7 @@ import { apiClientFromKubeconfig } from '../../../src/kube/client.js';
 import { renderClusterInfoKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
-import { DirectoryTransport } from '../../../src/ssh/directory.js';
+import { DirectoryTransport } from '../../../src/transport/directory.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { jwsByHand } from '../join/cluster-info-server.js';
 import { testOptions } from '../../support/pki.js';

@@ -19,7 +19,7 @@ import { renderCluster } from '../../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../../src/render/secrets.js';
 import { captureOutput } from '../../../src/report/output.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
-import { DirectoryTransport } from '../../../src/ssh/directory.js';
+import { DirectoryTransport } from '../../../src/transport/directory.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { opensslCaHash } from '../join/tls-fixture.js';

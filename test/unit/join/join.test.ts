@@ -17,8 +17,8 @@ import { HealthGateError } from '../../../src/errors/index.js';
 import { parseKubeconfig, renderClusterInfoKubeconfig, renderKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
 import { captureOutput } from '../../../src/report/output.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
-import { DirectoryTransport } from '../../../src/ssh/directory.js';
-import type { CommandResult, RunOptions } from '../../../src/ssh/transport.js';
+import { DirectoryTransport } from '../../../src/transport/directory.js';
+import type { CommandResult, RunOptions } from '../../../src/transport/transport.js';
 import { startJoinApiServer, type JoinApiServer } from './join-api-server.js';
 import { makeTlsFixture, opensslCaHash, type TlsFixture } from './tls-fixture.js';
 

@@ -11,7 +11,7 @@ import { publishableClusterFile } from '../../../src/bootstrap/published-cluster
 import { parseClusterFile } from '../../../src/config/load.js';
 import { hasRole } from '../../../src/config/model.js';
 import type { ApiClient } from '../../../src/kube/client.js';
-import { FakeTransport } from '../../../src/ssh/fake.js';
+import { FakeTransport } from '../../support/fake-transport.js';
 import { examplePath } from '../render/fixture.js';
 
 const EXAMPLE = parseClusterFile(readFileSync(examplePath('ha-stacked'), 'utf8'), 'ha-stacked.yaml');

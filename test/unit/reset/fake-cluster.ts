@@ -2,8 +2,8 @@
  * Scripted hosts for reset tests: FakeTransports whose commands act on a simulated etcd cluster
  * and a simulated kubelet, with every rendered file of the cluster in place.
  */
-import { FakeTransport } from '../../../src/ssh/fake.js';
-import type { FileInfo } from '../../../src/ssh/transport.js';
+import { FakeTransport } from '../../support/fake-transport.js';
+import type { FileInfo } from '../../../src/transport/transport.js';
 import type { Cluster, Host } from '../../../src/config/model.js';
 import { etcdMembers } from '../../../src/config/model.js';
 import { etcdPod } from '../../../src/render/etcd.js';

@@ -5,7 +5,7 @@ import { etcdMembers } from '../../../src/config/model.js';
 import { UsageError } from '../../../src/errors/index.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { resetFleet, resetThisHost, THIS_MACHINE } from '../../../src/reset/run.js';
-import { FakeTransport } from '../../../src/ssh/fake.js';
+import { FakeTransport } from '../../support/fake-transport.js';
 import { removeDir, repoRoot, tempDir as makeTempDir } from '../../support/pki.js';
 import { fakeHost, FakeHost, SimEtcd } from './fake-cluster.js';
 

@@ -4,15 +4,15 @@
  * bound, authentication and host key failures never.
  */
 import type { Client } from 'ssh2';
-import type { Host } from '../config/model.js';
-import { ConnectionError } from '../errors/index.js';
-import { readOnlyTransport } from './dry-run.js';
-import { KnownHostsFile } from './known-hosts-file.js';
-import type { KeySources } from './private-key.js';
-import { forwardThrough, openClient, TransientConnectionError, type ClientOptions, type SshEndpoint } from './ssh-client.js';
-import { ReconnectingTransport, withoutHost } from './reconnecting.js';
+import type { Host } from '../../config/model.js';
+import { ConnectionError } from '../../errors/index.js';
+import { readOnlyTransport } from '../dry-run.js';
+import { SshSession } from './session.js';
+import type { KeySources, PassphrasePrompt } from './private-key.js';
+import { forwardThrough, openClient, TransientConnectionError, type ClientOptions, type SshEndpoint } from './client.js';
+import { ReconnectingTransport, withoutHost } from '../reconnecting.js';
 import { SshTransport } from './ssh.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../transport.js';
 
 export interface ConnectOptions {
   /** `--accept-new-host-keys`: record unknown host keys (trust on first use). Changed keys are refused regardless. */
@@ -28,6 +28,8 @@ export interface ConnectOptions {
   keepaliveIntervalMs?: number;
   /** ssh-agent socket when a host has no identityFile; defaults to SSH_AUTH_SOCK. */
   agentSocket?: string;
+  /** Shared by the connections of one run (known_hosts files, decrypted keys); without it, a session of its own with `keySources`. */
+  session?: SshSession;
   /** Where an encrypted key's passphrase comes from: KBUILD_SSH_PASSPHRASE, else the command's prompt (none: no prompt). */
   keySources?: KeySources;
   onHostKeyRecorded?: ClientOptions['onHostKeyRecorded'];
@@ -43,11 +45,12 @@ export async function connect(host: Host, options: ConnectOptions): Promise<Tran
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const ssh = host.ssh;
   const route = `${ssh.user}@${ssh.address}:${ssh.port}${ssh.bastion ? ` via bastion ${ssh.bastion.user}@${ssh.bastion.address}:${ssh.bastion.port}` : ''}`;
+  const session = options.session ?? new SshSession(options.keySources);
   let last: TransientConnectionError | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2));
     try {
-      const transport = await connectOnce(host, options);
+      const transport = await connectOnce(host, options, session);
       return options.readOnly ? readOnlyTransport(transport) : transport;
     } catch (error) {
       if (!(error instanceof TransientConnectionError)) throw error;
@@ -62,15 +65,15 @@ export async function connect(host: Host, options: ConnectOptions): Promise<Tran
   );
 }
 
-async function connectOnce(host: Host, options: ConnectOptions): Promise<SshTransport> {
+async function connectOnce(host: Host, options: ConnectOptions, session: SshSession): Promise<SshTransport> {
   const ssh = host.ssh;
   const clientOptions: ClientOptions = {
-    knownHosts: new KnownHostsFile(ssh.knownHostsFile),
+    session,
+    knownHostsFile: ssh.knownHostsFile,
     acceptNewHostKeys: options.acceptNewHostKeys,
     connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs,
     keepaliveIntervalMs: options.keepaliveIntervalMs ?? CONNECT_DEFAULTS.keepaliveIntervalMs,
     agentSocket: options.agentSocket ?? process.env.SSH_AUTH_SOCK,
-    keySources: options.keySources ?? {},
     onHostKeyRecorded: options.onHostKeyRecorded,
   };
   const target: SshEndpoint = { label: host.name, address: ssh.address, port: ssh.port, user: ssh.user, identityFile: ssh.identityFile };
@@ -108,9 +111,25 @@ const RECONNECT = { attempts: 2, backoffMs: 1000, connectTimeoutMs: 10_000 } as 
  * and safe operations are repeated; see reconnecting.ts. `onReconnect` hears each reconnect.
  */
 export async function connectResilient(host: Host, options: ConnectOptions, onReconnect?: (cause: string) => void): Promise<Transport> {
-  const first = await connect(host, options);
+  const session = options.session ?? new SshSession(options.keySources);
+  const first = await connect(host, { ...options, session });
   return new ReconnectingTransport(first, {
-    reconnect: () => connect(host, { ...options, ...RECONNECT }),
+    reconnect: () => connect(host, { ...options, session, ...RECONNECT }),
     onReconnect: (cause) => onReconnect?.(withoutHost(host.name, cause)),
   });
+}
+
+export interface FleetConnectOptions {
+  acceptNewHostKeys: boolean;
+  readOnly?: boolean;
+  /** Asks for an encrypted identity's passphrase (the command's terminal). */
+  passphrase?: PassphrasePrompt;
+  /** Hears each reconnect after a drop, with what was lost. */
+  onReconnect?: (host: Host, cause: string) => void;
+}
+
+/** How one run connects to its hosts: connectResilient for each, sharing one SshSession. */
+export function sshConnector(options: FleetConnectOptions): (host: Host) => Promise<Transport> {
+  const session = new SshSession({ prompt: options.passphrase });
+  return (host) => connectResilient(host, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.readOnly, session }, options.onReconnect && ((cause) => options.onReconnect!(host, cause)));
 }

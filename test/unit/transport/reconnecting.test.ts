@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, ConnectionLostError, HostKeyError } from '../../../src/errors/index.js';
-import { ReconnectingTransport } from '../../../src/ssh/reconnecting.js';
-import { FakeTransport } from '../../../src/ssh/fake.js';
+import { ReconnectingTransport } from '../../../src/transport/reconnecting.js';
+import { FakeTransport } from '../../support/fake-transport.js';
 
 const lostDuring = () => new ConnectionLostError('cp1', 'connection lost during `x`: reset', true);
 const lostBefore = () => new ConnectionLostError('cp1', 'connection lost before `x`: closed', false);

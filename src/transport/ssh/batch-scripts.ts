@@ -16,10 +16,10 @@
  * for more than the block still missing (coreutils, as the other scripts' sha256sum and stat -c).
  */
 import { dirname, posix } from 'node:path';
-import { sha256Hex } from '../util/sha256.js';
-import { shellQuote } from './quote.js';
-import type { FileInfo, SyncFile } from './transport.js';
-import { tempPathBeside } from '../util/atomic-write.js';
+import { sha256Hex } from '../../util/sha256.js';
+import { shellQuote } from '../quote.js';
+import type { FileInfo, SyncFile } from '../transport.js';
+import { tempPathBeside } from '../../util/atomic-write.js';
 
 /**
  * The login shell gets `sh -c '<script>'` as one argument, and Linux caps one argument at 128 KiB;

@@ -4,10 +4,9 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Client as ClientType, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
-import { ConnectionError, HostKeyError } from '../errors/index.js';
-import type { KnownHostsFile } from './known-hosts-file.js';
+import { ConnectionError, HostKeyError } from '../../errors/index.js';
 import { fingerprint, keyTypeOf, preferKnownTypes } from './known-hosts.js';
-import { loadPrivateKey, type KeySources } from './private-key.js';
+import type { SshSession } from './session.js';
 
 /** ssh2's default host key algorithms, in its order (ssh2 does not export the list). */
 const DEFAULT_HOST_KEY_ALGORITHMS = [
@@ -30,13 +29,13 @@ export interface SshEndpoint {
 }
 
 export interface ClientOptions {
-  knownHosts: KnownHostsFile;
+  session: SshSession;
+  knownHostsFile: string;
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   /** ssh-agent socket, used when the endpoint has no identityFile. */
   agentSocket?: string;
-  keySources?: KeySources;
   /** Told when a new host key was recorded (trust on first use). */
   onHostKeyRecorded?: (label: string, keyType: string, fingerprint: string) => void;
 }
@@ -46,7 +45,8 @@ export class TransientConnectionError extends ConnectionError {}
 
 export async function openClient(endpoint: SshEndpoint, options: ClientOptions, sock?: Duplex): Promise<ClientType> {
   const auth = await authConfig(endpoint, options);
-  const knownTypes = await options.knownHosts.knownKeyTypes(endpoint.address, endpoint.port);
+  const knownHosts = options.session.knownHosts(options.knownHostsFile);
+  const knownTypes = await knownHosts.knownKeyTypes(endpoint.address, endpoint.port);
   const where = `${endpoint.user}@${endpoint.address}:${endpoint.port}`;
   // Loaded on first use: commands that never connect should not pay for ssh2.
   const { default: ssh2 } = await import('ssh2');
@@ -87,7 +87,7 @@ export async function openClient(endpoint: SshEndpoint, options: ClientOptions, 
       keepaliveCountMax: 3,
       algorithms: { serverHostKey: preferKnownTypes(DEFAULT_HOST_KEY_ALGORITHMS, knownTypes) as ServerHostKeyAlgorithm[] },
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
-        options.knownHosts.verify(endpoint, key, options.acceptNewHostKeys).then(
+        knownHosts.verify(endpoint, key, options.acceptNewHostKeys).then(
           (outcome) => {
             if (outcome === 'recorded') options.onHostKeyRecorded?.(endpoint.label, keyTypeOf(key), fingerprint(key));
             verify(true);
@@ -107,7 +107,7 @@ export async function openClient(endpoint: SshEndpoint, options: ClientOptions, 
 
 async function authConfig(endpoint: SshEndpoint, options: ClientOptions): Promise<Partial<ConnectConfig>> {
   if (endpoint.identityFile) {
-    const key = await loadPrivateKey(endpoint.identityFile, endpoint.label, options.keySources);
+    const key = await options.session.privateKey(endpoint.identityFile, endpoint.label);
     return { privateKey: key.privateKey, ...(key.passphrase ? { passphrase: key.passphrase } : {}) };
   }
   if (options.agentSocket) return { agent: options.agentSocket };

@@ -2,10 +2,10 @@
  * The shell scripts the SSH transport runs for file operations. They need only POSIX sh and
  * coreutils (no SFTP), so they work unchanged through `sudo -n sh -c`.
  */
-import { sha256Hex } from '../util/sha256.js';
+import { sha256Hex } from '../../util/sha256.js';
 import { basename, dirname, posix } from 'node:path';
-import { shellQuote } from './quote.js';
-import { tempPathBeside } from '../util/atomic-write.js';
+import { shellQuote } from '../quote.js';
+import { tempPathBeside } from '../../util/atomic-write.js';
 
 /** Exit code the read script uses for "no such file", distinct from cat's own failures. */
 export const MISSING_EXIT_CODE = 44;

@@ -3,10 +3,10 @@
  * memory, and `calls` logs every operation in order. A command no rule matches throws, so a test
  * never passes because an unexpected command silently "succeeded".
  */
-import { sha256Hex } from '../util/sha256.js';
+import { sha256Hex } from '../../src/util/sha256.js';
 import { normalize } from 'node:path';
-import { ownerIds } from './owner.js';
-import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from './transport.js';
+import { ownerIds } from '../../src/transport/owner.js';
+import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from '../../src/transport/transport.js';
 
 export type CommandMatcher = string | RegExp | ((command: string) => boolean);
 

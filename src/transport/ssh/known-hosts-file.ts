@@ -5,7 +5,7 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { HostKeyError } from '../errors/index.js';
+import { HostKeyError } from '../../errors/index.js';
 import { checkHostKey, fingerprint, hostFieldMatches, formatEntry, hashHostName, keyTypeOf, lookupName, parseKnownHosts, type KnownHostsEntry } from './known-hosts.js';
 
 export const ACCEPT_NEW_HOST_KEYS_FLAG = '--accept-new-host-keys';
@@ -17,18 +17,17 @@ export interface HostKeyTarget {
   port: number;
 }
 
-/** Verification of one file is serialised in-process so parallel connects never append twice. */
-const fileLocks = new Map<string, Promise<unknown>>();
-
-function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
-  const previous = fileLocks.get(path) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  fileLocks.set(path, next.catch(() => undefined));
-  return next;
-}
-
+/** One known_hosts file. Verifications through one object are serialised, so parallel connects never append twice (SshSession shares the object per path). */
 export class KnownHostsFile {
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(readonly path: string) {}
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 
   async entries(): Promise<KnownHostsEntry[]> {
     try {
@@ -51,7 +50,7 @@ export class KnownHostsFile {
    * otherwise. A changed or revoked key is refused whatever acceptNew says.
    */
   verify(target: HostKeyTarget, key: Buffer, acceptNew: boolean): Promise<'known' | 'recorded'> {
-    return withFileLock(this.path, async () => {
+    return this.serialised(async () => {
       const name = lookupName(target.address, target.port);
       const fallback = target.port === 22 ? undefined : target.address;
       const result = checkHostKey(await this.entries(), name, key, fallback);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostKeyError } from '../../../src/errors/index.js';
-import { KnownHostsFile } from '../../../src/ssh/known-hosts-file.js';
+import { KnownHostsFile } from '../../../src/transport/ssh/known-hosts-file.js';
 import {
   checkHostKey,
   fingerprint,
@@ -17,7 +17,7 @@ import {
   lookupName,
   parseKnownHosts,
   preferKnownTypes,
-} from '../../../src/ssh/known-hosts.js';
+} from '../../../src/transport/ssh/known-hosts.js';
 
 const run = promisify(execFile);
 

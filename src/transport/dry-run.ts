@@ -1,9 +1,10 @@
 /**
- * `apply --dry-run`: reads and read-only commands go to the real host, every change goes to a
- * DirectoryTransport, which records it. Files this run already "wrote" are read back from the
- * directory, so later steps see the state the run would have produced.
+ * Dry runs (apply, init, join, reset): reads and read-only commands go to the real host, every
+ * change goes to a DirectoryTransport, which records it. Files this run already "wrote" are read
+ * back from the directory, so later steps see the state the run would have produced.
  */
-import type { DirectoryTransport } from './directory.js';
+import { join } from 'node:path';
+import { DirectoryTransport, type RecordedAction } from './directory.js';
 import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from './transport.js';
 
 export class DryRunTransport implements Transport {
@@ -55,4 +56,26 @@ export function readOnlyTransport(inner: Transport): Transport {
     remove: (path) => refuse(`removal of ${path}`),
     close: () => inner.close(),
   };
+}
+
+/** The one dry-run stack: reads from `real` (which then refuses every change), changes recorded under `root` as host `name`. */
+export function dryRunTransport(real: Transport, root: string, name: string = real.name): DryRunTransport {
+  return new DryRunTransport(readOnlyTransport(real), new DirectoryTransport(root, name));
+}
+
+/** One dry run over several hosts: each host's record under `<root>/<host>`. */
+export class DryRunRecorder {
+  readonly directories = new Map<string, DirectoryTransport>();
+  constructor(readonly root: string) {}
+
+  wrap(name: string, real: Transport): DryRunTransport {
+    const transport = dryRunTransport(real, join(this.root, name), name);
+    this.directories.set(name, transport.directory);
+    return transport;
+  }
+
+  /** Per host, what would have been written, run and removed, in order. */
+  actions(): Map<string, readonly RecordedAction[]> {
+    return new Map([...this.directories].map(([name, d]) => [name, d.actions]));
+  }
 }

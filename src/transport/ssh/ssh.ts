@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
-import { ConnectionError, ConnectionLostError, RemoteCommandError } from '../errors/index.js';
-import { shCommand } from './quote.js';
+import { ConnectionError, ConnectionLostError, RemoteCommandError } from '../../errors/index.js';
+import { shCommand } from '../quote.js';
 import { parseStatFilesOutput, parseSyncLines, statBatches, statFilesScript, syncBatches } from './batch-scripts.js';
 import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from './remote-scripts.js';
-import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from './transport.js';
+import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../transport.js';
 
 export interface SshTransportSettings {
   name: string;

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DirectoryTransport } from '../../../src/ssh/directory.js';
-import { DryRunTransport, readOnlyTransport } from '../../../src/ssh/dry-run.js';
-import { FakeTransport } from '../../../src/ssh/fake.js';
+import { DirectoryTransport } from '../../../src/transport/directory.js';
+import { DryRunTransport, readOnlyTransport } from '../../../src/transport/dry-run.js';
+import { FakeTransport } from '../../support/fake-transport.js';
 
 let root: string;
 beforeEach(async () => {

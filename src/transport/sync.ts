@@ -1,7 +1,8 @@
 /**
  * Batch file operations over any Transport: the transport's own batch form when it has one (SSH:
  * one exec channel per batch), otherwise stat + writeFile per file, exactly as before batching
- * existed (directory, dry-run and fake transports rely on that).
+ * existed (directory, dry-run and fake transports rely on that). Only files whose content or mode
+ * differ are written, so a second push writes nothing.
  */
 import { sha256Hex } from '../util/sha256.js';
 import type { FileInfo, SyncFile, SyncResult, Transport } from './transport.js';
@@ -15,6 +16,11 @@ export function needsWrite(current: FileInfo | undefined, file: SyncFile): boole
 export function syncFiles(transport: Transport, files: readonly SyncFile[]): Promise<SyncResult> {
   if (files.length === 0) return Promise.resolve({ written: [], differed: [] });
   return transport.syncFiles ? transport.syncFiles(files) : syncOneByOne(transport, files);
+}
+
+/** Pushes files to a host; returns the paths written. */
+export async function pushFiles(transport: Transport, files: readonly SyncFile[]): Promise<string[]> {
+  return (await syncFiles(transport, files)).written;
 }
 
 /** The fallback: one stat and, when needed, one writeFile per file, in order. */

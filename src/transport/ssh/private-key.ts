@@ -1,10 +1,10 @@
 /**
  * Private key files for SSH authentication (OpenSSH and PEM formats, as ssh2 parses them).
  * Encrypted keys take their passphrase from KBUILD_SSH_PASSPHRASE or, on a terminal, a prompt.
- * Each file is read and decrypted once per run, however many hosts use it.
+ * A run reads and decrypts each file once (SshSession).
  */
 import { readFile } from 'node:fs/promises';
-import { ConnectionError } from '../errors/index.js';
+import { ConnectionError } from '../../errors/index.js';
 
 export const PASSPHRASE_ENV = 'KBUILD_SSH_PASSPHRASE';
 
@@ -21,21 +21,8 @@ export interface LoadedKey {
   passphrase?: string;
 }
 
-const cache = new Map<string, Promise<LoadedKey>>();
-
 /** Loads and checks a key; a missing/wrong passphrase or unreadable file is a ConnectionError for `host`. */
-export function loadPrivateKey(path: string, host: string, sources: KeySources = {}): Promise<LoadedKey> {
-  let loaded = cache.get(path);
-  if (!loaded) {
-    loaded = load(path, host, sources);
-    cache.set(path, loaded);
-    // A failure is not cached: the next run (or a corrected env) may succeed.
-    loaded.catch(() => cache.delete(path));
-  }
-  return loaded;
-}
-
-async function load(path: string, host: string, sources: KeySources): Promise<LoadedKey> {
+export async function loadPrivateKey(path: string, host: string, sources: KeySources = {}): Promise<LoadedKey> {
   let privateKey: Buffer;
   try {
     privateKey = await readFile(path);
@@ -66,9 +53,4 @@ async function load(path: string, host: string, sources: KeySources): Promise<Lo
     throw new ConnectionError(host, `cannot decrypt SSH identity file ${path} with ${source}: it is wrong.`);
   }
   return { privateKey, passphrase };
-}
-
-/** Forgets decrypted keys (tests that change the passphrase between connects). */
-export function clearKeyCache(): void {
-  cache.clear();
 }

@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { Client } from 'ssh2';
-import { shCommand, shellQuote } from '../../../src/ssh/quote.js';
-import { SshTransport } from '../../../src/ssh/ssh.js';
-import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from '../../../src/ssh/remote-scripts.js';
+import { shCommand, shellQuote } from '../../../src/transport/quote.js';
+import { SshTransport } from '../../../src/transport/ssh/ssh.js';
+import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from '../../../src/transport/ssh/remote-scripts.js';
 import { sh } from '../../support/sh.js';
 
 const run = promisify(execFile);
