@@ -8,8 +8,8 @@
  * remaining node and gates on the kubelet's own health.
  */
 import { controlPlanes, etcdMembers, firstControlPlane, hasRole, type Host } from '../config/model.js';
-import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, type Probe } from '../health/probes.js';
-import type { GateCheck, HealthGate, Phase, StepOutcome } from '../phases/types.js';
+import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, type GateCheck, type Probe } from '../health/probes.js';
+import type { HealthGate, Phase, StepOutcome } from '../workflow/types.js';
 import { runPreflight } from '../preflight/run.js';
 import { runsKubelet } from '../preflight/checks.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';

@@ -1,7 +1,7 @@
 /** Options shared by several commands. */
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { describePhases, phasePaths } from '../phases/select.js';
-import type { Phase } from '../phases/types.js';
+import { describePhases, phasePaths } from '../workflow/select.js';
+import type { Phase } from '../workflow/types.js';
 
 export interface InventoryArgs {
   inventory: string;

@@ -4,7 +4,7 @@
  * a "y" on a terminal; the state directory only with --purge-state.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { describePhases } from '../phases/select.js';
+import { describePhases } from '../workflow/select.js';
 import type { Io } from '../report/output.js';
 import { reporterFor } from '../report/choose.js';
 import { terminalSecretPrompt, terminalYesNo } from '../report/prompts.js';

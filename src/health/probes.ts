@@ -5,13 +5,15 @@
  */
 import type { Cluster, Host } from '../config/model.js';
 import { endpointUrl, hostPort, hostsWithRole } from '../config/model.js';
-import type { GateCheck } from '../phases/types.js';
 import type { CommandResult } from '../transport/transport.js';
 import { shellQuote } from '../transport/quote.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 
 /** curl that fails on HTTP errors, prints the body, and gives up quickly so the gate can retry. */
 const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-time', '5', ...args].map(shellQuote).join(' ');
+
+/** One look at a component's health: healthy, or what was seen instead. */
+export type GateCheck = { ok: true } | { ok: false; seen: string };
 
 export interface Probe {
   command: string;

@@ -7,8 +7,8 @@
  */
 import { etcdMembers, controlPlanes, type Cluster, type Host } from '../config/model.js';
 import { describe } from '../errors/index.js';
-import { waitForGate, type EngineOptions } from '../phases/engine.js';
-import type { HealthGate } from '../phases/types.js';
+import { waitForGate, type EngineOptions } from '../workflow/engine.js';
+import type { HealthGate } from '../workflow/types.js';
 import { componentOf } from '../apply/components.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Transport } from '../transport/transport.js';

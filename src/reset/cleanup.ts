@@ -7,7 +7,7 @@
 import type { Host } from '../config/model.js';
 import { RemoteCommandError } from '../errors/index.js';
 import { runChecked } from '../transport/run.js';
-import type { StepOutcome } from '../phases/types.js';
+import type { StepOutcome } from '../workflow/types.js';
 import { PATHS } from '../kubeadm/constants.js';
 import { shellQuote } from '../transport/quote.js';
 import type { Transport } from '../transport/transport.js';

@@ -6,7 +6,8 @@
  */
 import type { Host } from '../config/model.js';
 import { RemoteCommandError } from '../errors/index.js';
-import type { GateCheck, StepOutcome } from '../phases/types.js';
+import type { GateCheck } from '../health/probes.js';
+import type { StepOutcome } from '../workflow/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { ResetContext } from './context.js';
 import { healthCommand, memberListCommand, memberRemoveCommand, parseEtcdManifest, parseMemberList, type EtcdMember, type LocalMember } from './etcd-api.js';

@@ -3,7 +3,7 @@
  * etcd-data question), remove-etcd-member (one member at a time), cleanup-node, and for the fleet
  * form purge-state.
  */
-import type { Phase } from '../phases/types.js';
+import type { Phase } from '../workflow/types.js';
 import { PATHS } from '../kubeadm/constants.js';
 import { forEachHost } from '../transport/fleet.js';
 import { cleanupNode, directoryEntries } from './cleanup.js';

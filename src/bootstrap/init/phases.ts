@@ -7,7 +7,7 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { hasRole } from '../../config/model.js';
 import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type Probe } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
-import type { Phase, StepOutcome } from '../../phases/types.js';
+import type { Phase, StepOutcome } from '../../workflow/types.js';
 import { runPreflight } from '../../preflight/run.js';
 import { PATHS, PORTS } from '../../kubeadm/constants.js';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../../kubeadm/constants.js';

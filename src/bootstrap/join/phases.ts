@@ -6,9 +6,9 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { Host } from '../../config/model.js';
 import { UsageError } from '../../errors/index.js';
-import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type Probe } from '../../health/probes.js';
+import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type GateCheck, type Probe } from '../../health/probes.js';
 import { parseKubeconfig } from '../../kubeconfig/kubeconfig.js';
-import type { GateCheck, Phase, StepOutcome } from '../../phases/types.js';
+import type { Phase, StepOutcome } from '../../workflow/types.js';
 import { runPreflight } from '../../preflight/run.js';
 import { runChecked } from '../../transport/run.js';
 import { pushFiles } from '../../transport/sync.js';

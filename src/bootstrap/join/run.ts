@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { apiClientFromKubeconfig, recordingApiClient, type ApiClient, type RecordedRequest } from '../../kube/client.js';
-import { runPhases, type PhaseRecord } from '../../phases/engine.js';
-import { selectPhases } from '../../phases/select.js';
+import { runPhases, type PhaseRecord } from '../../workflow/engine.js';
+import { selectPhases } from '../../workflow/select.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { DirectoryTransport } from '../../transport/directory.js';
 import { dryRunTransport, readOnlyTransport } from '../../transport/dry-run.js';

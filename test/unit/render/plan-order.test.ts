@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { APPLY_PHASES } from '../../../src/apply/phases.js';
 import { loadClusterFile } from '../../../src/config/load.js';
-import { phasePaths } from '../../../src/phases/select.js';
+import { phasePaths } from '../../../src/workflow/select.js';
 import { renderPlan } from '../../../src/render/plan.js';
 import { examplePath } from './fixture.js';
 

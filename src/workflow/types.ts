@@ -4,13 +4,12 @@
  * execution order, the source of --skip-phases and `phase <path>`, and the list in --help.
  */
 import type { Host } from '../config/model.js';
+import type { GateCheck } from '../health/probes.js';
 
 export interface StepOutcome {
   /** What changed on the host, e.g. file paths written; empty means "no changes". */
   changed: string[];
 }
-
-export type GateCheck = { ok: true } | { ok: false; seen: string };
 
 export interface HealthGate<C> {
   /** Shown in messages: "etcd /health", "kube-apiserver /readyz". */

@@ -8,7 +8,8 @@ import { HealthGateError, describe } from '../errors/index.js';
 import { forEachHost } from '../transport/fleet.js';
 import type { Reporter } from '../report/reporter.js';
 import { sleep } from '../util/pool.js';
-import type { GateCheck, HealthGate, LeafPhase } from './types.js';
+import type { GateCheck } from '../health/probes.js';
+import type { HealthGate, LeafPhase } from './types.js';
 
 export interface EngineOptions {
   concurrency: number;
