@@ -21,9 +21,9 @@ import { renderedFiles, type ApplyContext } from './context.js';
 import { runChecked } from '../transport/run.js';
 import { pushFiles } from '../transport/sync.js';
 import { pushStaticPodFiles } from '../lifecycle/apply-roll.js';
+import { restartKubelet } from '../lifecycle/restart.js';
 
 const MINUTE = 60_000;
-const RESTART_KUBELET = 'systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet';
 
 async function probe(transport: Transport, p: Probe): Promise<GateCheck> {
   return p.interpret(await transport.run(p.command, { timeoutMs: 15_000, readOnly: true }));
@@ -44,7 +44,7 @@ async function push(ctx: ApplyContext, host: Host, component: Component): Promis
 /** Writes the kubelet's files and (re)starts it only when they changed. */
 async function ensureKubelet(ctx: ApplyContext, host: Host): Promise<string[]> {
   const changed = await push(ctx, host, 'kubelet');
-  if (changed.length > 0) await runChecked(await ctx.transport(host), RESTART_KUBELET);
+  if (changed.length > 0) await restartKubelet(await ctx.transport(host));
   return changed;
 }
 

@@ -12,6 +12,7 @@ import { APPLY_PHASES } from '../apply/phases.js';
 import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
 import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../kube/client.js';
 import { ensureAdminBinding } from '../kube/admin-binding.js';
+import { joinCommand } from '../kube/token.js';
 import { caCertHash } from '../pki/ca-hash.js';
 import { runPhases, type PhaseRecord } from '../workflow/engine.js';
 import { selectPhases } from '../workflow/select.js';
@@ -102,7 +103,7 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
     const phases = selectPhases(APPLY_PHASES, { only: args.path, skip: args.skipPhases });
     const records = await runPhases(phases, ctx, { concurrency: args.concurrency, reporter, skipGates: args.dryRun });
     summarize(io, args, records, recorder, cluster.hosts.map((h) => h.name));
-    if (!args.path && !args.dryRun) printJoinCommands(io, endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
+    if (!args.path && !args.dryRun) printJoinCommands(io, joinCommand(endpointUrl(cluster), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem)), args.format);
   } finally {
     try {
       // Even a failed run records what it did push, so the next run tells updates from hand edits.
@@ -134,8 +135,7 @@ function summarize(io: Io, args: ApplyArgs, records: PhaseRecord[], recorder: Dr
   if (args.dryRun) io.print(`Dry run: nothing was changed; the files above are under ${args.output}`);
 }
 
-function printJoinCommands(io: Io, endpoint: string, token: string, hash: string, format: 'text' | 'json'): void {
-  const worker = `kbuild join ${endpoint} --token ${token} --discovery-token-ca-cert-hash ${hash}`;
+function printJoinCommands(io: Io, worker: string, format: 'text' | 'json'): void {
   if (format === 'json') {
     io.print(JSON.stringify({ type: 'join-command', worker }));
     return;

@@ -2,9 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Argv, CommandModule } from 'yargs';
-import { withApiRetry } from '../bootstrap/api-retry.js';
-import { DEFAULT_TOKEN_GROUPS, DEFAULT_TOKEN_USAGES, newTokenString, parseToken, parseTtl, tokenFromSecret, tokenSecret, tokenSecretName, tokenTable } from '../bootstrap/token.js';
-import { FileError, UsageError } from '../errors/index.js';
+import { DEFAULT_TOKEN_GROUPS, DEFAULT_TOKEN_USAGES, newTokenString, parseToken, parseTtl, tokenFromSecret, tokenSecret, tokenSecretName, tokenTable, joinCommand } from '../kube/token.js';
+import { FileError, StateError, UsageError } from '../errors/index.js';
 import { apiClientFromKubeconfig, type ApiClient } from '../kube/client.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { caCertHash } from '../pki/ca-hash.js';
@@ -60,13 +59,13 @@ const create = (io: Io): CommandModule<object, TokenArgs> => ({
     if (bad.length > 0) throw new UsageError(`--groups: ${bad.join(', ')} must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]`);
     const { client, kubeconfig } = await api(args);
     const secretObject = tokenSecret({ id, secret, description: args.description, expires: ttl > 0 ? new Date(Date.now() + ttl) : undefined, usages, groups });
-    if (await withApiRetry(`get Secret kube-system/${tokenSecretName(id)}`, () => client.read('v1', 'Secret', 'kube-system', tokenSecretName(id)))) {
-      throw new UsageError(`a token with id "${id}" already exists; delete it first or pick another`);
+    if (await client.read('v1', 'Secret', 'kube-system', tokenSecretName(id))) {
+      throw new StateError(`a token with id "${id}" already exists; delete it first or pick another`);
     }
-    await withApiRetry(`create Secret kube-system/${tokenSecretName(id)}`, () => client.apply([secretObject]));
+    await client.apply([secretObject]);
     if (!args.printJoinCommand) return io.print(`${id}.${secret}`);
     const { server, caCertPem } = parseKubeconfig(kubeconfig);
-    io.print(`kbuild join ${server.replace(/^https:\/\//, '')} --token ${id}.${secret} --discovery-token-ca-cert-hash ${caCertHash(caCertPem)}`);
+    io.print(joinCommand(server, `${id}.${secret}`, caCertHash(caCertPem)));
   },
 });
 
@@ -76,7 +75,7 @@ const list = (io: Io): CommandModule<object, TokenArgs> => ({
   builder: (y) => kubeconfigOption(y) as unknown as Argv<TokenArgs>,
   handler: async (args) => {
     const { client } = await api(args);
-    const secrets = await withApiRetry('list Secrets in kube-system', () => client.list('v1', 'Secret', 'kube-system'));
+    const secrets = await client.list('v1', 'Secret', 'kube-system');
     const tokens = (secrets as V1Secret[]).flatMap((s) => tokenFromSecret(s) ?? []).sort((a, b) => a.id.localeCompare(b.id));
     io.print(tokenTable(tokens, new Date()));
   },
@@ -90,8 +89,8 @@ const remove = (io: Io): CommandModule<object, TokenArgs> => ({
     const { client } = await api(args);
     for (const value of args.tokens ?? []) {
       const id = /^[a-z0-9]{6}$/.test(value) ? value : parseToken(value, 'token').id;
-      const existed = await withApiRetry(`delete Secret kube-system/${tokenSecretName(id)}`, () => client.delete('v1', 'Secret', 'kube-system', tokenSecretName(id)));
-      if (!existed) throw new UsageError(`bootstrap token "${id}" does not exist (kbuild token list shows the tokens)`);
+      const existed = await client.delete('v1', 'Secret', 'kube-system', tokenSecretName(id));
+      if (!existed) throw new StateError(`bootstrap token "${id}" does not exist (kbuild token list shows the tokens)`);
       io.print(`bootstrap token "${id}" deleted`);
     }
   },

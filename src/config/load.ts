@@ -35,8 +35,12 @@ export async function loadClusterFile(path: string): Promise<LoadedCluster> {
   return { path, file, cluster: buildCluster(file) };
 }
 
-/** Parses and validates cluster file text; throws ConfigError listing every problem. */
-export function parseClusterFile(text: string, path: string): ClusterFile {
+/**
+ * Parses and validates cluster file text; throws ConfigError listing every problem. `skipRules`
+ * (names in validate.ts's RULES) is for a partial view of a cluster, such as a worker joining a
+ * kubeadm cluster, which knows no control plane by name.
+ */
+export function parseClusterFile(text: string, path: string, options: { skipRules?: readonly string[] } = {}): ClusterFile {
   let located;
   try {
     located = parseYamlWithLines(text);
@@ -67,7 +71,7 @@ export function parseClusterFile(text: string, path: string): ClusterFile {
   // so a user sees the typo and, say, an overlapping range in one go.
   const cleaned = Value.Clean(ClusterFileSchema, structuredClone(value));
   if (Value.Check(ClusterFileSchema, cleaned)) {
-    problems.push(...validateCluster(cleaned).map(problem));
+    problems.push(...validateCluster(cleaned, options.skipRules).map(problem));
   }
   if (problems.length > 0) throw new ConfigError(path, sortProblems(problems));
   return value as ClusterFile;

@@ -59,9 +59,21 @@ export class ConfigError extends KbuildError {
   }
 }
 
-/** The command line itself is wrong (yargs catches most of these before we do). */
+/**
+ * The command line itself is wrong: an unknown flag or phase, a malformed flag value, flags that do
+ * not go together (yargs catches most of these before we do). Never for what a run finds.
+ */
 export class UsageError extends KbuildError {
   readonly exitCode = ExitCode.usage;
+}
+
+/**
+ * What a run found does not let the step go on: the cluster (a missing ConfigMap or Secret, a Node
+ * that already exists, an etcd learner that is not promoted), a host, or this machine (no default
+ * route, none of its addresses in the cluster file). The message says what was found and what to do.
+ */
+export class StateError extends KbuildError {
+  readonly exitCode = ExitCode.failed;
 }
 
 /** A local file or directory kbuild needs is missing, unreadable or would be clobbered. */
@@ -164,6 +176,20 @@ export class ApiError extends KbuildError {
     options?: { cause?: unknown },
   ) {
     super(`kube-apiserver ${server}: ${status ? `${status} ` : ''}${message}`, options);
+  }
+}
+
+/** Bootstrap-token discovery failed, saying which check failed, before anything is written. */
+export type DiscoveryFailure = 'unreachable' | 'no-signature' | 'bad-signature' | 'ca-hash-mismatch' | 'token-rejected' | 'content-changed' | 'malformed';
+
+export class DiscoveryError extends KbuildError {
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    readonly reason: DiscoveryFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`discovery: ${message}`, options);
   }
 }
 

@@ -1,18 +1,18 @@
 /**
  * The Kubernetes API as kbuild uses it: server-side apply of rendered objects and reads for
- * health gates, through @kubernetes/client-node with a generated kubeconfig. A recording client
+ * health gates, through @kubernetes/client-node with a generated kubeconfig. Every request is
+ * retried while the API server is not answering (retry.ts), so no caller wraps its calls; a
+ * failure for good is one ApiError naming server, verb, object and identity. A recording client
  * stands in for dry-runs and lists what would be sent, with secret values masked.
  */
 import type * as ClientNodeModule from '@kubernetes/client-node';
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { ApiError } from '../errors/index.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
+import { retrying, type RetryOptions } from './retry.js';
 
 type ClientNode = typeof ClientNodeModule;
-let clientNode: Promise<ClientNode> | undefined;
-/** @kubernetes/client-node takes most of a second to load: only commands that talk to the API pay for it. */
-const loadClientNode = (): Promise<ClientNode> => (clientNode ??= import('@kubernetes/client-node'));
-import { ApiError } from '../errors/index.js';
-import yaml from 'js-yaml';
 
 export const FIELD_MANAGER = 'kbuild';
 
@@ -34,7 +34,8 @@ const ref = (apiVersion: string, kind: string, namespace: string | undefined, na
 /** The patch body addressed to its object: client-node takes the target from the body's metadata. */
 const withTarget = (target: ReturnType<typeof ref>, patch: object) => ({ ...target, ...patch, metadata: { ...((patch as { metadata?: object }).metadata ?? {}), ...target.metadata } });
 
-export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
+/** A client for the kubeconfig's server and user; `retry` tunes the retry window (tests). */
+export function apiClientFromKubeconfig(kubeconfig: string, retry: RetryOptions = {}): ApiClient {
   const parsed = (() => {
     try {
       return parseKubeconfig(kubeconfig);
@@ -45,20 +46,22 @@ export function apiClientFromKubeconfig(kubeconfig: string): ApiClient {
   const server = parsed?.server || 'unknown server';
   const user = parsed?.user || 'unknown user';
   let session: Promise<{ api: KubernetesObjectApi; PatchStrategy: ClientNode['PatchStrategy'] }> | undefined;
+  // @kubernetes/client-node takes most of a second to load: only commands that talk to the API pay for it.
   const open = () =>
-    (session ??= loadClientNode().then((lib) => {
+    (session ??= import('@kubernetes/client-node').then((lib) => {
       const config = new lib.KubeConfig();
       config.loadFromString(kubeconfig);
       return { api: lib.KubernetesObjectApi.makeApiClient(config), PatchStrategy: lib.PatchStrategy };
     }));
-  /** Runs one request; failures become an ApiError naming server, verb, object, identity and the API's message. */
-  const guard = async <T>(verb: string, kind: string | undefined, namespace: string | undefined, name: string | undefined, request: () => Promise<T>): Promise<T> => {
-    try {
-      return await request();
-    } catch (error) {
-      throw apiError(server, `${verb} ${kind ?? ''} ${namespace ? `${namespace}/` : ''}${name ?? ''} as ${user}`, error);
-    }
-  };
+  /** Runs one request, retried while the server is not answering; a failure for good is an ApiError naming server, verb, object, identity and the API's message. */
+  const guard = <T>(verb: string, kind: string | undefined, namespace: string | undefined, name: string | undefined, request: () => Promise<T>): Promise<T> =>
+    retrying(async () => {
+      try {
+        return await request();
+      } catch (error) {
+        throw apiError(server, `${verb} ${kind ?? ''} ${namespace ? `${namespace}/` : ''}${name ?? ''} as ${user}`, error);
+      }
+    }, retry);
   return {
     async apply(objects) {
       const stored: KubernetesObject[] = [];
@@ -136,9 +139,13 @@ export interface RecordedRequest {
   body?: KubernetesObject | object;
 }
 
-/** A client that sends nothing: every request is recorded; reads find nothing. */
-export function recordingApiClient(): ApiClient & { requests: RecordedRequest[] } {
-  const requests: RecordedRequest[] = [];
+/**
+ * A client that sends nothing: every request is recorded (into `requests`, which several clients
+ * of one dry run may share), writes only recorded. Reads find nothing, or, given `readsFrom`, go to
+ * that client too (a dry-run join still needs what the cluster published).
+ */
+export function recordingApiClient(options: { readsFrom?: ApiClient; requests?: RecordedRequest[] } = {}): ApiClient & { requests: RecordedRequest[] } {
+  const { readsFrom, requests = [] } = options;
   return {
     requests,
     async apply(objects) {
@@ -150,11 +157,11 @@ export function recordingApiClient(): ApiClient & { requests: RecordedRequest[] 
     },
     async read(apiVersion, kind, namespace, name) {
       requests.push({ verb: 'get', apiVersion, kind, namespace, name });
-      return Promise.resolve(undefined);
+      return readsFrom ? readsFrom.read(apiVersion, kind, namespace, name) : undefined;
     },
     async list(apiVersion, kind, namespace) {
       requests.push({ verb: 'list', apiVersion, kind, namespace, name: '' });
-      return Promise.resolve([]);
+      return readsFrom ? readsFrom.list(apiVersion, kind, namespace) : [];
     },
     async delete(apiVersion, kind, namespace, name) {
       requests.push({ verb: 'delete', apiVersion, kind, namespace, name });

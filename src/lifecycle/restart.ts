@@ -1,9 +1,11 @@
 /**
- * Restarting a static pod the kubeadm way: move its manifest out of the kubelet's directory, wait
+ * Restarts. A static pod the kubeadm way: move its manifest out of the kubelet's directory, wait
  * (bounded) until the component stops answering, move it back. The content is never edited, so
  * what runs afterwards is exactly the manifest that was there. One shell script, one round trip.
+ * The kubelet itself through systemd, after its files changed.
  */
 import { shCommand, shellQuote } from '../transport/quote.js';
+import { runChecked } from '../transport/run.js';
 import type { Transport } from '../transport/transport.js';
 import { manifestPath, type StaticPod } from '../kubeadm/files.js';
 
@@ -41,3 +43,8 @@ export async function restartStaticPod(transport: Transport, pod: StaticPod, opt
   const why = result.timedOut ? 'the restart script timed out' : result.stderr.trim().split('\n').slice(-3).join(' ') || `exit ${result.code ?? 'signal'}`;
   return { ok: false, error: `restart of ${pod} failed: ${why}` };
 }
+
+export const RESTART_KUBELET = 'systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet';
+
+/** (Re)starts the kubelet with its current files; fails naming the host and systemd's error. */
+export const restartKubelet = (transport: Transport): Promise<string> => runChecked(transport, RESTART_KUBELET);

@@ -6,21 +6,12 @@
 import { randomInt } from 'node:crypto';
 import { FileError } from '../errors/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../kubeadm/constants.js';
+import { newTokenString, pick, type RandomInt } from '../kube/token.js';
 import type { StateDir } from '../state/state-dir.js';
 import type { RenderSecrets } from './context.js';
 
-const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const PASS_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const BOOTSTRAP_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** Uniform index in [0, n): node:crypto.randomInt by default, injectable for tests. */
-export type RandomInt = (n: number) => number;
-
-const pick = (alphabet: string, length: number, random: RandomInt): string =>
-  Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
-
-export const generateBootstrapToken = (random: RandomInt = randomInt): string =>
-  `${pick(TOKEN_ALPHABET, 6, random)}.${pick(TOKEN_ALPHABET, 16, random)}`;
 
 /** keepalived uses only the first 8 characters of a PASS secret. */
 export const generateAuthPass = (random: RandomInt = randomInt): string => pick(PASS_ALPHABET, 8, random);
@@ -50,7 +41,7 @@ export async function loadRenderSecrets(state: StateDir, options: SecretOptions 
     bootstrapToken = stored;
     bootstrapTokenExpires = storedExpiry!;
   } else {
-    bootstrapToken = generateBootstrapToken(random);
+    bootstrapToken = newTokenString(random);
     bootstrapTokenExpires = new Date(now().getTime() + BOOTSTRAP_TOKEN_TTL_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await state.write(STATE_FILES.bootstrapToken, `${bootstrapToken}\n`);
     await state.write(STATE_FILES.bootstrapTokenExpires, `${bootstrapTokenExpires}\n`);

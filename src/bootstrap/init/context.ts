@@ -3,11 +3,11 @@ import type { Cluster, Host } from '../../config/model.js';
 import type { ClusterFile } from '../../config/schema.js';
 import type { ApiClient } from '../../kube/client.js';
 import type { RenderSecrets } from '../../render/context.js';
-import type { RandomInt } from '../../render/secrets.js';
+import type { RandomInt } from '../../kube/token.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../transport/transport.js';
-import type { RetryOptions } from '../api-retry.js';
+import type { RetryOptions } from '../../kube/retry.js';
 
 export interface JoinCommands {
   worker: string;

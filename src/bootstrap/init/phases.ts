@@ -4,27 +4,26 @@
  * local machine or, in a dry-run, against a directory and a recording API client.
  */
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
-import { hasRole } from '../../config/model.js';
+import { endpointUrl, hasRole } from '../../config/model.js';
 import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type Probe } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
 import type { Phase, StepOutcome } from '../../workflow/types.js';
 import { runPreflight } from '../../preflight/run.js';
 import { PATHS, PORTS } from '../../kubeadm/constants.js';
-import { BOOTSTRAP_TOKEN_PATTERN } from '../../kubeadm/constants.js';
 import { runChecked } from '../../transport/run.js';
 import { pushFiles } from '../../transport/sync.js';
 import { caCertHash } from '../../pki/ca-hash.js';
 import { parseKubeconfig, renderKubeconfig } from '../../kubeconfig/kubeconfig.js';
-import { httpCode, withApiRetry } from '../api-retry.js';
-import { CERTS_TOKEN_DESCRIPTION, CERTS_TOKEN_TTL_MS, newTokenString, parseToken, tokenSecret } from '../token.js';
-import { certsRbac, certsSecret, decodeCertificateKey, ownerReferenceTo, sharedCertFiles } from '../upload-certs.js';
-import { kbuildConfigObjects } from '../published-cluster.js';
-import { joinEndpoint, kubeadmConfigObjects, markControlPlanePatch, signedClusterInfo } from './api-objects.js';
+import { signedClusterInfo } from '../../kube/cluster-info.js';
+import { markControlPlane as markNode } from '../../kube/node.js';
+import { CERTS_TOKEN_DESCRIPTION, CERTS_TOKEN_TTL_MS, joinCommand, newTokenString, splitToken, tokenSecret } from '../../kube/token.js';
+import { certsRbac, certsSecret, decodeCertificateKey, ownerReferenceTo, sharedCertFiles } from '../../kube/upload-certs.js';
+import { kbuildConfigObjects, kubeadmConfigObjects } from '../../kube/published-cluster.js';
+import { restartKubelet } from '../../lifecycle/restart.js';
 import type { InitContext } from './context.js';
 import { ADDON_FILE_PHASES, CERT_PHASES, KUBECONFIG_PHASES, filesOfPhase } from './files.js';
 
 const MINUTE = 60_000;
-export const RESTART_KUBELET = 'systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet';
 
 const writePhase = (phase: string) => async (ctx: InitContext): Promise<StepOutcome> => ({ changed: await pushFiles(ctx.transport, filesOfPhase(ctx.files, phase)) });
 
@@ -35,9 +34,8 @@ function addonObjects(ctx: InitContext, name: string): KubernetesObject[] {
   return parseObjects(file.content.toString());
 }
 
-async function applyWithRetry(ctx: InitContext, what: string, objects: KubernetesObject[]): Promise<KubernetesObject[]> {
-  const api = await ctx.api();
-  return withApiRetry(what, () => api.apply(objects), ctx.apiRetry);
+async function apply(ctx: InitContext, objects: KubernetesObject[]): Promise<KubernetesObject[]> {
+  return (await ctx.api()).apply(objects);
 }
 
 /** Writes the addon files of a phase (the record on the host) and applies their objects. */
@@ -45,55 +43,35 @@ const addonPhase = (phase: string, transform: (ctx: InitContext, objects: Kubern
   const names = Object.entries(ADDON_FILE_PHASES).filter(([, p]) => p === phase).map(([n]) => n);
   const changed = await pushFiles(ctx.transport, filesOfPhase(ctx.files, phase));
   const objects = transform(ctx, names.flatMap((n) => addonObjects(ctx, n)));
-  await applyWithRetry(ctx, `${phase}: apply`, objects);
+  await apply(ctx, objects);
   return { changed: [...changed, ...objects.map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? ''}`)] };
-};
-
-const tokenParts = (ctx: InitContext) => {
-  const match = BOOTSTRAP_TOKEN_PATTERN.exec(ctx.secrets.bootstrapToken)!;
-  return { id: match[1]!, secret: match[2]! };
 };
 
 async function bootstrapToken(ctx: InitContext): Promise<StepOutcome> {
   const changed = await pushFiles(ctx.transport, filesOfPhase(ctx.files, 'bootstrap-token'));
-  const { id, secret } = tokenParts(ctx);
+  const { id, secret } = splitToken(ctx.secrets.bootstrapToken)!;
   const clusterInfo = addonObjects(ctx, '02-cluster-info.yaml').map((o) => (o.kind === 'ConfigMap' ? signedClusterInfo(o, id, secret) : o));
   const objects = [...addonObjects(ctx, '01-bootstrap-token.yaml'), ...addonObjects(ctx, '00-bootstrap-rbac.yaml'), ...clusterInfo];
-  await applyWithRetry(ctx, 'bootstrap-token: apply', objects);
+  await apply(ctx, objects);
   return { changed: [...changed, ...objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`)] };
 }
 
 async function uploadCerts(ctx: InitContext): Promise<StepOutcome> {
   if (!ctx.certificateKey) return { changed: [] };
   const key = decodeCertificateKey(ctx.certificateKey);
-  const token = parseToken(newTokenString(ctx.random));
-  const [stored] = await applyWithRetry(ctx, 'upload-certs: token Secret', [
+  const token = splitToken(newTokenString(ctx.random))!;
+  const [stored] = await apply(ctx, [
     tokenSecret({ ...token, description: CERTS_TOKEN_DESCRIPTION, expires: new Date(ctx.now().getTime() + CERTS_TOKEN_TTL_MS), usages: [], groups: [] }),
   ]);
   const files = new Map<string, Buffer | undefined>();
   for (const name of sharedCertFiles(ctx.cluster.etcd.topology === 'stacked')) files.set(name, await ctx.transport.readFile(`${PATHS.pki}/${name}`));
   const objects = [certsSecret(files, key, ownerReferenceTo(stored as V1Secret)), ...certsRbac()];
-  await applyWithRetry(ctx, 'upload-certs: kubeadm-certs', objects);
+  await apply(ctx, objects);
   return { changed: ['Secret/kube-system/kubeadm-certs', 'Role/kubeadm:kubeadm-certs', 'RoleBinding/kubeadm:kubeadm-certs'] };
 }
 
 async function markControlPlane(ctx: InitContext): Promise<StepOutcome> {
-  const api = await ctx.api();
-  const name = ctx.host.name;
-  // The kubelet registers the Node shortly after the API is up: a 404 is retried like an unready API, as kubeadm waits.
-  const patch = await withApiRetry(`mark-control-plane: Node ${name}`, async () => {
-    const wanted = markControlPlanePatch((await api.read('v1', 'Node', undefined, name)), !hasRole(ctx.host, 'worker'));
-    if (!wanted) return undefined;
-    try {
-      await api.mergePatch('v1', 'Node', undefined, name, wanted);
-    } catch (error) {
-      if (httpCode(error) === 404) throw Object.assign(new Error(`Node ${name} is not registered yet (is the kubelet running?)`), { code: 503 });
-      throw error;
-    }
-    return wanted;
-  }, ctx.apiRetry);
-  if (!patch) return { changed: [] };
-  return { changed: [`Node/${name}: ${Object.keys(patch.metadata.labels).join(', ')}${patch.spec ? ', taint node-role.kubernetes.io/control-plane:NoSchedule' : ''}`] };
+  return { changed: await markNode(await ctx.api(), ctx.host.name, !hasRole(ctx.host, 'worker'), ctx.apiRetry) };
 }
 
 /** kubelet-finalize/enable-client-cert-rotation: point kubelet.conf at the rotating client pem. */
@@ -111,8 +89,8 @@ async function enableClientCertRotation(ctx: InitContext): Promise<StepOutcome> 
 }
 
 function showJoinCommand(ctx: InitContext): Promise<StepOutcome> {
-  const base = `kbuild join ${joinEndpoint(ctx.cluster)} --token ${ctx.secrets.bootstrapToken} --discovery-token-ca-cert-hash ${caCertHash(ctx.caCertPem)}`;
-  ctx.joinCommands = { worker: base, ...(ctx.certificateKey ? { controlPlane: `${base} --control-plane --certificate-key ${ctx.certificateKey}` } : {}) };
+  const join = (certificateKey?: string) => joinCommand(endpointUrl(ctx.cluster), ctx.secrets.bootstrapToken, caCertHash(ctx.caCertPem), certificateKey);
+  ctx.joinCommands = { worker: join(), ...(ctx.certificateKey ? { controlPlane: join(ctx.certificateKey) } : {}) };
   return Promise.resolve({ changed: [] });
 }
 
@@ -147,7 +125,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
     description: 'Write kubelet settings and (re)start the kubelet',
     runOnce: async (ctx) => {
       const changed = await pushFiles(ctx.transport, filesOfPhase(ctx.files, 'kubelet-start'));
-      await runChecked(ctx.transport, RESTART_KUBELET);
+      await restartKubelet(ctx.transport);
       return { changed };
     },
   },
@@ -187,7 +165,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
         description: 'Upload the ClusterConfiguration to the kubeadm-config ConfigMap, and the cluster file to kbuild-config',
         runOnce: async (ctx) => {
           const objects = [...kubeadmConfigObjects(ctx.cluster), ...kbuildConfigObjects(ctx.file)];
-          await applyWithRetry(ctx, 'upload-config/kubeadm', objects);
+          await apply(ctx, objects);
           return { changed: objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`) };
         },
       },

@@ -15,7 +15,8 @@ import { etcdManifest, renderHost } from '../../render/host.js';
 import { initialCluster } from '../../render/etcd.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import { etcdMembers } from '../../config/model.js';
-import { loadRenderSecrets, type RandomInt, type SecretOptions } from '../../render/secrets.js';
+import { loadRenderSecrets, type SecretOptions } from '../../render/secrets.js';
+import type { RandomInt } from '../../kube/token.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { DirectoryTransport } from '../../transport/directory.js';
@@ -25,9 +26,9 @@ import type { Transport } from '../../transport/transport.js';
 import { StateDir } from '../../state/state-dir.js';
 import { loadTemplates } from '../../templates/index.js';
 import { FileError } from '../../errors/index.js';
-import type { RetryOptions } from '../api-retry.js';
-import { newCertificateKey, decodeCertificateKey } from '../upload-certs.js';
-import { ensureClusterAdminsBinding } from '../admin-binding.js';
+import type { RetryOptions } from '../../kube/retry.js';
+import { newCertificateKey, decodeCertificateKey } from '../../kube/upload-certs.js';
+import { ensureAdminBinding } from '../../kube/admin-binding.js';
 import type { InitContext, JoinCommands } from './context.js';
 import { INIT_PHASES } from './phases.js';
 import { resolveInitTarget } from './target.js';
@@ -48,7 +49,7 @@ export interface InitOptions {
   reporter: Reporter;
   /** Tests: the machine (default LocalTransport), API clients, clock, PKI and secret sources. */
   machine?: Transport;
-  apiFor?: (kubeconfig: string) => ApiClient;
+  apiFor?: (kubeconfig: string, retry?: RetryOptions) => ApiClient;
   apiRetry?: RetryOptions;
   now?: () => Date;
   pki?: PkiOptions;
@@ -97,13 +98,13 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   };
   const clientFor = options.apiFor ?? apiClientFromKubeconfig;
   let superAdmin: ApiClient | undefined;
-  const superAdminApi = () => recording ?? (superAdmin ??= clientFor(kubeconfig('super-admin.conf')));
+  const superAdminApi = () => recording ?? (superAdmin ??= clientFor(kubeconfig('super-admin.conf'), options.apiRetry));
   let admin: Promise<ApiClient> | undefined;
   // The first API use makes sure admin.conf has its rights, as kubeadm's init client does.
   const adminApi = () =>
     (admin ??= (async () => {
-      const client = recording ?? clientFor(kubeconfig('admin.conf'));
-      await ensureClusterAdminsBinding(client, superAdminApi, options.apiRetry);
+      const client = recording ?? clientFor(kubeconfig('admin.conf'), options.apiRetry);
+      await ensureAdminBinding(client, superAdminApi);
       return client;
     })());
   const certificateKey = options.uploadCerts ? (options.certificateKey ?? newCertificateKey()) : undefined;

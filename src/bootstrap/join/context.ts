@@ -5,8 +5,8 @@ import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../transport/transport.js';
 import type { Templates } from '../../templates/index.js';
-import type { RetryOptions } from '../api-retry.js';
-import type { DiscoveredCluster } from '../discovery.js';
+import type { RetryOptions } from '../../kube/retry.js';
+import type { DiscoveredCluster } from '../../kube/cluster-info.js';
 
 export interface JoinContext {
   cluster: Cluster;

@@ -4,14 +4,11 @@
  * (`ensureClusterPki`) with those CAs, for this host alone. Static pods come from the same renderers
  * as `kbuild render`; etcd's gets the existing members and `--initial-cluster-state=existing`.
  */
-import type { V1Secret } from '@kubernetes/client-node';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Host } from '../../config/model.js';
-import { UsageError } from '../../errors/index.js';
-import type { ApiClient } from '../../kube/client.js';
-import { caCertHash } from '../../pki/ca-hash.js';
+import { StateError } from '../../errors/index.js';
 import { ensureClusterPki, type PkiOptions } from '../../pki/ensure.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from '../../render/control-plane.js';
@@ -19,25 +16,11 @@ import { etcdPod } from '../../render/etcd.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import { yamlFile } from '../../render/yaml.js';
 import { StateDir } from '../../state/state-dir.js';
-import { withApiRetry, type RetryOptions } from '../api-retry.js';
-import { CERTS_SECRET, decodeCertificateKey, decryptCertsSecret, sharedCertFiles } from '../upload-certs.js';
 
 const EXTERNAL_ETCD_CLIENT = new Set(['apiserver-etcd-client.crt', 'apiserver-etcd-client.key']);
 
 /** Joined nodes never get super-admin.conf (kubeadm-spec §2). */
 const NOT_ON_JOINED_NODES = new Set([`${PATHS.kubernetesDir}/super-admin.conf`]);
-
-export async function downloadSharedCerts(api: ApiClient, cluster: Cluster, certificateKey: string, caCertPem: string, retry?: RetryOptions): Promise<Map<string, Buffer>> {
-  const key = decodeCertificateKey(certificateKey);
-  const secret = await withApiRetry<V1Secret | undefined>(`get Secret kube-system/${CERTS_SECRET}`, () => api.read('v1', 'Secret', 'kube-system', CERTS_SECRET), retry);
-  if (!secret) throw new UsageError(`Secret kube-system/${CERTS_SECRET} does not exist (it is deleted with its token after 2 h): run \`kbuild init phase upload-certs --upload-certs\` on a control plane and use the key it prints`);
-  const files = decryptCertsSecret(secret, key, sharedCertFiles(cluster.etcd.topology === 'stacked'));
-  const ca = files.get('ca.crt')?.toString();
-  if (!ca || caCertHash(ca) !== caCertHash(caCertPem)) {
-    throw new UsageError(`the CA in kube-system/${CERTS_SECRET} is not the cluster CA that discovery pinned; the certificates were uploaded from another cluster`);
-  }
-  return files;
-}
 
 /** This host's PKI files signed by the downloaded CAs, through a temporary state directory that is removed afterwards. */
 export async function joinPkiFiles(cluster: Cluster, host: Host, shared: ReadonlyMap<string, Buffer>, options: PkiOptions = {}): Promise<RenderedFile[]> {
@@ -52,7 +35,7 @@ export async function joinPkiFiles(cluster: Cluster, host: Host, shared: Readonl
     // Only this host: its own leaves, never anyone else's.
     const pki = await ensureClusterPki({ ...cluster, hosts: [host] }, state, options);
     const created = pki.actions.filter((a) => a.host === undefined && a.outcome === 'created');
-    if (created.length > 0) throw new Error(`the downloaded certificates lack ${created.map((a) => a.name).join(', ')}; kbuild would have made a new one`);
+    if (created.length > 0) throw new StateError(`the downloaded certificates lack ${created.map((a) => a.name).join(', ')}; kbuild would have made a new one`);
     return pki.filesForHost(host).filter((f) => !NOT_ON_JOINED_NODES.has(f.path));
   } finally {
     await rm(dir, { recursive: true, force: true });

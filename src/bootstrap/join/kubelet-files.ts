@@ -5,7 +5,7 @@
  * with the token (workers; control planes get kubelet.conf from their own PKI instead).
  */
 import type { Cluster, Host } from '../../config/model.js';
-import { UsageError } from '../../errors/index.js';
+import { StateError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
 import { renderKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import { PATHS } from '../../kubeadm/constants.js';
@@ -13,18 +13,17 @@ import { kubeletFlags } from '../../render/kubelet.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import { generatedBy } from '../../render/yaml.js';
 import type { Templates } from '../../templates/index.js';
-import { withApiRetry, type RetryOptions } from '../api-retry.js';
-import type { DiscoveredCluster } from '../discovery.js';
+import type { DiscoveredCluster } from '../../kube/cluster-info.js';
 
 export const TLS_BOOTSTRAP_USER = 'tls-bootstrap-token-user';
 
 /** kube-system/kubelet-config key `kubelet`, readable by bootstrap tokens (kubeadm:kubelet-config). */
-export async function publishedKubeletConfig(api: ApiClient, retry?: RetryOptions): Promise<string> {
-  const configMap = (await withApiRetry('get ConfigMap kube-system/kubelet-config', () => api.read('v1', 'ConfigMap', 'kube-system', 'kubelet-config'), retry)) as
+export async function publishedKubeletConfig(api: ApiClient): Promise<string> {
+  const configMap = (await api.read('v1', 'ConfigMap', 'kube-system', 'kubelet-config')) as
     | { data?: Record<string, string> }
     | undefined;
   const text = configMap?.data?.kubelet;
-  if (!text) throw new UsageError('the cluster has no kube-system/kubelet-config ConfigMap with key "kubelet": run `kbuild init phase upload-config/kubelet` on the first control plane');
+  if (!text) throw new StateError('the cluster has no kube-system/kubelet-config ConfigMap with key "kubelet": run `kbuild init phase upload-config/kubelet` on the first control plane');
   return text;
 }
 

@@ -5,7 +5,8 @@
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { Host } from '../../config/model.js';
-import { UsageError } from '../../errors/index.js';
+import { StateError } from '../../errors/index.js';
+import { isForbidden } from '../../kube/client.js';
 import { apiserverReady, componentHealthz, etcdHealth, kubeletHealthz, type GateCheck, type Probe } from '../../health/probes.js';
 import { parseKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import type { Phase, StepOutcome } from '../../workflow/types.js';
@@ -14,11 +15,11 @@ import { runChecked } from '../../transport/run.js';
 import { pushFiles } from '../../transport/sync.js';
 import { PATHS, PORTS } from '../../kubeadm/constants.js';
 import { sleep } from '../../util/pool.js';
-import { httpCode, withApiRetry } from '../api-retry.js';
-import { markControlPlanePatch } from '../init/api-objects.js';
-import { RESTART_KUBELET } from '../init/phases.js';
+import { markControlPlane as markNode } from '../../kube/node.js';
+import { downloadSharedCerts } from '../../kube/upload-certs.js';
+import { restartKubelet } from '../../lifecycle/restart.js';
 import type { JoinContext } from './context.js';
-import { controlPlaneManifests, downloadSharedCerts, joinPkiFiles, joiningEtcdManifest } from './control-plane.js';
+import { controlPlaneManifests, joinPkiFiles, joiningEtcdManifest } from './control-plane.js';
 import { addLearnerCommand, etcdctl, existingEndpoints, joiningInitialCluster, parseMemberList, promoteCommand } from './etcd.js';
 import { joinKubeletFiles, publishedKubeletConfig } from './kubelet-files.js';
 
@@ -30,7 +31,7 @@ const controlPlaneOnly = (ctx: JoinContext): Host[] => (ctx.controlPlane ? [ctx.
 const WORKER = 'worker join (no --control-plane)';
 
 async function sharedCerts(ctx: JoinContext): Promise<Map<string, Buffer>> {
-  ctx.sharedCerts ??= await downloadSharedCerts(ctx.bootstrapApi(), ctx.cluster, ctx.certificateKey ?? '', ctx.discovered.caCertPem, ctx.apiRetry);
+  ctx.sharedCerts ??= await downloadSharedCerts(ctx.bootstrapApi(), ctx.cluster.etcd.topology === 'stacked', ctx.certificateKey ?? '', ctx.discovered.caCertPem);
   return ctx.sharedCerts;
 }
 
@@ -49,26 +50,26 @@ async function run(ctx: JoinContext, command: string, timeoutMs = 60_000): Promi
 async function refuseReadyNode(ctx: JoinContext): Promise<void> {
   let node: V1Node | undefined;
   try {
-    node = await withApiRetry<V1Node | undefined>(`get Node ${ctx.host.name}`, () => ctx.bootstrapApi().read('v1', 'Node', undefined, ctx.host.name), ctx.apiRetry);
+    node = (await ctx.bootstrapApi().read('v1', 'Node', undefined, ctx.host.name));
   } catch (error) {
-    if (httpCode(error) === 403) return; // a token without kubeadm:get-nodes cannot check; kubeadm goes on too
+    if (isForbidden(error)) return; // a token without kubeadm:get-nodes cannot check; kubeadm goes on too
     throw error;
   }
   const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-  if (ready) throw new UsageError(`a Node named "${ctx.host.name}" already exists in the cluster and is Ready; pick another --node-name, or delete that Node first`);
+  if (ready) throw new StateError(`a Node named "${ctx.host.name}" already exists in the cluster and is Ready; pick another --node-name, or delete that Node first`);
 }
 
 async function kubeletStart(ctx: JoinContext): Promise<StepOutcome> {
   await refuseReadyNode(ctx);
-  const kubeletConfig = await publishedKubeletConfig(ctx.bootstrapApi(), ctx.apiRetry);
+  const kubeletConfig = await publishedKubeletConfig(ctx.bootstrapApi());
   const files = joinKubeletFiles({ cluster: ctx.cluster, host: ctx.host, discovered: ctx.discovered, token: ctx.token, kubeletConfig, templates: ctx.templates, tlsBootstrap: !ctx.controlPlane });
   const changed = await pushFiles(ctx.transport, files);
-  await run(ctx, RESTART_KUBELET, 120_000);
+  await restartKubelet(ctx.transport);
   return { changed };
 }
 
 async function etcdJoin(ctx: JoinContext, host: Host): Promise<StepOutcome> {
-  if (existingEndpoints(ctx.cluster, host).length === 0) throw new UsageError(`${host.name}: the cluster file names no other etcd member to join`);
+  if (existingEndpoints(ctx.cluster, host).length === 0) throw new StateError(`${host.name}: the cluster file names no other etcd member to join`);
   await run(ctx, addLearnerCommand(ctx.cluster, host));
   const members = parseMemberList(await run(ctx, etcdctl(existingEndpoints(ctx.cluster, host), 'member', 'list', '-w', 'simple')));
   ctx.etcdInitialCluster = joiningInitialCluster(members, ctx.cluster, host);
@@ -81,7 +82,7 @@ async function etcdJoin(ctx: JoinContext, host: Host): Promise<StepOutcome> {
     const result = await ctx.transport.run(promoteCommand(ctx.cluster, host), { timeoutMs: 60_000 });
     if (result.code === 0) break;
     if (now() + ETCD_PROMOTE_INTERVAL_MS > deadline || attempt > 10_000) {
-      throw new UsageError(`${host.name}: etcd did not promote learner ${host.name} within ${ETCD_PROMOTE_TIMEOUT_MS / 1000} s: ${result.stderr.trim().slice(0, 300)}; check /var/lib/etcd and the etcd static pod's log`);
+      throw new StateError(`${host.name}: etcd did not promote learner ${host.name} within ${ETCD_PROMOTE_TIMEOUT_MS / 1000} s: ${result.stderr.trim().slice(0, 300)}; check /var/lib/etcd and the etcd static pod's log`);
     }
     await delay(ETCD_PROMOTE_INTERVAL_MS);
   }
@@ -89,24 +90,7 @@ async function etcdJoin(ctx: JoinContext, host: Host): Promise<StepOutcome> {
 }
 
 async function markControlPlane(ctx: JoinContext, host: Host): Promise<StepOutcome> {
-  const api = await ctx.adminApi();
-  const patch = await withApiRetry(
-    `mark-control-plane: Node ${host.name}`,
-    async () => {
-      const wanted = markControlPlanePatch(await api.read('v1', 'Node', undefined, host.name));
-      if (!wanted) return undefined;
-      try {
-        await api.mergePatch('v1', 'Node', undefined, host.name, wanted);
-      } catch (error) {
-        // The kubelet registers the Node a little after it starts: waited for like an unready API.
-        if (httpCode(error) === 404) throw Object.assign(new Error(`Node ${host.name} is not registered yet (is the kubelet running?)`), { code: 503 });
-        throw error;
-      }
-      return wanted;
-    },
-    ctx.apiRetry,
-  );
-  return { changed: patch ? [`Node/${host.name}: ${Object.keys(patch.metadata.labels).join(', ')}${patch.spec ? ', taint node-role.kubernetes.io/control-plane:NoSchedule' : ''}`] : [] };
+  return { changed: await markNode(await ctx.adminApi(), host.name, true, ctx.apiRetry) };
 }
 
 async function probe(ctx: JoinContext, probes: Array<[string, Probe]>): Promise<GateCheck> {

@@ -15,10 +15,10 @@ import { LocalTransport } from '../../transport/local.js';
 import type { Transport } from '../../transport/transport.js';
 import { loadTemplates } from '../../templates/index.js';
 import { FileError, UsageError } from '../../errors/index.js';
-import type { RetryOptions } from '../api-retry.js';
-import { discoverClusterInfo, parsePins, type DiscoveryOptions } from '../discovery.js';
-import { parseToken } from '../token.js';
-import { decodeCertificateKey } from '../upload-certs.js';
+import type { RetryOptions } from '../../kube/retry.js';
+import { discoverClusterInfo, parsePins, type DiscoveryOptions } from '../../kube/cluster-info.js';
+import { parseToken } from '../../kube/token.js';
+import { decodeCertificateKey } from '../../kube/upload-certs.js';
 import type { JoinContext } from './context.js';
 import { bootstrapKubeconfig } from './kubelet-files.js';
 import { JOIN_PHASES } from './phases.js';
@@ -43,7 +43,7 @@ export interface JoinOptions {
   reporter: Reporter;
   /** Tests: the machine, API clients, discovery timing, retry and gate clocks, the certificates' start time. */
   machine?: Transport;
-  apiFor?: (kubeconfig: string) => ApiClient;
+  apiFor?: (kubeconfig: string, retry?: RetryOptions) => ApiClient;
   discovery?: Pick<DiscoveryOptions, 'timeoutMs' | 'intervalMs' | 'now' | 'delay' | 'onRetry'>;
   apiRetry?: RetryOptions;
   gates?: { now?: () => number; delay?: (ms: number) => Promise<void> };
@@ -58,23 +58,6 @@ export interface JoinResult {
   etcdInitialCluster?: string;
   directory?: DirectoryTransport;
   requests?: RecordedRequest[];
-}
-
-/** Reads from the real API (a dry-run still needs the published config), every request recorded, writes only recorded. */
-function readThroughRecording(real: ApiClient, recording: ReturnType<typeof recordingApiClient>): ApiClient {
-  return {
-    apply: (objects) => recording.apply(objects),
-    delete: (...args) => recording.delete(...args),
-    mergePatch: (...args) => recording.mergePatch(...args),
-    read: async (...args) => {
-      await recording.read(...args);
-      return real.read(...args);
-    },
-    list: async (...args) => {
-      await recording.list(...args);
-      return real.list(...args);
-    },
-  };
 }
 
 export async function runJoin(options: JoinOptions): Promise<JoinResult> {
@@ -95,10 +78,11 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
   const dryRun = options.dryRunDir !== undefined;
   const reads = dryRun ? readOnlyTransport(machine) : machine;
   const clientFor = options.apiFor ?? apiClientFromKubeconfig;
+  // A dry run reads from the cluster as the bootstrap token (it needs what init published) and records every request; writes are only recorded.
   const recording = dryRun ? recordingApiClient() : undefined;
-  const realBootstrap = clientFor(bootstrapKubeconfig(discovered, tokenString));
-  const bootstrap = recording ? readThroughRecording(realBootstrap, recording) : realBootstrap;
-  const target = await resolveJoinTarget(reads, bootstrap, { config: options.config, nodeName: options.nodeName, controlPlane, endpoint: options.endpoint }, options.apiRetry);
+  const realBootstrap = clientFor(bootstrapKubeconfig(discovered, tokenString), options.apiRetry);
+  const bootstrap = recording ? recordingApiClient({ readsFrom: realBootstrap, requests: recording.requests }) : realBootstrap;
+  const target = await resolveJoinTarget(reads, bootstrap, { config: options.config, nodeName: options.nodeName, controlPlane, endpoint: options.endpoint });
 
   const dry = dryRun ? dryRunTransport(machine, resolve(options.dryRunDir!), target.host.name) : undefined;
   const transport = dry ?? machine;
@@ -118,7 +102,7 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
       if (recording) return recording;
       const admin = (await transport.readFile(PATHS.adminKubeconfig))?.toString();
       if (!admin) throw new FileError(PATHS.adminKubeconfig, 'does not exist; run `kbuild join phase control-plane-prepare/kubeconfig` first');
-      return clientFor(admin);
+      return clientFor(admin, options.apiRetry);
     },
     now: options.now ?? (() => new Date()),
     apiRetry: options.apiRetry,

@@ -12,13 +12,12 @@ import yaml from 'js-yaml';
 import { buildCluster, hasRole, splitHostPort, type Cluster, type Host } from '../../config/model.js';
 import { loadClusterFile, parseClusterFile } from '../../config/load.js';
 import type { ClusterFile } from '../../config/schema.js';
-import { UsageError } from '../../errors/index.js';
+import { StateError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
 import { isIpAddress } from '../../net/cidr.js';
 import type { Transport } from '../../transport/transport.js';
-import { withApiRetry, type RetryOptions } from '../api-retry.js';
 import { hostWithAddressIn, localAddresses, machineHostname, routeSource, thisHost } from '../init/target.js';
-import { PUBLISHED_SOURCE, readPublishedClusterFile } from '../published-cluster.js';
+import { PUBLISHED_SOURCE, readClusterConfiguration, readPublishedClusterFile } from '../../kube/published-cluster.js';
 
 export interface JoinTarget {
   path?: string;
@@ -36,7 +35,7 @@ export interface TargetOptions {
 
 async function hostname(transport: Transport): Promise<string> {
   const name = await machineHostname(transport);
-  if (!name) throw new UsageError('cannot read this machine\'s hostname; pass --node-name NAME');
+  if (!name) throw new StateError('cannot read this machine\'s hostname; pass --node-name NAME');
   return name;
 }
 
@@ -55,31 +54,14 @@ async function addressTowards(transport: Transport, endpointHost: string): Promi
   const src = target ? await routeSource(transport, target) : undefined;
   if (src) return src;
   const mine = (await localAddresses(transport)).filter((a) => !a.startsWith('127.') && a !== '::1' && !/^fe[89ab]/i.test(a));
-  if (mine.length === 0) throw new UsageError(`no address on this machine routes to ${endpointHost}; pass a cluster file with --config naming this host and its address`);
+  if (mine.length === 0) throw new StateError(`no address on this machine routes to ${endpointHost}; pass a cluster file with --config naming this host and its address`);
   return mine[0]!;
-}
-
-interface ClusterConfiguration {
-  kubernetesVersion?: string;
-  imageRepository?: string;
-  networking?: { serviceSubnet?: string; podSubnet?: string; dnsDomain?: string };
-}
-
-/** kube-system/kubeadm-config's ClusterConfiguration, readable by the bootstrap token (init's kubeadm:nodes-kubeadm-config). */
-async function publishedClusterConfiguration(api: ApiClient, retry?: RetryOptions): Promise<ClusterConfiguration> {
-  const configMap = (await withApiRetry('get ConfigMap kube-system/kubeadm-config', () => api.read('v1', 'ConfigMap', 'kube-system', 'kubeadm-config'), retry)) as
-    | { data?: Record<string, string> }
-    | undefined;
-  const text = configMap?.data?.ClusterConfiguration;
-  if (!text) throw new UsageError('the cluster has no kube-system/kubeadm-config with a ClusterConfiguration (run `kbuild init phase upload-config/kubeadm` on the first control plane), or pass the cluster file with --config');
-  const parsed: unknown = yaml.load(text);
-  return parsed !== null && typeof parsed === 'object' ? parsed : {};
 }
 
 /** kubeadm's rules: a control plane joins with --control-plane, a worker without. */
 function checkRole(source: string, host: Host, controlPlane: boolean): void {
-  if (controlPlane && !hasRole(host, 'control-plane')) throw new UsageError(`${source}: ${host.name} has no control-plane role, but --control-plane was given; join it as a worker, or add the role`);
-  if (!controlPlane && hasRole(host, 'control-plane')) throw new UsageError(`${source}: ${host.name} is a control plane; join it with --control-plane --certificate-key KEY`);
+  if (controlPlane && !hasRole(host, 'control-plane')) throw new StateError(`${source}: ${host.name} has no control-plane role, but --control-plane was given; join it as a worker, or add the role`);
+  if (!controlPlane && hasRole(host, 'control-plane')) throw new StateError(`${source}: ${host.name} is a control plane; join it with --control-plane --certificate-key KEY`);
 }
 
 /** This machine in the published cluster file, added to it when the file does not list it. */
@@ -93,7 +75,7 @@ async function hostInPublishedFile(transport: Transport, file: ClusterFile, opti
   const name = options.nodeName ?? (await hostname(transport));
   const namesake = cluster.hosts.find((h) => h.name === name);
   if (namesake) {
-    throw new UsageError(`${PUBLISHED_SOURCE} lists ${name} at ${namesake.address}, which is not an address of this machine; pass --node-name with this machine's name in the cluster file, or a new name`);
+    throw new StateError(`${PUBLISHED_SOURCE} lists ${name} at ${namesake.address}, which is not an address of this machine; pass --node-name with this machine's name in the cluster file, or a new name`);
   }
   const role = options.controlPlane ? 'control-plane' : 'worker';
   const address = await addressTowards(transport, splitHostPort(options.endpoint).host);
@@ -104,21 +86,21 @@ async function hostInPublishedFile(transport: Transport, file: ClusterFile, opti
   return { cluster: grown, host: grown.hosts.find((h) => h.name === name)! };
 }
 
-export async function resolveJoinTarget(transport: Transport, api: ApiClient, options: TargetOptions, retry?: RetryOptions): Promise<JoinTarget> {
+export async function resolveJoinTarget(transport: Transport, api: ApiClient, options: TargetOptions): Promise<JoinTarget> {
   if (options.config) {
     const { path, cluster } = await loadClusterFile(options.config);
     const host = await thisHost(transport, path, cluster, options.nodeName);
     checkRole(path, host, options.controlPlane);
     return { path, cluster, host };
   }
-  const publishedFile = await readPublishedClusterFile(api, retry);
+  const publishedFile = await readPublishedClusterFile(api);
   if (publishedFile) return hostInPublishedFile(transport, publishedFile, options);
   if (options.controlPlane) {
-    throw new UsageError(
+    throw new StateError(
       `the cluster has no ${PUBLISHED_SOURCE} (it was not set up by \`kbuild init\`, or its upload-config phase was skipped): run \`kbuild init phase upload-config/kubeadm --config FILE\` on the first control plane, or pass the cluster file here with --config FILE`,
     );
   }
-  const published = await publishedClusterConfiguration(api, retry);
+  const published = await readClusterConfiguration(api);
   const name = options.nodeName ?? (await hostname(transport));
   const endpoint = splitHostPort(options.endpoint);
   const file: ClusterFile = {
@@ -133,6 +115,9 @@ export async function resolveJoinTarget(transport: Transport, api: ApiClient, op
       hosts: [{ name, address: await addressTowards(transport, endpoint.host), roles: ['worker'] }],
     },
   };
-  const cluster = buildCluster(JSON.parse(JSON.stringify(file)) as ClusterFile);
+  // Validated as a cluster file (versions, networks, this machine's name and address), but for the
+  // topology rules: a worker's view of a kubeadm cluster names no control plane.
+  const text = yaml.dump(JSON.parse(JSON.stringify(file)), { noRefs: true, lineWidth: -1 });
+  const cluster = buildCluster(parseClusterFile(text, `kube-system/kubeadm-config with this machine added as ${name}`, { skipRules: ['topology'] }));
   return { cluster, host: cluster.hosts[0]! };
 }

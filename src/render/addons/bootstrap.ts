@@ -1,84 +1,51 @@
 /**
  * What `kubeadm init` creates for joining nodes (§6): the bootstrap-token Secret, the RBAC that lets
- * that token bootstrap kubelets and approve their CSRs, the public `cluster-info` ConfigMap, the
- * `kubelet-config` ConfigMap, and the `kubeadm:cluster-admins` binding admin.conf relies on.
- * kubeadm's `kubeadm-config` ConfigMap (ClusterConfiguration) has no kbuild equivalent and is not rendered.
+ * that token bootstrap kubelets and approve their CSRs, the `kubelet-config` ConfigMap, and the
+ * `kubeadm:cluster-admins` binding admin.conf relies on; the objects themselves are kube/'s (token,
+ * RBAC), so what init applies and what render writes are built once. The public `cluster-info`
+ * ConfigMap is kube/cluster-info.ts's. kubeadm's `kubeadm-config` ConfigMap (ClusterConfiguration)
+ * is not rendered: init publishes it (kube/published-cluster.ts).
  */
-import type { V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Role, V1RoleBinding, V1Secret, RbacV1Subject } from '@kubernetes/client-node';
-import { endpointUrl, type Cluster, type Host } from '../../config/model.js';
-import { renderClusterInfoKubeconfig } from '../../kubeconfig/kubeconfig.js';
-import { BOOTSTRAP_GROUP, BOOTSTRAP_TOKEN_PATTERN } from '../../kubeadm/constants.js';
+import type { V1ClusterRole, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { Cluster, Host } from '../../config/model.js';
+import { clusterAdminsBinding } from '../../kube/admin-binding.js';
+import { clusterRoleBinding, configMapReaders, group, nodesMayGetConfigMap, RBAC_GROUP } from '../../kube/rbac.js';
+import { DEFAULT_TOKEN_USAGES, splitToken, tokenSecret } from '../../kube/token.js';
+import { BOOTSTRAP_GROUP } from '../../kubeadm/constants.js';
 import type { RenderSecrets } from '../context.js';
 import { kubeletConfiguration } from '../kubelet.js';
-import { toYaml } from '../yaml.js';
-
-const RBAC = 'rbac.authorization.k8s.io';
-const group = (name: string): RbacV1Subject => ({ apiGroup: RBAC, kind: 'Group', name });
-
-const clusterRoleBinding = (name: string, role: string, subjects: RbacV1Subject[]): V1ClusterRoleBinding => ({
-  apiVersion: `${RBAC}/v1`,
-  kind: 'ClusterRoleBinding',
-  metadata: { name },
-  roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: role },
-  subjects,
-});
-
-const roleAndBinding = (namespace: string, name: string, configMap: string, subjects: RbacV1Subject[]): [V1Role, V1RoleBinding] => [
-  { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name, namespace }, rules: [{ apiGroups: [''], resourceNames: [configMap], resources: ['configmaps'], verbs: ['get'] }] },
-  { apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name, namespace }, roleRef: { apiGroup: RBAC, kind: 'Role', name }, subjects },
-];
+import { toYaml } from '../../util/yaml.js';
 
 export function bootstrapRbacObjects(): unknown[] {
   const getNodes: V1ClusterRole = {
-    apiVersion: `${RBAC}/v1`,
+    apiVersion: `${RBAC_GROUP}/v1`,
     kind: 'ClusterRole',
     metadata: { name: 'kubeadm:get-nodes' },
     rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }],
   };
   return [
-    clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', [group('kubeadm:cluster-admins')]),
+    clusterAdminsBinding(),
     clusterRoleBinding('kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', [group(BOOTSTRAP_GROUP)]),
     getNodes,
     clusterRoleBinding('kubeadm:get-nodes', 'kubeadm:get-nodes', [group(BOOTSTRAP_GROUP)]),
     clusterRoleBinding('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [group(BOOTSTRAP_GROUP)]),
     clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [group('system:nodes')]),
-    ...roleAndBinding('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'cluster-info', [{ apiGroup: RBAC, kind: 'User', name: 'system:anonymous' }]),
-    ...roleAndBinding('kube-system', 'kubeadm:kubelet-config', 'kubelet-config', [group(BOOTSTRAP_GROUP), group('system:nodes')]),
+    ...configMapReaders('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'cluster-info', [{ apiGroup: RBAC_GROUP, kind: 'User', name: 'system:anonymous' }]),
+    ...nodesMayGetConfigMap('kubelet-config', 'kubeadm:kubelet-config'),
   ];
 }
 
 /** kube-system/bootstrap-token-<id>, as kubeadm's default init token (24h, signing + authentication). */
 export function bootstrapTokenSecret(secrets: RenderSecrets): V1Secret {
-  const match = BOOTSTRAP_TOKEN_PATTERN.exec(secrets.bootstrapToken);
-  if (!match) throw new Error('bootstrap token is not <6>.<16> of [a-z0-9] (the state directory holds a corrupt token)');
-  const [, id, secret] = match;
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' },
-    type: 'bootstrap.kubernetes.io/token',
-    data: base64Values({
-      'auth-extra-groups': BOOTSTRAP_GROUP,
-      description: "The default bootstrap token generated by 'kbuild render'.",
-      expiration: secrets.bootstrapTokenExpires,
-      'token-id': id!,
-      'token-secret': secret!,
-      'usage-bootstrap-authentication': 'true',
-      'usage-bootstrap-signing': 'true',
-    }),
-  };
-}
-
-const base64Values = (values: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]));
-
-export function clusterInfoConfigMap(cluster: Cluster, caCertPem: string): V1ConfigMap {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'cluster-info', namespace: 'kube-public' },
-    data: { kubeconfig: renderClusterInfoKubeconfig(endpointUrl(cluster), caCertPem) },
-  };
+  const token = splitToken(secrets.bootstrapToken);
+  if (!token) throw new Error('bootstrap token is not <6>.<16> of [a-z0-9] (the state directory holds a corrupt token)');
+  return tokenSecret({
+    ...token,
+    description: "The default bootstrap token generated by 'kbuild render'.",
+    expires: new Date(secrets.bootstrapTokenExpires),
+    usages: [...DEFAULT_TOKEN_USAGES],
+    groups: [BOOTSTRAP_GROUP],
+  });
 }
 
 /** kube-system/kubelet-config (key `kubelet`), read by joining kubelets as with kubeadm. */

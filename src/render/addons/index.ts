@@ -5,7 +5,8 @@ import { PATHS } from '../../kubeadm/constants.js';
 import type { RenderContext } from '../context.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import { yamlFile } from '../yaml.js';
-import { bootstrapRbacObjects, bootstrapTokenSecret, clusterInfoConfigMap, kubeletConfigMap } from './bootstrap.js';
+import { clusterInfoConfigMap } from '../../kube/cluster-info.js';
+import { bootstrapRbacObjects, bootstrapTokenSecret, kubeletConfigMap } from './bootstrap.js';
 import { corednsObjects } from './coredns.js';
 import { kubeProxyObjects } from './kube-proxy.js';
 

@@ -3,7 +3,7 @@ import type { V1ClusterRoleBinding, V1ConfigMap, V1DaemonSet, V1Role, V1RoleBind
 import { endpointUrl, type Cluster } from '../../config/model.js';
 import { BOOTSTRAP_GROUP } from '../../kubeadm/constants.js';
 import { isIpv6 } from '../etcd.js';
-import { toYaml } from '../yaml.js';
+import { toYaml } from '../../util/yaml.js';
 
 const NAMESPACE = 'kube-system';
 const CONFIG_DIR = '/var/lib/kube-proxy';

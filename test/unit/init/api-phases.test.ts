@@ -60,7 +60,7 @@ beforeAll(async () => {
     certificateKey: KEY,
     reporter: recordingReporter(),
     machine: new DirectoryTransport(join(work, 'machine'), 'cp1'),
-    apiFor: (kubeconfig) => apiClientFromKubeconfig(kubeconfig.split(endpoint).join(server.url)),
+    apiFor: (kubeconfig, retry) => apiClientFromKubeconfig(kubeconfig.split(endpoint).join(server.url), retry),
     apiRetry: { intervalMs: 50, timeoutMs: 2000 },
     pki,
   });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { joinPkiFiles } from '../../../src/bootstrap/join/control-plane.js';
-import { sharedCertFiles } from '../../../src/bootstrap/upload-certs.js';
+import { sharedCertFiles } from '../../../src/kube/upload-certs.js';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import type { RenderedFile } from '../../../src/kubeadm/files.js';

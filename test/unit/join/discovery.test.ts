@@ -4,8 +4,8 @@
  * their own message; the token never travels before the CA is pinned.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { discoverClusterInfo, parsePins } from '../../../src/bootstrap/discovery.js';
-import { DiscoveryError } from '../../../src/bootstrap/errors.js';
+import { discoverClusterInfo, parsePins } from '../../../src/kube/cluster-info.js';
+import { DiscoveryError } from '../../../src/errors/index.js';
 import { renderClusterInfoKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
 import { startClusterInfoServer, type ClusterInfoServer } from './cluster-info-server.js';
 import { makeTlsFixture, opensslCaHash, type TlsFixture } from './tls-fixture.js';

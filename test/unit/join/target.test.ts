@@ -7,10 +7,11 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { resolveJoinTarget } from '../../../src/bootstrap/join/target.js';
-import { publishableClusterFile } from '../../../src/bootstrap/published-cluster.js';
+import { publishableClusterFile } from '../../../src/kube/published-cluster.js';
 import { parseClusterFile } from '../../../src/config/load.js';
 import { hasRole } from '../../../src/config/model.js';
 import type { ApiClient } from '../../../src/kube/client.js';
+import { ApiError } from '../../../src/errors/index.js';
 import { FakeTransport } from '../../support/fake-transport.js';
 import { examplePath } from '../render/fixture.js';
 
@@ -18,12 +19,12 @@ const EXAMPLE = parseClusterFile(readFileSync(examplePath('ha-stacked'), 'utf8')
 const PUBLISHED = publishableClusterFile(EXAMPLE);
 const ENDPOINT = 'api.demo.internal:6443';
 
-/** A bootstrap-token API client that serves only these kube-system ConfigMaps (others: 404 → undefined). */
+/** A bootstrap-token API client that serves only these kube-system ConfigMaps (others: 404 → undefined), or fails every read as the real one does, with an ApiError. */
 function api(configMaps: Record<string, Record<string, string>>, status?: number): ApiClient {
   const refuse = () => Promise.reject(new Error('join target resolution only reads'));
   return {
     read: (_v, kind, namespace, name) => {
-      if (status) return Promise.reject(Object.assign(new Error(`HTTP ${status}`), { status }));
+      if (status) return Promise.reject(new ApiError('https://test', status, `HTTP ${status}`));
       const data = kind === 'ConfigMap' && namespace === 'kube-system' ? configMaps[name] : undefined;
       return Promise.resolve(data ? ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data } as KubernetesObject) : undefined);
     },

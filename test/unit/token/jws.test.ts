@@ -1,7 +1,7 @@
 /** The detached JWS against kubeadm's published vectors and an HMAC computed by hand here. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { computeDetachedSignature, detachedSignatureIsValid } from '../../../src/bootstrap/jws.js';
+import { computeDetachedSignature, detachedSignatureIsValid } from '../../../src/kube/jws.js';
 
 // k8s.io/cluster-bootstrap/token/jws/jws_test.go
 const CONTENT = 'Hello from the other side. I must have called a thousand times.';

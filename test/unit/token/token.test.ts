@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseToken, parseTtl, tokenFromSecret, tokenSecret, tokenTable } from '../../../src/bootstrap/token.js';
+import { parseToken, parseTtl, tokenFromSecret, tokenSecret, tokenTable } from '../../../src/kube/token.js';
 import { shortHumanDuration } from '../../../src/util/duration.js';
 
 const decode = (data: Record<string, string> | undefined) => Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));

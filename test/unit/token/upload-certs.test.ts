@@ -1,7 +1,7 @@
 /** kubeadm-certs: AES-256-GCM nonce‖ciphertext‖tag under the hex key, decrypted here with node:crypto directly. */
 import { createDecipheriv } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { certsSecret, decodeCertificateKey, decryptCertsSecret, newCertificateKey, ownerReferenceTo, sharedCertFiles } from '../../../src/bootstrap/upload-certs.js';
+import { certsSecret, decodeCertificateKey, decryptCertsSecret, newCertificateKey, ownerReferenceTo, sharedCertFiles } from '../../../src/kube/upload-certs.js';
 
 const KEY_HEX = 'a'.repeat(62) + '01';
 

@@ -5,14 +5,13 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { UsageError } from '../errors/index.js';
+import { randomInt } from 'node:crypto';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../kubeadm/constants.js';
-import { generateBootstrapToken, type RandomInt } from '../render/secrets.js';
 import { shortHumanDuration } from '../util/duration.js';
 
 export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const DEFAULT_TOKEN_USAGES = ['signing', 'authentication'] as const;
 export const DEFAULT_TOKEN_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'] as const;
-export const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
 /** The token that owns kubeadm-certs, so the Secret is garbage-collected with it. */
 export const CERTS_TOKEN_TTL_MS = 2 * 3600_000;
 export const CERTS_TOKEN_DESCRIPTION = 'Proxy for managing TTL for the kubeadm-certs secret';
@@ -27,13 +26,28 @@ export interface BootstrapToken {
   groups: string[];
 }
 
-export function parseToken(text: string, flag = '--token'): { id: string; secret: string } {
+/** Uniform index in [0, n): node:crypto.randomInt by default, injectable for tests. */
+export type RandomInt = (n: number) => number;
+
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export const pick = (alphabet: string, length: number, random: RandomInt): string => Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+
+/** A new `<id>.<secret>`. */
+export const newTokenString = (random: RandomInt = randomInt): string => `${pick(TOKEN_ALPHABET, 6, random)}.${pick(TOKEN_ALPHABET, 16, random)}`;
+
+/** A token's id and secret, or undefined when `text` is not one. */
+export function splitToken(text: string): { id: string; secret: string } | undefined {
   const match = BOOTSTRAP_TOKEN_PATTERN.exec(text.trim());
-  if (!match) throw new UsageError(`${flag}: "${text}" is not a bootstrap token; the format is [a-z0-9]{6}.[a-z0-9]{16}, e.g. abcdef.0123456789abcdef`);
-  return { id: match[1]!, secret: match[2]! };
+  return match ? { id: match[1]!, secret: match[2]! } : undefined;
 }
 
-export const newTokenString = (random?: RandomInt): string => generateBootstrapToken(random);
+/** A token given on the command line (`flag` names where). */
+export function parseToken(text: string, flag = '--token'): { id: string; secret: string } {
+  const token = splitToken(text);
+  if (!token) throw new UsageError(`${flag}: "${text}" is not a bootstrap token; the format is [a-z0-9]{6}.[a-z0-9]{16}, e.g. abcdef.0123456789abcdef`);
+  return token;
+}
 
 export const tokenSecretName = (id: string): string => `bootstrap-token-${id}`;
 
@@ -108,4 +122,10 @@ export function parseTtl(text: string): number {
   }
   if (consumed !== text || consumed === '') throw new UsageError(`--ttl: "${text}" is not a duration; use e.g. 24h, 90m, 1h30m, or 0 for a token that never expires`);
   return total;
+}
+
+/** The `kbuild join` command for the API server at `server` (a URL or host:port); with a certificate key, the control-plane form. */
+export function joinCommand(server: string, token: string, caCertHash: string, certificateKey?: string): string {
+  const worker = `kbuild join ${server.replace(/^https:\/\//, '')} --token ${token} --discovery-token-ca-cert-hash ${caCertHash}`;
+  return certificateKey === undefined ? worker : `${worker} --control-plane --certificate-key ${certificateKey}`;
 }

@@ -1,5 +1,7 @@
 /**
- * kubeadm's bootstrap-token discovery (discovery/token/token.go):
+ * kube-public/cluster-info: the ConfigMap init publishes (the cluster's endpoint and CA, signed with
+ * the bootstrap token as kube-controller-manager's bootstrap signer does), and kubeadm's
+ * bootstrap-token discovery of it on a joining node (discovery/token/token.go):
  *  1. GET kube-public/cluster-info without trusting the server, polling until the signature for our
  *     token id appears (the bootstrap signer adds it a little after the token is created);
  *  2. verify the detached JWS over the exact kubeconfig string with the token secret;
@@ -9,13 +11,31 @@
  * The token is only ever sent on a verified connection (step 5), so a man in the middle of step 1 never sees it.
  */
 import { request } from 'node:https';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
+import { endpointUrl, type Cluster } from '../config/model.js';
+import { renderClusterInfoKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { caCertHash } from '../pki/ca-hash.js';
-import { UsageError, describe } from '../errors/index.js';
+import { DiscoveryError, UsageError, describe } from '../errors/index.js';
 import { sleep } from '../util/pool.js';
-import { DiscoveryError } from './errors.js';
-import { detachedSignatureIsValid, jwsKey } from './jws.js';
+import { computeDetachedSignature, detachedSignatureIsValid, jwsKey } from './jws.js';
 import { parseToken } from './token.js';
+
+/** kube-public/cluster-info: one cluster (the endpoint, the CA), readable anonymously. */
+export function clusterInfoConfigMap(cluster: Cluster, caCertPem: string): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cluster-info', namespace: 'kube-public' },
+    data: { kubeconfig: renderClusterInfoKubeconfig(endpointUrl(cluster), caCertPem) },
+  };
+}
+
+/** cluster-info as the bootstrap signer leaves it: the kubeconfig plus a signature for the token. */
+export function signedClusterInfo(clusterInfo: V1ConfigMap, tokenId: string, tokenSecret: string): V1ConfigMap {
+  const kubeconfig = clusterInfo.data?.kubeconfig ?? '';
+  return { ...clusterInfo, data: { ...clusterInfo.data, [jwsKey(tokenId)]: computeDetachedSignature(kubeconfig, tokenId, tokenSecret) } };
+}
 
 export const DISCOVERY_TIMEOUT_MS = 5 * 60_000;
 export const DISCOVERY_INTERVAL_MS = 5_000;

@@ -7,7 +7,10 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { V1OwnerReference, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/client-node';
-import { UsageError } from '../errors/index.js';
+import { StateError, UsageError } from '../errors/index.js';
+import { caCertHash } from '../pki/ca-hash.js';
+import type { ApiClient } from './client.js';
+import { RBAC_GROUP } from './rbac.js';
 import { BOOTSTRAP_GROUP } from '../kubeadm/constants.js';
 
 export const CERTS_SECRET = 'kubeadm-certs';
@@ -56,12 +59,12 @@ export function decryptCertsSecret(secret: V1Secret, key: Buffer, files: readonl
   const out = new Map<string, Buffer>();
   for (const file of files) {
     const value = secret.data?.[secretKeyName(file)];
-    if (value === undefined) throw new Error(`Secret kube-system/${CERTS_SECRET} lacks ${secretKeyName(file)}; run \`kbuild init phase upload-certs --upload-certs\` on a control plane`);
+    if (value === undefined) throw new StateError(`Secret kube-system/${CERTS_SECRET} lacks ${secretKeyName(file)}; run \`kbuild init phase upload-certs --upload-certs\` on a control plane`);
     if (value === '') continue;
     try {
       out.set(file, decryptBytes(Buffer.from(value, 'base64'), key));
     } catch (error) {
-      throw new UsageError(`cannot decrypt ${secretKeyName(file)} in kube-system/${CERTS_SECRET} with the given --certificate-key (wrong key, or the certificates were uploaded again with a new one)`, { cause: error });
+      throw new StateError(`cannot decrypt ${secretKeyName(file)} in kube-system/${CERTS_SECRET} with the given --certificate-key (wrong key, or the certificates were uploaded again with a new one)`, { cause: error });
     }
   }
   return out;
@@ -79,7 +82,7 @@ export const ownerReferenceTo = (secret: V1Secret): V1OwnerReference => ({
 
 /** Lets bootstrapping nodes read the Secret (they still need the key to use it). */
 export function certsRbac(): [V1Role, V1RoleBinding] {
-  const rbac = 'rbac.authorization.k8s.io';
+  const rbac = RBAC_GROUP;
   return [
     { apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: CERTS_ROLE, namespace: 'kube-system' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: [CERTS_SECRET] }] },
     {
@@ -90,4 +93,17 @@ export function certsRbac(): [V1Role, V1RoleBinding] {
       subjects: [{ kind: 'Group', name: BOOTSTRAP_GROUP }],
     },
   ];
+}
+
+/** The shared certificates from kubeadm-certs, decrypted with the key; the CA must be the one discovery pinned. */
+export async function downloadSharedCerts(api: ApiClient, stackedEtcd: boolean, certificateKey: string, caCertPem: string): Promise<Map<string, Buffer>> {
+  const key = decodeCertificateKey(certificateKey);
+  const secret = (await api.read('v1', 'Secret', 'kube-system', CERTS_SECRET));
+  if (!secret) throw new StateError(`Secret kube-system/${CERTS_SECRET} does not exist (it is deleted with its token after 2 h): run \`kbuild init phase upload-certs --upload-certs\` on a control plane and use the key it prints`);
+  const files = decryptCertsSecret(secret, key, sharedCertFiles(stackedEtcd));
+  const ca = files.get('ca.crt')?.toString();
+  if (!ca || caCertHash(ca) !== caCertHash(caCertPem)) {
+    throw new StateError(`the CA in kube-system/${CERTS_SECRET} is not the cluster CA that discovery pinned; the certificates were uploaded from another cluster`);
+  }
+  return files;
 }

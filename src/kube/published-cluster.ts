@@ -1,0 +1,102 @@
+/**
+ * What init publishes in kube-system for `kbuild join`, and its reading on the joining node:
+ * - kbuild-config: the cluster file, so `kbuild join` (as printed by init, with no --config) renders
+ *   a joining control plane exactly as `kbuild render` would; kubeadm's ClusterConfiguration alone
+ *   lacks the hosts, the etcd topology and the load balancer. SSH settings are left out: they
+ *   describe the workstation's access, and are no business of the nodes;
+ * - kubeadm-config: kubeadm's ClusterConfiguration, so kubeadm-aware tools read the cluster as
+ *   kubeadm wrote it (and a worker joins a cluster without kbuild-config the kubeadm way).
+ * Both are readable by the bootstrap token's group and by nodes.
+ */
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { parseClusterFile } from '../config/load.js';
+import { hostPort, type Cluster } from '../config/model.js';
+import type { ClusterFile } from '../config/schema.js';
+import { StateError } from '../errors/index.js';
+import { CLUSTER_NAME, PATHS } from '../kubeadm/constants.js';
+import { toYaml } from '../util/yaml.js';
+import { isForbidden, type ApiClient } from './client.js';
+import { nodesMayGetConfigMap } from './rbac.js';
+
+export const KBUILD_CONFIG = 'kbuild-config';
+export const KBUILD_CONFIG_KEY = 'cluster.yaml';
+/** How messages name the published file (it has no path on the joining machine). */
+export const PUBLISHED_SOURCE = `kube-system/${KBUILD_CONFIG}`;
+
+/** The cluster file without its SSH settings, as YAML. */
+export function publishableClusterFile(file: ClusterFile): string {
+  const { ssh: _clusterSsh, ...spec } = file.spec;
+  const hosts = spec.hosts.map(({ ssh: _hostSsh, ...host }) => host);
+  const header = '# Published by kbuild init (upload-config/kubeadm) for `kbuild join`; SSH settings omitted.\n';
+  return header + yaml.dump({ ...file, spec: { ...spec, hosts } }, { noRefs: true, lineWidth: -1 });
+}
+
+/** The ConfigMap and the RBAC that lets joining nodes (bootstrap token) and nodes read it, as kubeadm does for kubeadm-config. */
+export function kbuildConfigObjects(file: ClusterFile): KubernetesObject[] {
+  const configMap: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: KBUILD_CONFIG, namespace: 'kube-system' },
+    data: { [KBUILD_CONFIG_KEY]: publishableClusterFile(file) },
+  };
+  return [configMap, ...nodesMayGetConfigMap(KBUILD_CONFIG, `kbuild:nodes-${KBUILD_CONFIG}`)];
+}
+
+/** The published cluster file, validated as any cluster file; undefined when the cluster has none (init by an older kbuild, or upload-config skipped). */
+export async function readPublishedClusterFile(api: ApiClient): Promise<ClusterFile | undefined> {
+  let configMap: V1ConfigMap | undefined;
+  try {
+    configMap = (await api.read('v1', 'ConfigMap', 'kube-system', KBUILD_CONFIG));
+  } catch (error) {
+    // A cluster initialised without it also lacks the Role that would let the token read it.
+    if (isForbidden(error)) return undefined;
+    throw error;
+  }
+  const text = configMap?.data?.[KBUILD_CONFIG_KEY];
+  return text === undefined ? undefined : parseClusterFile(text, PUBLISHED_SOURCE);
+}
+
+/** The part of kubeadm's ClusterConfiguration a worker joining kubeadm's way reads back. */
+export interface ClusterConfiguration {
+  kubernetesVersion?: string;
+  imageRepository?: string;
+  networking?: { serviceSubnet?: string; podSubnet?: string; dnsDomain?: string };
+}
+
+/** kube-system/kubeadm-config (key ClusterConfiguration), with the RBAC that lets joining nodes and nodes read it. */
+export function kubeadmConfigObjects(cluster: Cluster): KubernetesObject[] {
+  const clusterConfiguration = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'ClusterConfiguration',
+    apiServer: { certSANs: cluster.apiServer.certSANs.length > 0 ? cluster.apiServer.certSANs : undefined },
+    certificatesDir: PATHS.pki,
+    clusterName: CLUSTER_NAME,
+    controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
+    etcd: cluster.etcd.topology === 'stacked' ? { local: { dataDir: PATHS.etcdData } } : { external: { endpoints: [] } },
+    imageRepository: cluster.imageRepository,
+    kubernetesVersion: cluster.kubernetesVersion,
+    networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, ...(cluster.networking.podSubnet ? { podSubnet: cluster.networking.podSubnet } : {}) },
+  };
+  const configMap: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+    data: { ClusterConfiguration: toYaml(JSON.parse(JSON.stringify(clusterConfiguration)) as object) },
+  };
+  return [configMap, ...nodesMayGetConfigMap('kubeadm-config', 'kubeadm:nodes-kubeadm-config')];
+}
+
+/** kube-system/kubeadm-config's ClusterConfiguration, readable by the bootstrap token (kubeadm:nodes-kubeadm-config). */
+export async function readClusterConfiguration(api: ApiClient): Promise<ClusterConfiguration> {
+  const configMap: V1ConfigMap | undefined = await api.read('v1', 'ConfigMap', 'kube-system', 'kubeadm-config');
+  const text = configMap?.data?.ClusterConfiguration;
+  if (!text) throw new StateError('the cluster has no kube-system/kubeadm-config with a ClusterConfiguration (run `kbuild init phase upload-config/kubeadm` on the first control plane), or pass the cluster file with --config');
+  let parsed: unknown;
+  try {
+    parsed = yaml.load(text);
+  } catch (error) {
+    throw new StateError(`kube-system/kubeadm-config's ClusterConfiguration is not YAML (${(error as Error).message}); pass the cluster file with --config`, { cause: error });
+  }
+  return parsed !== null && typeof parsed === 'object' ? parsed : {};
+}
