@@ -16,7 +16,7 @@ import { joinCommand } from '../kube/token.js';
 import { caCertHash } from '../pki/ca-hash.js';
 import { runPhases, type PhaseRecord } from '../workflow/engine.js';
 import { selectPhases } from '../workflow/select.js';
-import { prepareCluster } from '../render/prepare.js';
+import { prepareCluster } from '../state/prepare.js';
 import type { Io } from '../report/output.js';
 import { reporterFor } from '../report/choose.js';
 import { terminalSecretPrompt } from '../report/prompts.js';

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { writeRenderedTree } from '../render/output-tree.js';
-import { prepareCluster } from '../render/prepare.js';
+import { prepareCluster } from '../state/prepare.js';
 import type { Io } from '../report/output.js';
 import { inventoryOption, type InventoryArgs } from './options.js';
 

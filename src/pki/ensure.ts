@@ -5,7 +5,6 @@
  */
 import type { Cluster, Host } from '../config/model.js';
 import { PkiError } from '../errors/index.js';
-import type { StateDir } from '../state/state-dir.js';
 import { caPlan, type CaState } from './ca.js';
 import { evaluateCertificate, evaluateKubeconfig, type Expected, type Verdict } from './evaluate.js';
 import { issueCertificate, randomSerial, validity, type Signer } from './issue.js';
@@ -17,7 +16,7 @@ import { selectRenewable } from './renew.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
 import { kubeconfigServer } from './servers.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
-import type { ClusterPki, PkiAction } from './types.js';
+import type { ClusterPki, PkiAction, PkiStore } from './types.js';
 
 export interface PkiOptions {
   /** The run's start time; every certificate of the run is dated from it. */
@@ -38,7 +37,7 @@ interface Item {
   verdict: Verdict;
 }
 
-export async function ensureClusterPki(cluster: Cluster, state: StateDir, options: PkiOptions = {}): Promise<ClusterPki> {
+export async function ensureClusterPki(cluster: Cluster, state: PkiStore, options: PkiOptions = {}): Promise<ClusterPki> {
   const start = options.now?.() ?? new Date();
   const keySource = options.keySource ?? webCryptoKeySource;
   const serial = options.serial ?? randomSerial;
@@ -174,7 +173,7 @@ export async function ensureClusterPki(cluster: Cluster, state: StateDir, option
   return buildClusterPki(cluster, contents, actions);
 }
 
-function rejectInvalidExternal(items: readonly Item[], cas: Map<CaName, CaState>, state: StateDir): void {
+function rejectInvalidExternal(items: readonly Item[], cas: Map<CaName, CaState>, state: PkiStore): void {
   const problems: string[] = [];
   for (const { row, host, verdict } of items) {
     if (cas.get(row.ca)!.mode !== 'external' || verdict.status === 'valid') continue;

@@ -5,6 +5,15 @@
 import type { Host } from '../config/model.js';
 import type { RenderedFile } from '../kubeadm/files.js';
 
+/** Where the PKI master copy is kept (the state directory): text files by relative path. */
+export interface PkiStore {
+  read(relative: string): Promise<string | undefined>;
+  /** Each file atomic, mode 0600 unless given. */
+  writeMany(files: ReadonlyArray<{ path: string; content: string; mode?: number }>): Promise<void>;
+  /** The absolute path of a relative one, for messages. */
+  path(relative: string): string;
+}
+
 /** What happened to one certificate, key pair or kubeconfig during a PKI run. */
 export interface PkiAction {
   /** Table name, e.g. "apiserver", "etcd/server", "admin.conf", "sa". */

@@ -15,7 +15,7 @@ import { RolloutError } from '../../src/lifecycle/errors.js';
 import { rollOutRenewal } from '../../src/lifecycle/renew-fleet.js';
 import { issueCertificate, randomSerial, validity } from '../../src/pki/issue.js';
 import { importPrivateKeyPem, webCryptoKeySource } from '../../src/pki/keys.js';
-import { prepareCluster } from '../../src/render/prepare.js';
+import { prepareCluster } from '../../src/state/prepare.js';
 import { recordingReporter } from '../../src/report/reporter.js';
 import { createClusterLab, jsonEvents, kbuild, repoRoot, type ClusterLab } from './cluster-lab.js';
 import { startEtcdWriter } from './etcd-writer.js';

@@ -19,7 +19,7 @@ import { loadClusterFile } from '../../src/config/load.js';
 import type { Cluster } from '../../src/config/model.js';
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../src/state/secrets.js';
 import type { RenderedFile } from '../../src/kubeadm/files.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { loadTemplates } from '../../src/templates/index.js';

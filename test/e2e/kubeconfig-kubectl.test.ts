@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { loadClusterFile } from '../../src/config/load.js';
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import { renderCluster } from '../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../src/state/secrets.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { loadTemplates } from '../../src/templates/index.js';
 import { repoRoot, testOptions } from '../support/pki.js';

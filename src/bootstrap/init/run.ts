@@ -8,14 +8,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiClientFromKubeconfig, recordingApiClient, type ApiClient, type RecordedRequest } from '../../kube/client.js';
-import { ensureClusterPki, type PkiOptions } from '../../pki/ensure.js';
+import type { PkiOptions } from '../../pki/ensure.js';
 import { runPhases, type PhaseRecord } from '../../workflow/engine.js';
 import { selectPhases } from '../../workflow/select.js';
-import { etcdManifest, renderHost } from '../../render/host.js';
+import { etcdManifest } from '../../render/host.js';
 import { initialCluster } from '../../render/etcd.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import { etcdMembers } from '../../config/model.js';
-import { loadRenderSecrets, type SecretOptions } from '../../render/secrets.js';
+import type { SecretOptions } from '../../state/secrets.js';
 import type { RandomInt } from '../../kube/token.js';
 import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -23,8 +23,8 @@ import type { DirectoryTransport } from '../../transport/directory.js';
 import { dryRunTransport, readOnlyTransport } from '../../transport/dry-run.js';
 import { LocalTransport } from '../../transport/local.js';
 import type { Transport } from '../../transport/transport.js';
+import { prepareCluster } from '../../state/prepare.js';
 import { StateDir } from '../../state/state-dir.js';
-import { loadTemplates } from '../../templates/index.js';
 import { FileError } from '../../errors/index.js';
 import type { RetryOptions } from '../../kube/retry.js';
 import { newCertificateKey, decodeCertificateKey } from '../../kube/upload-certs.js';
@@ -78,13 +78,11 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const stateRoot =
     options.stateDir ??
     (target.path ? StateDir.defaultPath(target.path, cluster.name) : dryRun ? await mkdtemp(join(tmpdir(), 'kbuild-init-dryrun-state-')) : `/var/lib/kbuild/${cluster.name}`);
-  const state = await StateDir.open(resolve(stateRoot));
-  const pki = await ensureClusterPki(cluster, state, options.pki);
-  const secrets = await loadRenderSecrets(state, options.secrets);
+  const { state, pki, secrets, rendered } = await prepareCluster({ inventory: target, stateDir: resolve(stateRoot), templates: options.templates, pki: options.pki, secrets: options.secrets, hosts: [host] });
   // kubeadm's init starts a single-member etcd; the other control planes join it one by one. So the
   // only difference from `kbuild render` (where all members start together) is --initial-cluster.
   const singleMember = cluster.etcd.topology === 'stacked' && etcdMembers(cluster).length > 1;
-  const files = renderHost({ cluster, pki, secrets, templates: await loadTemplates(options.templates) }, host).map((f) =>
+  const files = rendered.hosts.get(host.name)!.map((f) =>
     singleMember && f.path === `${PATHS.manifests}/etcd.yaml` ? etcdManifest(cluster, host, { cluster: initialCluster([host]) }) : f,
   );
 

@@ -1,5 +1,5 @@
 /** `kbuild certs renew <names> -i FILE`: renew in the state directory, then roll out host by host. */
-import { prepareCluster } from '../../render/prepare.js';
+import { prepareCluster } from '../../state/prepare.js';
 import { reporterFor } from '../../report/choose.js';
 import type { Io } from '../../report/output.js';
 import { terminalSecretPrompt } from '../../report/prompts.js';

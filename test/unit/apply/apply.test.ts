@@ -9,7 +9,7 @@ import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { runPhases } from '../../../src/workflow/engine.js';
 import { selectPhases } from '../../../src/workflow/select.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { FakeTransport } from '../../support/fake-transport.js';
 import { StateDir } from '../../../src/state/state-dir.js';

@@ -16,7 +16,7 @@ import { loadClusterFile } from '../../../src/config/load.js';
 import { firstControlPlane } from '../../../src/config/model.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { renderCluster } from '../../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { captureOutput } from '../../../src/report/output.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { DirectoryTransport } from '../../../src/transport/directory.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../../../src/config/model.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';

@@ -7,7 +7,7 @@ import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { runPhases } from '../../../src/workflow/engine.js';
 import { selectPhases } from '../../../src/workflow/select.js';
 import { renderCluster } from '../../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';

@@ -13,7 +13,7 @@ import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
 import type { RenderSecrets } from '../../../src/render/context.js';
 import { writeRenderedTree } from '../../../src/render/output-tree.js';
-import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { testOptions } from '../../support/pki.js';

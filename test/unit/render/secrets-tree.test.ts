@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { writeRenderedTree, RENDER_MARKER } from '../../../src/render/output-tree.js';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../../../src/kubeadm/constants.js';
-import { loadRenderSecrets, STATE_FILES } from '../../../src/render/secrets.js';
+import { loadRenderSecrets, STATE_FILES } from '../../../src/state/secrets.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { FileError } from '../../../src/errors/index.js';
 

@@ -6,7 +6,7 @@ import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { runPhases } from '../../../src/workflow/engine.js';
 import { selectPhases } from '../../../src/workflow/select.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
-import { loadRenderSecrets } from '../../../src/render/secrets.js';
+import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { recordingReporter, type ReportEvent } from '../../../src/report/reporter.js';
 import { etcdDataDecider } from '../../../src/reset/confirm.js';
 import { terminalYesNo, type YesNoPrompt } from '../../../src/report/prompts.js';

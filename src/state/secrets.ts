@@ -7,8 +7,8 @@ import { randomInt } from 'node:crypto';
 import { FileError } from '../errors/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../kubeadm/constants.js';
 import { newTokenString, pick, type RandomInt } from '../kube/token.js';
-import type { StateDir } from '../state/state-dir.js';
-import type { RenderSecrets } from './context.js';
+import type { StateDir } from './state-dir.js';
+import type { RenderSecrets } from '../render/context.js';
 
 const PASS_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const BOOTSTRAP_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;

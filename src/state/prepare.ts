@@ -1,0 +1,54 @@
+/**
+ * The one path from a cluster to its hosts' files, shared by `render`, `apply`, `certs renew` and
+ * `init`: load and validate the cluster file (or take the cluster init built), open the state
+ * directory, reuse or create the PKI and secrets, load the templates, render.
+ */
+import { loadClusterFile } from '../config/load.js';
+import type { Cluster, Host } from '../config/model.js';
+import type { ClusterFile } from '../config/schema.js';
+import { ensureClusterPki, type PkiOptions } from '../pki/ensure.js';
+import type { ClusterPki } from '../pki/types.js';
+import { renderCluster, type RenderedCluster } from '../render/cluster.js';
+import type { RenderSecrets } from '../render/context.js';
+import { loadTemplates } from '../templates/index.js';
+import { loadRenderSecrets, type SecretOptions } from './secrets.js';
+import { StateDir } from './state-dir.js';
+
+/** A cluster already loaded; `path` is undefined for one that has no file (init's built-in single node). */
+export interface LoadedCluster {
+  path?: string;
+  file: ClusterFile;
+  cluster: Cluster;
+}
+
+export interface PrepareOptions {
+  /** The cluster file to load, or a cluster already loaded. */
+  inventory: string | LoadedCluster;
+  /** Default: `.kbuild/<name>/` beside the cluster file (required for a cluster without one). */
+  stateDir?: string;
+  /** A directory of templates replacing the built-in ones. */
+  templates?: string;
+  pki?: PkiOptions;
+  secrets?: SecretOptions;
+  /** Render only these hosts (init renders its own); every host by default. */
+  hosts?: readonly Host[];
+}
+
+export interface PreparedCluster extends LoadedCluster {
+  state: StateDir;
+  pki: ClusterPki;
+  secrets: RenderSecrets;
+  rendered: RenderedCluster;
+}
+
+export async function prepareCluster(options: PrepareOptions): Promise<PreparedCluster> {
+  const loaded = typeof options.inventory === 'string' ? await loadClusterFile(options.inventory) : options.inventory;
+  const { path, cluster } = loaded;
+  const stateDir = options.stateDir ?? (path === undefined ? undefined : StateDir.defaultPath(path, cluster.name));
+  if (stateDir === undefined) throw new Error('prepareCluster: a cluster without a file needs an explicit state directory');
+  const state = await StateDir.open(stateDir);
+  const templates = await loadTemplates(options.templates);
+  const pki = await ensureClusterPki(cluster, state, options.pki);
+  const secrets = await loadRenderSecrets(state, options.secrets);
+  return { ...loaded, state, pki, secrets, rendered: renderCluster({ cluster, pki, secrets, templates }, options.hosts) };
+}
