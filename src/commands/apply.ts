@@ -1,32 +1,17 @@
 /**
- * kbuild apply: render (reusing the state dir), connect to every host (host keys verified), preflight,
- * then push in phase order with health gates. --dry-run connects read-only and writes what it would
- * push under DIR, listing per host every file it would change and every command it would run.
+ * kbuild apply: flags, and the summary of what operations/apply did. --dry-run lists per host every
+ * file it would change and every command it would run.
  */
-import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import type { ApplyContext } from '../apply/context.js';
-import { DriftReportingTransport } from '../apply/drift.js';
-import { describeDifference, PushRecord } from '../apply/push-record.js';
-import { APPLY_PHASES } from '../apply/phases.js';
-import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
-import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../kube/client.js';
-import { ensureAdminBinding } from '../kube/admin-binding.js';
-import { joinCommand } from '../kube/token.js';
-import { caCertHash } from '../pki/ca-hash.js';
-import { runPhases, type PhaseRecord } from '../workflow/engine.js';
-import { selectPhases } from '../workflow/select.js';
-import { prepareCluster } from '../state/prepare.js';
-import type { Io } from '../report/output.js';
+import { APPLY_PHASES } from '../operations/apply/phases.js';
+import { runApply, type ApplyResult } from '../operations/apply/run.js';
 import { reporterFor } from '../report/choose.js';
-import { terminalSecretPrompt } from '../report/prompts.js';
-import { DryRunRecorder } from '../transport/dry-run.js';
-import { Connections } from '../transport/fleet.js';
-import { sshConnector } from '../transport/ssh/connect.js';
-import type { Transport } from '../transport/transport.js';
-import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs, withPhases } from './options.js';
 import { describeAction } from '../report/dry-run.js';
-import { PATHS } from '../kubeadm/constants.js';
+import type { Io } from '../report/output.js';
+import { terminalSecretPrompt } from '../report/prompts.js';
+import type { DryRunRecorder } from '../transport/dry-run.js';
+import type { PhaseRecord } from '../workflow/engine.js';
+import { fleetOptions, inventoryOption, type FleetArgs, type InventoryArgs, withPhases } from './options.js';
 
 export interface ApplyArgs extends InventoryArgs, FleetArgs {
   stateDir?: string;
@@ -50,72 +35,27 @@ const applyOptions = (yargs: Argv) =>
     });
 
 async function apply(io: Io, args: ApplyArgs): Promise<void> {
-  const prepared = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
-  const { cluster, rendered } = prepared;
   const reporter = await reporterFor(io, args.format);
-  const recorder = args.dryRun && args.output ? new DryRunRecorder(resolve(args.output)) : undefined;
-  const pushRecords = new Map<string, PushRecord>();
-  const connectHost = sshConnector({
-    acceptNewHostKeys: args.acceptNewHostKeys,
-    readOnly: args.dryRun,
-    passphrase: terminalSecretPrompt(io.streams),
-    onReconnect: (host, cause) => reporter.event({ type: 'warn', host: host.name, message: `reconnected after the connection dropped (${cause})` }),
-  });
-  const connections = new Connections(async (host: Host): Promise<Transport> => {
-    const real = await connectHost(host);
-    if (!recorder) {
-      const record = await PushRecord.load(prepared.state, host.name);
-      pushRecords.set(host.name, record);
-      return new DriftReportingTransport(real, {
-        replaced: (path, sha256, previous) => {
-          const { level, message } = describeDifference(path, record.classify(path, sha256, previous));
-          reporter.event({ type: level, host: host.name, message });
-        },
-        inSync: (path, sha256) => record.note(path, sha256),
-      });
-    }
-    return recorder.wrap(host.name, real);
-  });
-  const firstFiles = rendered.hosts.get(firstControlPlane(cluster).name) ?? [];
-  const kubeconfig = (name: string) => firstFiles.find((f) => f.path === `${PATHS.kubernetesDir}/${name}`)?.content.toString();
-  let api: Promise<ApiClient> | undefined;
-  // The admin identity works once its ClusterRoleBinding exists; kubeadm creates it with super-admin.
-  const adminApi = async (): Promise<ApiClient> => {
-    const admin = kubeconfig('admin.conf');
-    if (args.dryRun || !admin) return recordingApiClient();
-    const client = apiClientFromKubeconfig(admin);
-    const superAdmin = kubeconfig('super-admin.conf');
-    await ensureAdminBinding(client, () => (superAdmin ? apiClientFromKubeconfig(superAdmin) : undefined));
-    return client;
-  };
-  const ctx: ApplyContext = {
-    cluster,
-    rendered,
-    reporter,
-    concurrency: args.concurrency,
-    ignorePreflightErrors: args.ignorePreflightErrors,
-    transport: (host) => connections.get(host),
-    api: () => (api ??= adminApi()),
-  };
+  let result: ApplyResult;
   try {
-    // Every host is reached (and its host key verified) before any phase writes anything.
-    await connections.reachAll(cluster.hosts, args.concurrency);
-    const phases = selectPhases(APPLY_PHASES, { only: args.path, skip: args.skipPhases });
-    const records = await runPhases(phases, ctx, { concurrency: args.concurrency, reporter, skipGates: args.dryRun });
-    summarize(io, args, records, recorder, cluster.hosts.map((h) => h.name));
-    if (!args.path && !args.dryRun) printJoinCommands(io, joinCommand(endpointUrl(cluster), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem)), args.format);
+    result = await runApply({
+      inventory: args.inventory,
+      stateDir: args.stateDir,
+      templates: args.templates,
+      dryRunDir: args.dryRun ? args.output : undefined,
+      only: args.path,
+      skipPhases: args.skipPhases,
+      concurrency: args.concurrency,
+      ignorePreflightErrors: args.ignorePreflightErrors,
+      acceptNewHostKeys: args.acceptNewHostKeys,
+      passphrase: terminalSecretPrompt(io.streams),
+      reporter,
+    });
   } finally {
-    try {
-      // Even a failed run records what it did push, so the next run tells updates from hand edits.
-      const saved = await Promise.allSettled([...pushRecords.values()].map((r) => r.save()));
-      for (const s of saved) {
-        if (s.status === 'rejected') reporter.event({ type: 'warn', message: `could not record what was pushed in ${prepared.state.root}: ${(s.reason as Error).message}; the next apply may report updates as drift` });
-      }
-    } finally {
-      await reporter.close();
-      await connections.closeAll();
-    }
+    await reporter.close();
   }
+  summarize(io, args, result.records, result.dryRun, result.hosts);
+  if (!args.path && !args.dryRun) printJoinCommands(io, result.joinCommand, args.format);
 }
 
 function summarize(io: Io, args: ApplyArgs, records: PhaseRecord[], recorder: DryRunRecorder | undefined, hosts: string[]): void {

@@ -3,8 +3,8 @@
  * and lists every file, command and API request it would make (Secret values masked).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { INIT_PHASES } from '../bootstrap/init/phases.js';
-import { runInit, type InitResult } from '../bootstrap/init/run.js';
+import { INIT_PHASES } from '../operations/init/phases.js';
+import { runInit, type InitResult } from '../operations/init/run.js';
 import type { RecordedRequest } from '../kube/client.js';
 import { reporterFor } from '../report/choose.js';
 import type { Io, Output } from '../report/output.js';

@@ -3,8 +3,8 @@
  * pinning comes first; --dry-run writes under -o DIR and lists commands and API requests.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { JOIN_PHASES } from '../bootstrap/join/phases.js';
-import { runJoin, type JoinResult } from '../bootstrap/join/run.js';
+import { JOIN_PHASES } from '../operations/join/phases.js';
+import { runJoin, type JoinResult } from '../operations/join/run.js';
 import { reporterFor } from '../report/choose.js';
 import type { Io, Output } from '../report/output.js';
 import { describeRequest } from './init.js';

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { writeRenderedTree } from '../render/output-tree.js';
-import { prepareCluster } from '../state/prepare.js';
+import { renderToDirectory } from '../operations/render/run.js';
 import type { Io } from '../report/output.js';
 import { inventoryOption, type InventoryArgs } from './options.js';
 
@@ -21,10 +20,10 @@ export const renderCommand = (io: Io): CommandModule<object, RenderArgs> => ({
       .option('templates', { type: 'string', describe: 'Directory of .hbs files replacing built-in templates of the same name', normalize: true })
       .option('force', { type: 'boolean', default: false, describe: 'Write into a non-empty directory kbuild did not create' }),
   handler: async (args) => {
-    const { state, pki, rendered } = await prepareCluster({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates });
-    const summary = await writeRenderedTree(args.output, rendered, { force: args.force });
+    const result = await renderToDirectory({ inventory: args.inventory, stateDir: args.stateDir, templates: args.templates, output: args.output, force: args.force });
+    const { state, pki } = result.prepared;
     const created = pki.actions.filter((a) => a.outcome !== 'reused').length;
     io.print(`PKI in ${state.root}: ${created} created or re-issued, ${pki.actions.length - created} reused`);
-    io.print(`Rendered ${summary.files} files for ${summary.hosts} hosts into ${args.output}; startup plan: ${args.output}/PLAN.md`);
+    io.print(`Rendered ${result.files} files for ${result.hosts} hosts into ${args.output}; startup plan: ${args.output}/PLAN.md`);
   },
 });

@@ -9,8 +9,8 @@ import type { Io } from '../report/output.js';
 import { reporterFor } from '../report/choose.js';
 import { terminalSecretPrompt, terminalYesNo } from '../report/prompts.js';
 import { fleetOptions } from './options.js';
-import { RESET_PHASES } from '../reset/phases.js';
-import { resetFleet, resetThisHost, THIS_MACHINE, type ResetResult } from '../reset/run.js';
+import { RESET_PHASES } from '../operations/reset/phases.js';
+import { resetFleet, resetThisHost, THIS_MACHINE, type ResetResult } from '../operations/reset/run.js';
 import { describeAction } from '../report/dry-run.js';
 import { PATHS } from '../kubeadm/constants.js';
 

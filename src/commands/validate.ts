@@ -1,14 +1,14 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadClusterFile } from '../config/load.js';
-import { controlPlanes, etcdMembers, hostsWithRole, type Cluster } from '../config/model.js';
+import { hostsWithRole, type Cluster } from '../config/model.js';
 import type { Io } from '../report/output.js';
 import { inventoryOption, type InventoryArgs } from './options.js';
 
 export function summarize(cluster: Cluster): string {
-  const cps = controlPlanes(cluster).length;
+  const cps = cluster.controlPlanes.length;
   const workers = hostsWithRole(cluster, 'worker').length;
   const lbs = hostsWithRole(cluster, 'load-balancer').length;
-  const etcd = `${cluster.etcd.topology} etcd, ${etcdMembers(cluster).length} member${etcdMembers(cluster).length === 1 ? '' : 's'}`;
+  const etcd = `${cluster.etcd.topology} etcd, ${cluster.etcdMembers.length} member${cluster.etcdMembers.length === 1 ? '' : 's'}`;
   const lb =
     cluster.loadBalancer.placement === 'none'
       ? 'no load balancer'

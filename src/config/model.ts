@@ -1,6 +1,8 @@
 /**
  * The resolved cluster: the cluster file with every default applied and the facts derived
- * from it that renderers and phases need. Built only from a file that passed validation.
+ * from it that renderers and phases need, among them the role sets, computed once here (no one
+ * scans every host per host: quadratic at 5,000 workers). Built only from a file that passed
+ * validation.
  */
 import { homedir } from 'node:os';
 import type { ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
@@ -51,20 +53,42 @@ export interface Cluster {
   kubelet: { criSocket: string; extraArgs: Record<string, string> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
   hosts: Host[];
+  /** The control-plane hosts, in cluster-file order (the first is where `init` runs). */
+  readonly controlPlanes: readonly Host[];
+  /** etcd members: the control planes when stacked, the etcd hosts when external. */
+  readonly etcdMembers: readonly Host[];
+  /** The hosts that run HAProxy (and keepalived): the load-balancer hosts, or with placement control-plane the control planes; keepalived's MASTER first. */
+  readonly loadBalancers: readonly Host[];
 }
+
+type RoleSets = Pick<Cluster, 'controlPlanes' | 'etcdMembers' | 'loadBalancers'>;
+
+function roleSets(hosts: readonly Host[], topology: Cluster['etcd']['topology'], placement: LoadBalancerPlacement): RoleSets {
+  const controlPlanes = hosts.filter((h) => hasRole(h, 'control-plane'));
+  return {
+    controlPlanes,
+    etcdMembers: topology === 'stacked' ? controlPlanes : hosts.filter((h) => hasRole(h, 'etcd')),
+    loadBalancers: placement === 'hosts' ? hosts.filter((h) => hasRole(h, 'load-balancer')) : placement === 'control-plane' ? controlPlanes : [],
+  };
+}
+
+/** The same cluster with other hosts (e.g. only the one a join issues certificates for), its role sets computed for them. */
+export const withHosts = (cluster: Cluster, hosts: Host[]): Cluster => ({ ...cluster, hosts, ...roleSets(hosts, cluster.etcd.topology, cluster.loadBalancer.placement) });
 
 export const hasRole = (host: Host, role: Role): boolean => host.roles.includes(role);
 export const hostsWithRole = (cluster: Cluster, role: Role): Host[] => cluster.hosts.filter((h) => hasRole(h, role));
-export const controlPlanes = (cluster: Cluster): Host[] => hostsWithRole(cluster, 'control-plane');
 /** The host `init` runs on: the first control plane in file order. */
 export const firstControlPlane = (cluster: Cluster): Host => {
-  const first = controlPlanes(cluster)[0];
+  const first = cluster.controlPlanes[0];
   if (!first) throw new Error('cluster has no control-plane host (validation should have caught this)');
   return first;
 };
-/** etcd members: the control planes when stacked, the etcd hosts when external. */
-export const etcdMembers = (cluster: Cluster): Host[] =>
-  cluster.etcd.topology === 'stacked' ? controlPlanes(cluster) : hostsWithRole(cluster, 'etcd');
+export const isEtcdMember = (cluster: Cluster, host: Host): boolean => cluster.etcdMembers.some((m) => m.name === host.name);
+export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean => cluster.loadBalancers.some((h) => h.name === host.name);
+/** Control planes, workers and external etcd hosts run a kubelet (the last a standalone one, for its etcd static pod). */
+export const runsKubelet = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker') || hasRole(host, 'etcd');
+/** An etcd-only host runs a standalone kubelet (no API server) just for its etcd static pod. */
+export const isStandaloneKubelet = (host: Host): boolean => !hasRole(host, 'control-plane') && !hasRole(host, 'worker');
 
 /** The kubernetes Service IP of each family (first address of each service range). */
 export const kubernetesServiceIps = (cluster: Cluster): string[] => cluster.networking.serviceSubnets.map((c) => nthAddress(c, 1));
@@ -106,6 +130,8 @@ export function buildCluster(file: ClusterFile): Cluster {
     ? splitHostPort(spec.controlPlaneEndpoint)
     : { host: firstCp?.address ?? '127.0.0.1', port: bindPort };
   const clusterSsh = spec.ssh ?? {};
+  const hosts = spec.hosts.map((h) => buildHost(h, clusterSsh));
+  const topology = spec.etcd?.topology ?? DEFAULTS.etcdTopology;
   return {
     name: file.metadata.name,
     kubernetesVersion: spec.kubernetesVersion ?? DEFAULTS.kubernetesVersion,
@@ -121,7 +147,7 @@ export function buildCluster(file: ClusterFile): Cluster {
       nodeSubnets: cidrs(net.nodeSubnets ?? []),
       reservedSubnets: cidrs(net.reservedSubnets ?? []),
     },
-    etcd: { topology: spec.etcd?.topology ?? DEFAULTS.etcdTopology },
+    etcd: { topology },
     certificates: {
       encryptionAlgorithm: spec.certificates?.encryptionAlgorithm ?? DEFAULTS.encryptionAlgorithm,
       validityDays: spec.certificates?.validityDays ?? DEFAULTS.validityDays,
@@ -141,7 +167,8 @@ export function buildCluster(file: ClusterFile): Cluster {
       port: lbPort,
       interface: spec.loadBalancer?.interface ?? DEFAULTS.loadBalancerInterface,
     },
-    hosts: spec.hosts.map((h) => buildHost(h, clusterSsh)),
+    hosts,
+    ...roleSets(hosts, topology, placement),
   };
 }
 

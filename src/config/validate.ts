@@ -6,7 +6,7 @@ import type { ClusterFile, HostSpec } from './schema.js';
 import { DEFAULTS } from './defaults.js';
 import { SUPPORTED_MINORS, SUPPORTED_RANGE } from '../kubeadm/versions.js';
 import { splitHostPort } from './model.js';
-import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
+import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr, type ParsedAddress } from '../net/cidr.js';
 import type { PathSegment } from './yaml-lines.js';
 
 export interface RuleProblem {
@@ -14,7 +14,15 @@ export interface RuleProblem {
   message: string;
 }
 
-type Rule = (file: ClusterFile) => RuleProblem[];
+/**
+ * What the rules of one validation share: addresses parsed once each (a 5,000-node cluster asks for
+ * every host's address several times), for this validation only.
+ */
+interface RuleContext {
+  parseAddress: (text: string) => ParsedAddress | undefined;
+}
+
+type Rule = (file: ClusterFile, ctx: RuleContext) => RuleProblem[];
 
 const NET: PathSegment[] = ['spec', 'networking'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -143,7 +151,7 @@ const rangeSizes: Rule = (file) => {
 };
 
 /** Host addresses, the VIP and an IP endpoint must sit outside pod/service/reserved ranges and inside a node subnet. */
-const addressPlacement: Rule = (file) => {
+const addressPlacement: Rule = (file, { parseAddress }) => {
   const { ranges } = rangesOf(file);
   const problems: RuleProblem[] = [];
   const nodeSubnets = ranges.filter((r) => r.list === 'node');
@@ -180,7 +188,7 @@ const addressPlacement: Rule = (file) => {
   return problems;
 };
 
-const endpointSyntax: Rule = (file) => {
+const endpointSyntax: Rule = (file, { parseAddress }) => {
   const endpoint = file.spec.controlPlaneEndpoint;
   if (endpoint === undefined) return [];
   const path: PathSegment[] = ['spec', 'controlPlaneEndpoint'];
@@ -267,7 +275,7 @@ const loadBalancer: Rule = (file) => {
   return problems;
 };
 
-const hostIdentity: Rule = (file) => {
+const hostIdentity: Rule = (file, { parseAddress }) => {
   const problems: RuleProblem[] = [];
   const names = new Map<string, number>();
   const addresses = new Map<string, number>();
@@ -309,7 +317,7 @@ const metadataAndVersion: Rule = (file) => {
   return problems;
 };
 
-const certificates: Rule = (file) => {
+const certificates: Rule = (file, { parseAddress }) => {
   const problems: RuleProblem[] = [];
   const certs = file.spec.certificates ?? {};
   const leaf = certs.validityDays ?? DEFAULTS.validityDays;
@@ -373,6 +381,13 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
 
 /** Every rule's problems; `skip` names rules left out for a partial view of a cluster (see parseClusterFile). */
 export function validateCluster(file: ClusterFile, skip: readonly string[] = []): RuleProblem[] {
-  return RULES.filter(([name]) => !skip.includes(name)).flatMap(([, rule]) => rule(file));
+  const parsed = new Map<string, ParsedAddress | undefined>();
+  const ctx: RuleContext = {
+    parseAddress: (text) => {
+      if (!parsed.has(text)) parsed.set(text, parseAddress(text));
+      return parsed.get(text);
+    },
+  };
+  return RULES.filter(([name]) => !skip.includes(name)).flatMap(([, rule]) => rule(file, ctx));
 }
 

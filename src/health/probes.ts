@@ -5,7 +5,7 @@
  */
 import type { Cluster, Host } from '../config/model.js';
 import { endpointUrl, hostPort, hostsWithRole } from '../config/model.js';
-import type { CommandResult } from '../transport/transport.js';
+import type { CommandResult, Transport } from '../transport/transport.js';
 import { shellQuote } from '../transport/quote.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 
@@ -93,4 +93,29 @@ export function loadBalancerFrontend(cluster: Cluster, caFile: string): Probe {
   const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   const connectTo = `${bracket(host)}:${port}:127.0.0.1:${cluster.loadBalancer.port}`;
   return { command: curl('--cacert', caFile, '--connect-to', connectTo, `${endpointUrl(cluster)}/readyz`), interpret: expectBody(/^ok/m, '/readyz answered') };
+}
+
+/** Runs a probe on the host it is about (read-only, bounded) and reads the result. */
+export async function runProbe(transport: Transport, probe: Probe): Promise<GateCheck> {
+  return probe.interpret(await transport.run(probe.command, { timeoutMs: 15_000, readOnly: true }));
+}
+
+/** Named probes in order; the first unhealthy one is what was seen. */
+export async function probeAll(transport: Transport, probes: ReadonlyArray<[name: string, probe: Probe]>): Promise<GateCheck> {
+  for (const [name, probe] of probes) {
+    const result = await runProbe(transport, probe);
+    if (!result.ok) return { ok: false, seen: `${name}: ${result.seen}` };
+  }
+  return { ok: true };
+}
+
+/** A control plane's components on its own host, in startup order: kubeadm's wait-control-plane. */
+export function controlPlaneProbes(cluster: Cluster, host: Host): Array<[string, Probe]> {
+  return [
+    ['kubelet', kubeletHealthz()],
+    ...(cluster.etcd.topology === 'stacked' ? [['etcd', etcdHealth(host)] as [string, Probe]] : []),
+    ['kube-apiserver', apiserverReady(cluster, host)],
+    ['kube-controller-manager', componentHealthz(PORTS.controllerManager)],
+    ['kube-scheduler', componentHealthz(PORTS.scheduler)],
+  ];
 }

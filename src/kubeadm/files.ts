@@ -1,6 +1,7 @@
 /**
- * What every renderer produces — files for one host, by absolute path on that host — and the parts
- * of a node they belong to: the components kbuild configures and the static pods that run them.
+ * What every renderer produces — files for one host, by absolute path on that host — and what owns
+ * each: the component it configures (apply pushes it in that component's phase) and kubeadm's init
+ * phase that writes it. Renderers tag their files; operations select by the tags, never by path.
  */
 import { PATHS } from './constants.js';
 
@@ -24,7 +25,41 @@ export const STATIC_POD_OF: Readonly<Partial<Record<Component, StaticPod>>> = {
 
 export const manifestPath = (pod: StaticPod | (typeof LOAD_BALANCER_PODS)[number]): string => `${PATHS.manifests}/${pod}.yaml`;
 
-export interface RenderedFile {
+/** The init phase that writes each control-plane static pod's manifest. */
+export const MANIFEST_PHASE: Readonly<Record<StaticPod, InitPhase>> = {
+  etcd: 'etcd/local',
+  'kube-apiserver': 'control-plane/apiserver',
+  'kube-controller-manager': 'control-plane/controller-manager',
+  'kube-scheduler': 'control-plane/scheduler',
+};
+
+/** A static pod's manifest among a host's files. */
+export const manifestOf = <F extends FileOwner>(files: readonly F[], pod: StaticPod): F | undefined => files.find((f) => f.phase === MANIFEST_PHASE[pod]);
+
+/** kubeadm's init phases that write files, as `kbuild init phase <path>` names them. */
+export type InitPhase =
+  | `certs/${string}`
+  | `kubeconfig/${string}`
+  | 'etcd/local'
+  | 'control-plane/apiserver'
+  | 'control-plane/controller-manager'
+  | 'control-plane/scheduler'
+  | 'load-balancer'
+  | 'kubelet-start'
+  | 'bootstrap-token'
+  | 'upload-config/kubelet'
+  | 'addon/kube-proxy'
+  | 'addon/coredns';
+
+/** Who owns a rendered file. */
+export interface FileOwner {
+  /** What the file configures; apply pushes it with this component. */
+  component: Component;
+  /** The init phase that writes it. */
+  phase: InitPhase;
+}
+
+export interface RenderedFile extends FileOwner {
   /** Absolute path on the host, e.g. /etc/kubernetes/manifests/etcd.yaml. */
   path: string;
   /** Unix permission bits, e.g. 0o600. */

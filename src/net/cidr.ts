@@ -45,21 +45,13 @@ export interface ParsedAddress {
   canonical: string;
 }
 
-/** Parsed addresses by text: a 5,000-node cluster asks for each host's address several times. */
-const parsedAddresses = new Map<string, ParsedAddress | undefined>();
-const MAX_CACHED_ADDRESSES = 100_000;
-
+/** An IPv4 or IPv6 address, as Go's net.ParseIP accepts it; undefined for anything else. Read-only, so callers may share it. */
 export function parseAddress(text: string): Readonly<ParsedAddress> | undefined {
-  if (parsedAddresses.has(text)) return parsedAddresses.get(text);
-  const found = parseAddressUncached(text);
-  // Shared between callers, so read-only.
-  const parsed = found && Object.freeze(found);
-  if (parsedAddresses.size >= MAX_CACHED_ADDRESSES) parsedAddresses.clear();
-  parsedAddresses.set(text, parsed);
-  return parsed;
+  const parsed = parseAddressText(text);
+  return parsed && Object.freeze(parsed);
 }
 
-function parseAddressUncached(text: string): ParsedAddress | undefined {
+function parseAddressText(text: string): ParsedAddress | undefined {
   const trimmed = text.trim();
   // net.isIP as the gate: ip-address also accepts forms Go's net.ParseIP (and so every component) rejects, e.g. 010.1.1.1.
   const family = isIP(trimmed);

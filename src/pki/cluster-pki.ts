@@ -1,13 +1,13 @@
 /** The ClusterPki view of the master copy: which files each host gets, at kubeadm's paths and modes. */
-import { byPath, type RenderedFile } from '../kubeadm/files.js';
+import { byPath, type FileOwner, type RenderedFile } from '../kubeadm/files.js';
 import type { Cluster, Host } from '../config/model.js';
 import { statePaths } from './layout.js';
-import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, type HostScope } from './table.js';
+import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, initPhaseOf, type HostScope } from './table.js';
 import type { ClusterPki, PkiAction } from './types.js';
 import { PATHS } from '../kubeadm/constants.js';
 
-const cert = (path: string, content: string): RenderedFile => ({ path, mode: 0o644, content });
-const secret = (path: string, content: string): RenderedFile => ({ path, mode: 0o600, content, secret: true });
+const cert = (path: string, content: string, owner: FileOwner): RenderedFile => ({ path, mode: 0o644, content, ...owner });
+const secret = (path: string, content: string, owner: FileOwner): RenderedFile => ({ path, mode: 0o600, content, secret: true, ...owner });
 
 /** `contents` maps state-dir relative paths (statePaths) to file text. */
 export function buildClusterPki(cluster: Cluster, contents: ReadonlyMap<string, string>, actions: readonly PkiAction[]): ClusterPki {
@@ -31,20 +31,23 @@ export function buildClusterPki(cluster: Cluster, contents: ReadonlyMap<string, 
   const filesForHost = (host: Host): RenderedFile[] => {
     const files: RenderedFile[] = [];
     for (const row of CA_ROWS) {
-      if (inScope(row.certScope, host)) files.push(cert(`${PATHS.pki}/${row.base}.crt`, required(statePaths.caCert(row.name))));
+      const phase = initPhaseOf(row);
+      if (inScope(row.certScope, host)) files.push(cert(`${PATHS.pki}/${row.base}.crt`, required(statePaths.caCert(row.name)), { component: row.certComponent, phase }));
       const key = get(statePaths.caKey(row.name)); // absent for an external CA
-      if (key !== undefined && inScope(row.keyScope, host)) files.push(secret(`${PATHS.pki}/${row.base}.key`, key));
+      if (key !== undefined && inScope(row.keyScope, host)) files.push(secret(`${PATHS.pki}/${row.base}.key`, key, { component: row.keyComponent, phase }));
     }
     if (inScope(SA_ROW.scope, host)) {
-      files.push(secret(`${PATHS.pki}/sa.key`, required(statePaths.saKey)), cert(`${PATHS.pki}/sa.pub`, required(statePaths.saPub)));
+      const owner = { component: SA_ROW.component, phase: initPhaseOf(SA_ROW) };
+      files.push(secret(`${PATHS.pki}/sa.key`, required(statePaths.saKey), owner), cert(`${PATHS.pki}/sa.pub`, required(statePaths.saPub), owner));
     }
     for (const row of LEAF_ROWS) {
       if (!inScope(row.scope, host)) continue;
-      files.push(cert(`${PATHS.pki}/${row.base}.crt`, required(statePaths.leafCert(host.name, row))));
-      files.push(secret(`${PATHS.pki}/${row.base}.key`, required(statePaths.leafKey(host.name, row))));
+      const owner = { component: row.component, phase: initPhaseOf(row) };
+      files.push(cert(`${PATHS.pki}/${row.base}.crt`, required(statePaths.leafCert(host.name, row)), owner));
+      files.push(secret(`${PATHS.pki}/${row.base}.key`, required(statePaths.leafKey(host.name, row)), owner));
     }
     for (const row of KUBECONFIG_ROWS) {
-      if (inScope(row.scope, host)) files.push(secret(`${PATHS.kubernetesDir}/${row.name}`, required(statePaths.kubeconfig(host.name, row))));
+      if (inScope(row.scope, host)) files.push(secret(`${PATHS.kubernetesDir}/${row.name}`, required(statePaths.kubeconfig(host.name, row)), { component: row.component, phase: initPhaseOf(row) }));
     }
     return files.sort(byPath);
   };

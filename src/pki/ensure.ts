@@ -7,7 +7,7 @@ import type { Cluster, Host } from '../config/model.js';
 import { PkiError } from '../errors/index.js';
 import { caPlan, type CaState } from './ca.js';
 import { evaluateCertificate, evaluateKubeconfig, type Expected, type Verdict } from './evaluate.js';
-import { issueCertificate, randomSerial, validity, type Signer } from './issue.js';
+import { issueCertificate, randomSerial, signerOf, validity, type Signer } from './issue.js';
 import { importPrivateKeyPem, publicKeyPem, webCryptoKeySource, type KeyPair, type KeySource } from './keys.js';
 import { statePaths } from './layout.js';
 import { buildClusterPki } from './cluster-pki.js';
@@ -121,10 +121,10 @@ export async function ensureClusterPki(cluster: Cluster, state: PkiStore, option
       ca.certPem = certPem;
       put(statePaths.caCert(row.name), certPem, 0o644);
       put(statePaths.caKey(row.name), key.privateKeyPem, 0o600);
-      signers.set(row.name, { certPem, key });
+      signers.set(row.name, signerOf(certPem, key));
       actions.push({ name: row.name, outcome: 'created' });
     } else {
-      if (ca.key) signers.set(row.name, { certPem: ca.certPem!, key: ca.key });
+      if (ca.key) signers.set(row.name, signerOf(ca.certPem!, ca.key));
       actions.push({ name: row.name, outcome: ca.mode === 'external' ? 'external' : 'reused' });
     }
   }

@@ -23,11 +23,26 @@ export interface CertificateSpec {
   serial: bigint;
 }
 
-/** The issuing CA: its certificate and key. */
+/** What every certificate a CA signs repeats: its subject as encoded and its key identifier. */
+interface IssuerFacts {
+  name: x509.Name;
+  authorityKeyIdentifier: Promise<x509.AuthorityKeyIdentifierExtension>;
+}
+
+/** The issuing CA: its certificate and key, and (from signerOf) its issuer facts, worked out once for all it signs. */
 export interface Signer {
   certPem: string;
   key: KeyPair;
+  issuer?: IssuerFacts;
 }
+
+const issuerFacts = (certPem: string, key: KeyPair): IssuerFacts => ({
+  name: new x509.X509Certificate(certPem).subjectName,
+  authorityKeyIdentifier: x509.AuthorityKeyIdentifierExtension.create(key.keys.publicKey),
+});
+
+/** A signer for a run that issues many certificates with one CA. */
+export const signerOf = (certPem: string, key: KeyPair): Signer => ({ certPem, key, issuer: issuerFacts(certPem, key) });
 
 /** kubeadm's serial: uniform in [1, 2^63−1). */
 export function randomSerial(): bigint {
@@ -46,21 +61,6 @@ export function subjectName(subject: Subject): x509.JsonName {
 }
 
 const EKU_OIDS: Record<ExtendedUsage, string> = { serverAuth: x509.ExtendedKeyUsage.serverAuth, clientAuth: x509.ExtendedKeyUsage.clientAuth };
-
-/** What every certificate a CA signs repeats: its subject as encoded and its key identifier (parsed and hashed once per signer). */
-interface IssuerFacts {
-  name: x509.Name;
-  authorityKeyIdentifier: Promise<x509.AuthorityKeyIdentifierExtension>;
-}
-const issuers = new WeakMap<Signer, IssuerFacts>();
-function issuerFacts(signer: Signer): IssuerFacts {
-  let facts = issuers.get(signer);
-  if (!facts) {
-    facts = { name: new x509.X509Certificate(signer.certPem).subjectName, authorityKeyIdentifier: x509.AuthorityKeyIdentifierExtension.create(signer.key.keys.publicKey) };
-    issuers.set(signer, facts);
-  }
-  return facts;
-}
 
 /** Signs `spec` for `key` with `signer`, or self-signs when there is no signer (a CA). Returns PEM. */
 export async function issueCertificate(spec: CertificateSpec, key: KeyPair, signer?: Signer): Promise<string> {
@@ -91,7 +91,7 @@ export async function issueCertificate(spec: CertificateSpec, key: KeyPair, sign
     });
     return cert.toString('pem') + '\n';
   }
-  const issuer = issuerFacts(signer);
+  const issuer = signer.issuer ?? issuerFacts(signer.certPem, signer.key);
   // Go sets AKID from the parent's SKID; self-signed CAs carry none.
   extensions.push(await issuer.authorityKeyIdentifier);
   const cert = await x509.X509CertificateGenerator.create({

@@ -13,7 +13,8 @@ import { hostFilePath, readLocalHostFiles } from './host-files.js';
 import { readCertificate } from './inspect.js';
 import { issueCertificate, randomSerial, validity } from './issue.js';
 import { importPrivateKeyPem, webCryptoKeySource, type KeySource } from './keys.js';
-import { KUBECONFIG_ROWS, LEAF_ROWS, caRow, type CaName } from './table.js';
+import { KUBECONFIG_ROWS, LEAF_ROWS, caRow, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
+import { STATIC_POD_OF, type StaticPod } from '../kubeadm/files.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
 
 interface Renewable {
@@ -26,19 +27,12 @@ interface Renewable {
   staticPod?: string;
 }
 
-const POD_BY_LEAF: Record<string, string | undefined> = {
-  apiserver: 'kube-apiserver',
-  'apiserver-kubelet-client': 'kube-apiserver',
-  'front-proxy-client': 'kube-apiserver',
-  'apiserver-etcd-client': 'kube-apiserver',
-  'etcd/server': 'etcd',
-  'etcd/peer': 'etcd',
-};
-const POD_BY_KUBECONFIG: Record<string, string | undefined> = { 'controller-manager.conf': 'kube-controller-manager', 'scheduler.conf': 'kube-scheduler' };
+/** The static pod that must restart to load a renewed row: its component's, when the pod loads it. */
+const podLoading = (row: LeafRow | KubeconfigRow): StaticPod | undefined => (row.loadedByPod ? STATIC_POD_OF[row.component] : undefined);
 
 export const RENEWABLE: readonly Renewable[] = [
-  ...LEAF_ROWS.map((r) => ({ name: r.phase, alias: r.name, file: `pki/${r.base}.crt`, keyFile: `pki/${r.base}.key`, ca: r.ca, staticPod: POD_BY_LEAF[r.name] })),
-  ...KUBECONFIG_ROWS.filter((r) => r.renewable).map((r) => ({ name: r.phase, file: r.name, ca: r.ca, staticPod: POD_BY_KUBECONFIG[r.name] })),
+  ...LEAF_ROWS.map((r) => ({ name: r.phase, alias: r.name, file: `pki/${r.base}.crt`, keyFile: `pki/${r.base}.key`, ca: r.ca, staticPod: podLoading(r) })),
+  ...KUBECONFIG_ROWS.filter((r) => r.renewable).map((r) => ({ name: r.phase, file: r.name, ca: r.ca, staticPod: podLoading(r) })),
 ].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 export interface RenewOptions {

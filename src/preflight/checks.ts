@@ -3,7 +3,7 @@
  * (IsPrivilegedUser, Port-6443, FileExisting-conntrack, Swap, ...) so --ignore-preflight-errors
  * reads the same. Plus HostNetworkOverlap: pod/service ranges against every attached network and route.
  */
-import { hasRole, etcdMembers, type Cluster, type Host } from '../config/model.js';
+import { hasRole, isEtcdMember, runsKubelet, runsLoadBalancer, type Cluster, type Host } from '../config/model.js';
 import { overlaps, parseCidr, type Cidr } from '../net/cidr.js';
 import { PROBE_BINARY, REQUIRED_BINARIES, type HostFacts } from './facts.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
@@ -28,8 +28,6 @@ interface PortNeed {
   ownedBy: string;
 }
 
-export const runsKubelet = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker') || hasRole(host, 'etcd');
-
 export function portsNeeded(cluster: Cluster, host: Host): PortNeed[] {
   const needs: PortNeed[] = [];
   if (hasRole(host, 'control-plane')) {
@@ -39,14 +37,11 @@ export function portsNeeded(cluster: Cluster, host: Host): PortNeed[] {
       { port: PORTS.scheduler, component: 'kube-scheduler', ownedBy: `${PATHS.manifests}/kube-scheduler.yaml` },
     );
   }
-  if (etcdMembers(cluster).some((m) => m.name === host.name)) {
+  if (isEtcdMember(cluster, host)) {
     needs.push({ port: PORTS.etcdClient, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` }, { port: PORTS.etcdPeer, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` });
   }
   if (runsKubelet(host)) needs.push({ port: PORTS.kubelet, component: 'kubelet', ownedBy: PATHS.kubeletConfig });
-  const lbHere =
-    (cluster.loadBalancer.placement === 'hosts' && hasRole(host, 'load-balancer')) ||
-    (cluster.loadBalancer.placement === 'control-plane' && hasRole(host, 'control-plane'));
-  if (lbHere) {
+  if (runsLoadBalancer(cluster, host)) {
     const owner = cluster.loadBalancer.placement === 'hosts' ? PATHS.haproxyCfg : `${PATHS.manifests}/haproxy.yaml`;
     needs.push({ port: cluster.loadBalancer.port, component: 'HAProxy', ownedBy: owner });
   }

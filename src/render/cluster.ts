@@ -1,17 +1,16 @@
-/** Renders every host of the cluster (or only `hosts`): host name → files (hosts in cluster-file order, files by path) + PLAN.md. */
+/** Renders every host of the cluster (or only `hosts`): host name → files (hosts in cluster-file order, files by path). */
 import type { Host } from '../config/model.js';
 import type { RenderContext } from './context.js';
-import { renderHost } from './host.js';
-import { renderPlan } from './plan.js';
+import { hostRenderer } from './host.js';
 import type { RenderedFile } from '../kubeadm/files.js';
 
 export interface RenderedCluster {
   hosts: Map<string, RenderedFile[]>;
-  plan: string;
 }
 
 export function renderCluster(ctx: RenderContext, only: readonly Host[] = ctx.cluster.hosts): RenderedCluster {
   const hosts = new Map<string, RenderedFile[]>();
-  for (const host of only) hosts.set(host.name, renderHost(ctx, host));
-  return { hosts, plan: renderPlan(ctx.cluster) };
+  const render = hostRenderer(ctx);
+  for (const host of only) hosts.set(host.name, render(host));
+  return { hosts };
 }

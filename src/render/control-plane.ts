@@ -1,6 +1,6 @@
 /** kube-apiserver, kube-controller-manager and kube-scheduler static pods, as kubeadm 1.31+ writes them. */
 import type { V1Pod } from '@kubernetes/client-node';
-import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
+import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
 import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
@@ -21,7 +21,7 @@ const k8sCerts: HostPathVolume = { name: 'k8s-certs', path: PATHS.pki, type: 'Di
 /** The etcd members kube-apiserver talks to: its local member (stacked) or every external member. */
 export function etcdServers(cluster: Cluster, host: Host): string {
   if (cluster.etcd.topology === 'stacked') return httpsUrl(loopbackFor(host.address), PORTS.etcdClient);
-  return etcdMembers(cluster).map(etcdClientUrl).join(',');
+  return cluster.etcdMembers.map(etcdClientUrl).join(',');
 }
 
 const AUTHORIZATION_MODES = new Set(['Node', 'RBAC', 'Webhook', 'ABAC', 'AlwaysAllow', 'AlwaysDeny']);

@@ -7,7 +7,7 @@
  * kubeadm, which starts one member on `init` and adds the others one by one on `join`
  * (MemberAddAsLearner, then `--initial-cluster-state=existing`).
  */
-import { etcdMembers, hostPort, type Cluster, type Host } from '../config/model.js';
+import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argumentsToCommand, type Arg } from './flags.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { componentVersions } from '../kubeadm/versions.js';
@@ -34,7 +34,7 @@ export interface EtcdBootstrap {
   state?: 'existing';
 }
 
-export const allMembersAtOnce = (cluster: Cluster): EtcdBootstrap => ({ cluster: initialCluster(etcdMembers(cluster)) });
+export const allMembersAtOnce = (cluster: Cluster): EtcdBootstrap => ({ cluster: initialCluster(cluster.etcdMembers) });
 
 export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap = allMembersAtOnce(cluster)): Arg[] {
   const loopback = loopbackFor(host.address);

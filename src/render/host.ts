@@ -1,58 +1,57 @@
 /** Every file one host needs, by role, sorted by path. */
-import { hasRole, type Cluster, type Host } from '../config/model.js';
+import { hasRole, isEtcdMember, runsKubelet, type Cluster, type Host } from '../config/model.js';
+import { byPath, manifestPath, type FileOwner, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { addonFiles } from './addons/index.js';
-import { isEtcdMember } from './cluster-facts.js';
-import { PATHS } from '../kubeadm/constants.js';
 import type { RenderContext } from './context.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plane.js';
 import { etcdPod, type EtcdBootstrap } from './etcd.js';
-import { kubeletFiles, runsKubelet } from './kubelet.js';
+import { kubeletRenderer } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
-import { byPath, type RenderedFile } from '../kubeadm/files.js';
 import { yamlFile } from './yaml.js';
 
-const manifest = (name: string, source: string, pod: unknown): RenderedFile => ({
-  path: `${PATHS.manifests}/${name}.yaml`,
-  mode: 0o600,
-  content: yamlFile(source, [pod]),
-});
+const manifest = (pod: StaticPod, source: string, spec: unknown, owner: FileOwner): RenderedFile => ({ path: manifestPath(pod), mode: 0o600, content: yamlFile(source, [spec]), ...owner });
 
 /** etcd's static pod; `bootstrap` as in etcdArgs (every member at once unless told otherwise). */
 export const etcdManifest = (cluster: Cluster, host: Host, bootstrap?: EtcdBootstrap): RenderedFile =>
-  manifest('etcd', 'render/etcd.ts', etcdPod(cluster, host, bootstrap));
+  manifest('etcd', bootstrap?.state === 'existing' ? 'render/etcd.ts, joining an existing cluster' : 'render/etcd.ts', etcdPod(cluster, host, bootstrap), { component: 'etcd', phase: 'etcd/local' });
 
-function controlPlaneManifests(ctx: RenderContext, host: Host): RenderedFile[] {
-  if (!hasRole(host, 'control-plane')) return [];
+/** kube-apiserver, kube-controller-manager and kube-scheduler of a control plane. */
+export function controlPlaneManifests(cluster: Cluster, host: Host): RenderedFile[] {
   return [
-    manifest('kube-apiserver', 'render/control-plane.ts: kube-apiserver', apiServerPod(ctx.cluster, host)),
-    manifest('kube-controller-manager', 'render/control-plane.ts: kube-controller-manager', controllerManagerPod(ctx.cluster)),
-    manifest('kube-scheduler', 'render/control-plane.ts: kube-scheduler', schedulerPod(ctx.cluster)),
+    manifest('kube-apiserver', 'render/control-plane.ts: kube-apiserver', apiServerPod(cluster, host), { component: 'apiserver', phase: 'control-plane/apiserver' }),
+    manifest('kube-controller-manager', 'render/control-plane.ts: kube-controller-manager', controllerManagerPod(cluster), { component: 'controller-manager', phase: 'control-plane/controller-manager' }),
+    manifest('kube-scheduler', 'render/control-plane.ts: kube-scheduler', schedulerPod(cluster), { component: 'scheduler', phase: 'control-plane/scheduler' }),
   ];
 }
 
 /**
- * Two sources may name the same path (the PKI's ca.crt and the kubelet's); they must agree, and
- * then the file appears once.
+ * Two sources may name the same path (the PKI's ca.crt and the kubelet's); they must agree, owner
+ * included, and then the file appears once.
  */
 function mergeByPath(host: Host, files: readonly RenderedFile[]): RenderedFile[] {
   const seen = new Map<string, RenderedFile>();
   for (const file of files) {
     const earlier = seen.get(file.path);
     if (earlier === undefined) seen.set(file.path, file);
-    else if (Buffer.compare(Buffer.from(earlier.content), Buffer.from(file.content)) !== 0 || earlier.mode !== file.mode) {
-      throw new Error(`${host.name}:${file.path}: two renderers produced different contents for this file`);
+    else if (Buffer.compare(Buffer.from(earlier.content), Buffer.from(file.content)) !== 0 || earlier.mode !== file.mode || earlier.component !== file.component || earlier.phase !== file.phase) {
+      throw new Error(`${host.name}:${file.path}: two renderers produced different files for this path`);
     }
   }
   return [...seen.values()].sort(byPath);
 }
 
-export function renderHost(ctx: RenderContext, host: Host): RenderedFile[] {
-  return mergeByPath(host, [
-    ...ctx.pki.filesForHost(host),
-    ...(isEtcdMember(ctx.cluster, host) ? [etcdManifest(ctx.cluster, host)] : []),
-    ...controlPlaneManifests(ctx, host),
-    ...(runsKubelet(host) ? kubeletFiles(ctx, host) : []),
-    ...loadBalancerFiles(ctx, host),
-    ...addonFiles(ctx, host),
-  ]);
+/** Renders host after host of one run; what every host of a kind shares is rendered once per renderer. */
+export function hostRenderer(ctx: RenderContext): (host: Host) => RenderedFile[] {
+  const kubeletFiles = kubeletRenderer(ctx);
+  return (host) =>
+    mergeByPath(host, [
+      ...ctx.pki.filesForHost(host),
+      ...(isEtcdMember(ctx.cluster, host) ? [etcdManifest(ctx.cluster, host)] : []),
+      ...(hasRole(host, 'control-plane') ? controlPlaneManifests(ctx.cluster, host) : []),
+      ...(runsKubelet(host) ? kubeletFiles(host) : []),
+      ...loadBalancerFiles(ctx, host),
+      ...addonFiles(ctx, host),
+    ]);
 }
+
+export const renderHost = (ctx: RenderContext, host: Host): RenderedFile[] => hostRenderer(ctx)(host);

@@ -1,18 +1,13 @@
 /** The kubelet's files on every node (kubeadm phases/kubelet/flags.go, componentconfigs/kubelet.go). */
-import { dnsServiceIp, endpointUrl, hasRole, type Cluster, type Host } from '../config/model.js';
+import { dnsServiceIp, endpointUrl, hasRole, isStandaloneKubelet, type Cluster, type Host } from '../config/model.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { Templates } from '../templates/index.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
-import { perCluster } from './cluster-facts.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { componentVersions } from '../kubeadm/versions.js';
 import type { RenderContext } from './context.js';
-import type { RenderedFile } from '../kubeadm/files.js';
+import type { FileOwner, RenderedFile } from '../kubeadm/files.js';
 import { generatedBy, yamlFile } from './yaml.js';
-
-/** An etcd-only host runs a standalone kubelet (no API server) just for its etcd static pod. */
-export const isStandaloneKubelet = (host: Host): boolean => !hasRole(host, 'control-plane') && !hasRole(host, 'worker');
-export const runsKubelet = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker') || hasRole(host, 'etcd');
 
 export function kubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
   const standalone = isStandaloneKubelet(host);
@@ -27,7 +22,7 @@ export function kubeletConfiguration(cluster: Cluster, host: Host): Record<strin
     },
     authorization: { mode: standalone ? 'AlwaysAllow' : 'Webhook' },
     cgroupDriver: 'systemd',
-    ...(standalone ? {} : { clusterDNS: [perCluster(cluster, 'dns-service-ip', () => dnsServiceIp(cluster))], clusterDomain: cluster.networking.dnsDomain }),
+    ...(standalone ? {} : { clusterDNS: [dnsServiceIp(cluster)], clusterDomain: cluster.networking.dnsDomain }),
     healthzBindAddress: '127.0.0.1',
     healthzPort: PORTS.kubeletHealthz,
     readOnlyPort: 0,
@@ -50,54 +45,61 @@ export function kubeletFlags(cluster: Cluster, host: Host): string[] {
   return argumentsToCommand(defaults, argsFromRecord(cluster.kubelet.extraArgs));
 }
 
-/** Files whose content is the same on every host of a kind, rendered once per render (5,000 workers share three). */
-const sharedContent = new WeakMap<RenderContext, Map<string, string>>();
-function shared(ctx: RenderContext, key: string, render: () => string): string {
-  let contents = sharedContent.get(ctx);
-  if (!contents) sharedContent.set(ctx, (contents = new Map<string, string>()));
-  let content = contents.get(key);
-  if (content === undefined) contents.set(key, (content = render()));
-  return content;
+const KUBELET: FileOwner = { component: 'kubelet', phase: 'kubelet-start' };
+/** The cluster CA, which the kubelet verifies clients with; the same file the PKI gives the nodes it issues for. */
+const CLUSTER_CA: FileOwner = { component: 'kubelet', phase: 'certs/ca' };
+
+/** The kubelet's drop-in: where its files are, and for a node its kubeconfigs (TLS bootstrap). */
+export function kubeletDropIn(templates: Templates, node: boolean): string {
+  return templates.render('kubelet-dropin.conf.hbs', {
+    kubeconfigArgs: node ? `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}` : '',
+    configPath: PATHS.kubeletConfig,
+    flagsPath: PATHS.kubeletFlags,
+  });
 }
 
-export function kubeletFiles(ctx: RenderContext, host: Host): RenderedFile[] {
+/** kubeadm-flags.env: the arguments on one line, quoted as Go's %q (JSON string quoting for this text). */
+export const kubeletFlagsEnv = (templates: Templates, cluster: Cluster, host: Host): string =>
+  templates.render('kubeadm-flags.env.hbs', { quotedArgs: JSON.stringify(kubeletFlags(cluster, host).join(' ')) });
+
+/**
+ * The kubelet's files for each host of one render. Most are the same on every host of a kind
+ * (5,000 workers share three): each is rendered once per renderer, i.e. per run.
+ */
+export function kubeletRenderer(ctx: RenderContext): (host: Host) => RenderedFile[] {
   const { cluster, templates } = ctx;
-  const standalone = isStandaloneKubelet(host);
-  const files: RenderedFile[] = [
-    { path: PATHS.kubeletConfig, mode: 0o644, content: shared(ctx, `config:${standalone}`, () => yamlFile('render/kubelet.ts', [kubeletConfiguration(cluster, host)])) },
-    { path: PATHS.kubeletFlags, mode: 0o644, content: flagsEnv(templates, kubeletFlags(cluster, host)) },
-    {
-      path: PATHS.kubeletDropIn,
-      mode: 0o644,
-      content: shared(ctx, `drop-in:${standalone}`, () =>
-        templates.render('kubelet-dropin.conf.hbs', {
-          kubeconfigArgs: standalone ? '' : `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}`,
-          configPath: PATHS.kubeletConfig,
-          flagsPath: PATHS.kubeletFlags,
-        }),
-      ),
-    },
-    { path: `${PATHS.pki}/ca.crt`, mode: 0o644, content: ctx.pki.caCertPem },
-  ];
-  // Control planes get kubelet.conf from the PKI; workers join through TLS bootstrap.
-  if (hasRole(host, 'worker') && !hasRole(host, 'control-plane')) {
-    files.push({
-      path: PATHS.bootstrapKubeconfig,
-      mode: 0o600,
-      secret: true,
-      content: shared(
-        ctx,
-        'bootstrap-kubeconfig',
-        () =>
-          generatedBy('render/kubelet.ts') +
-          renderKubeconfig({ server: endpointUrl(cluster), caCertPem: ctx.pki.caCertPem, user: 'tls-bootstrap-token-user', token: ctx.secrets.bootstrapToken }),
-      ),
-    });
-  }
-  return files;
+  const shared = new Map<string, string>();
+  const once = (key: string, render: () => string): string => {
+    let content = shared.get(key);
+    if (content === undefined) shared.set(key, (content = render()));
+    return content;
+  };
+  return (host) => {
+    const standalone = isStandaloneKubelet(host);
+    const files: RenderedFile[] = [
+      { path: PATHS.kubeletConfig, mode: 0o644, content: once(`config:${standalone}`, () => yamlFile('render/kubelet.ts', [kubeletConfiguration(cluster, host)])), ...KUBELET },
+      { path: PATHS.kubeletFlags, mode: 0o644, content: kubeletFlagsEnv(templates, cluster, host), ...KUBELET },
+      { path: PATHS.kubeletDropIn, mode: 0o644, content: once(`drop-in:${standalone}`, () => kubeletDropIn(templates, !standalone)), ...KUBELET },
+      clusterCaFile(ctx.pki.caCertPem),
+    ];
+    // Control planes get kubelet.conf from the PKI; workers join through TLS bootstrap.
+    if (hasRole(host, 'worker') && !hasRole(host, 'control-plane')) {
+      files.push({
+        path: PATHS.bootstrapKubeconfig,
+        mode: 0o600,
+        secret: true,
+        content: once('bootstrap-kubeconfig', () => generatedBy('render/kubelet.ts') + bootstrapKubeconfig(endpointUrl(cluster), ctx.pki.caCertPem, ctx.secrets.bootstrapToken)),
+        ...KUBELET,
+      });
+    }
+    return files;
+  };
 }
 
-/** One line, the arguments joined by spaces and quoted as Go's %q (JSON string quoting for this text). */
-function flagsEnv(templates: Templates, args: readonly string[]): string {
-  return templates.render('kubeadm-flags.env.hbs', { quotedArgs: JSON.stringify(args.join(' ')) });
-}
+/** /etc/kubernetes/pki/ca.crt as the kubelet (and a joining node) gets it. */
+export const clusterCaFile = (caCertPem: string): RenderedFile => ({ path: `${PATHS.pki}/ca.crt`, mode: 0o644, content: caCertPem, ...CLUSTER_CA });
+
+/** bootstrap-kubelet.conf's kubeconfig: the API server, the cluster CA and the bootstrap token (kubeadm's tls-bootstrap-token-user). */
+export const bootstrapKubeconfig = (server: string, caCertPem: string, token: string): string => renderKubeconfig({ server, caCertPem, user: TLS_BOOTSTRAP_USER, token });
+
+export const TLS_BOOTSTRAP_USER = 'tls-bootstrap-token-user';

@@ -3,32 +3,23 @@
  * either on dedicated load-balancer hosts or as static pods on every control plane.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { controlPlanes, hasRole, hostPort, hostsWithRole, type Cluster, type Host } from '../config/model.js';
-import { perCluster } from './cluster-facts.js';
+import { hasRole, hostPort, runsLoadBalancer, type Cluster, type Host } from '../config/model.js';
 import { PATHS } from '../kubeadm/constants.js';
 import { HAPROXY_IMAGE, KEEPALIVED_IMAGE } from '../kubeadm/versions.js';
 import type { RenderContext } from './context.js';
 import { isIpv6 } from './etcd.js';
 import { staticPod } from './static-pod.js';
-import type { RenderedFile } from '../kubeadm/files.js';
+import { manifestPath, type FileOwner, type RenderedFile } from '../kubeadm/files.js';
 import { yamlFile } from './yaml.js';
 
 /** A DNS name every apiserver certificate carries (kubeadm's fixed SANs): SNI and verifyhost of the checks. */
 export const APISERVER_CHECK_NAME = 'kubernetes';
 
-/** The hosts that run HAProxy (and keepalived), in cluster-file order: the first is keepalived's MASTER. */
-export function loadBalancerHosts(cluster: Cluster): Host[] {
-  if (cluster.loadBalancer.placement === 'hosts') return hostsWithRole(cluster, 'load-balancer');
-  if (cluster.loadBalancer.placement === 'control-plane') return controlPlanes(cluster);
-  return [];
-}
-
-export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean =>
-  perCluster(cluster, 'load-balancer-names', () => new Set(loadBalancerHosts(cluster).map((h) => h.name))).has(host.name);
+const LOAD_BALANCER: FileOwner = { component: 'load-balancer', phase: 'load-balancer' };
 
 export function haproxyConfig(ctx: RenderContext): string {
   const { cluster } = ctx;
-  const cps = controlPlanes(cluster);
+  const cps = cluster.controlPlanes;
   const ipv6 = cps.some((h) => isIpv6(h.address)) || (cluster.loadBalancer.vip !== undefined && isIpv6(cluster.loadBalancer.vip));
   return ctx.templates.render('haproxy.cfg.hbs', {
     bind: ipv6 ? `:::${cluster.loadBalancer.port} v4v6` : `*:${cluster.loadBalancer.port}`,
@@ -42,7 +33,7 @@ function keepalivedFiles(ctx: RenderContext, host: Host): RenderedFile[] {
   const { cluster, secrets, templates } = ctx;
   const vip = cluster.loadBalancer.vip;
   if (vip === undefined) return [];
-  const peers = loadBalancerHosts(cluster);
+  const peers = cluster.loadBalancers;
   const index = peers.findIndex((h) => h.name === host.name);
   const conf = templates.render('keepalived.conf.hbs', {
     hostName: host.name,
@@ -61,8 +52,8 @@ function keepalivedFiles(ctx: RenderContext, host: Host): RenderedFile[] {
     frontendPort: cluster.loadBalancer.port,
   });
   return [
-    { path: PATHS.keepalivedConf, mode: 0o600, secret: true, content: conf },
-    { path: PATHS.keepalivedCheck, mode: 0o755, content: check },
+    { path: PATHS.keepalivedConf, mode: 0o600, secret: true, content: conf, ...LOAD_BALANCER },
+    { path: PATHS.keepalivedCheck, mode: 0o755, content: check, ...LOAD_BALANCER },
   ];
 }
 
@@ -112,14 +103,14 @@ export function loadBalancerFiles(ctx: RenderContext, host: Host): RenderedFile[
   const { cluster } = ctx;
   if (!runsLoadBalancer(cluster, host)) return [];
   const files: RenderedFile[] = [
-    { path: PATHS.haproxyCfg, mode: 0o644, content: haproxyConfig(ctx) },
-    { path: PATHS.haproxyCa, mode: 0o644, content: ctx.pki.caCertPem },
+    { path: PATHS.haproxyCfg, mode: 0o644, content: haproxyConfig(ctx), ...LOAD_BALANCER },
+    { path: PATHS.haproxyCa, mode: 0o644, content: ctx.pki.caCertPem, ...LOAD_BALANCER },
     ...keepalivedFiles(ctx, host),
   ];
   if (cluster.loadBalancer.placement === 'control-plane' && hasRole(host, 'control-plane')) {
-    files.push({ path: `${PATHS.manifests}/haproxy.yaml`, mode: 0o600, content: yamlFile('render/load-balancer.ts: haproxy', [haproxyPod(cluster)]) });
+    files.push({ path: manifestPath('haproxy'), mode: 0o600, content: yamlFile('render/load-balancer.ts: haproxy', [haproxyPod(cluster)]), ...LOAD_BALANCER });
     if (cluster.loadBalancer.vip !== undefined) {
-      files.push({ path: `${PATHS.manifests}/keepalived.yaml`, mode: 0o600, content: yamlFile('render/load-balancer.ts: keepalived', [keepalivedPod()]) });
+      files.push({ path: manifestPath('keepalived'), mode: 0o600, content: yamlFile('render/load-balancer.ts: keepalived', [keepalivedPod()]), ...LOAD_BALANCER });
     }
   }
   return files;

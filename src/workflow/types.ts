@@ -27,7 +27,7 @@ export interface Phase<C> {
   description: string;
   children?: readonly Phase<C>[];
   /** Hosts the phase acts on; an empty list skips it with `skipReason`. Omitted: runs once, with no host. */
-  targets?(ctx: C): Host[];
+  targets?(ctx: C): readonly Host[];
   /** Why an empty target list skips the phase, e.g. "no load-balancer hosts". */
   skipReason?: string;
   /** One host at a time, each gated before the next (etcd members, so quorum holds). */

@@ -14,7 +14,7 @@ import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { loadClusterFile } from '../../src/config/load.js';
-import { etcdMembers, firstControlPlane, type Cluster } from '../../src/config/model.js';
+import { firstControlPlane, type Cluster } from '../../src/config/model.js';
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../src/state/secrets.js';
@@ -72,7 +72,7 @@ const etcdctl = (args: string[]) => run(['etcdctl', '--command-timeout=10s', ...
 
 async function runRenderedEtcdCluster(example: string) {
   const { cluster, rendered } = await renderOnLab(example);
-  const members = etcdMembers(cluster);
+  const members = cluster.etcdMembers;
   expect(members).toHaveLength(3);
   const commands = new Map<string, string[]>();
   for (const member of members) {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlanes, etcdMembers, type Cluster, type Host } from '../../src/config/model.js';
+import { type Cluster, type Host } from '../../src/config/model.js';
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import type { ClusterPki } from '../../src/pki/types.js';
 import { StateDir } from '../../src/state/state-dir.js';
@@ -91,8 +91,8 @@ async function checkCluster(cluster: Cluster, pki: ClusterPki, root: string, san
     await materialize(base, files);
     const pkiDir = join(base, 'etc/kubernetes/pki');
     const paths = files.map((f) => f.path.replace('/etc/kubernetes/', ''));
-    const isCp = controlPlanes(cluster).some((h) => h.name === host.name);
-    const isEtcd = etcdMembers(cluster).some((h) => h.name === host.name);
+    const isCp = cluster.controlPlanes.some((h) => h.name === host.name);
+    const isEtcd = cluster.etcdMembers.some((h) => h.name === host.name);
     const isWorker = host.roles.includes('worker') && !isCp;
     if (!isCp && !isEtcd && !isWorker) {
       expect(files).toEqual([]);
@@ -144,7 +144,7 @@ async function checkCluster(cluster: Cluster, pki: ClusterPki, root: string, san
     }
     if (isCp) expect(openssl(['pkey', '-pubin', '-in', join(pkiDir, 'sa.pub'), '-noout', '-text_pub'])).toBeTruthy();
     const confs = paths.filter((p) => p.endsWith('.conf')).sort();
-    const wantConfs = isCp ? Object.keys(kubeconfigs).filter((k) => k !== 'super-admin.conf' || host === controlPlanes(cluster)[0]).sort() : [];
+    const wantConfs = isCp ? Object.keys(kubeconfigs).filter((k) => k !== 'super-admin.conf' || host === cluster.controlPlanes[0]).sort() : [];
     expect(confs).toEqual(wantConfs);
     for (const conf of confs) {
       const file = join(base, 'etc/kubernetes', conf);

@@ -56,7 +56,7 @@ export function openssl(args: string[], input?: string): string {
 }
 
 /** Writes a host's RenderedFiles under a temp root, mirroring its filesystem, for real-tool checks. */
-export async function materialize(root: string, files: readonly RenderedFile[]): Promise<void> {
+export async function materialize(root: string, files: ReadonlyArray<Pick<RenderedFile, 'path' | 'mode' | 'content'>>): Promise<void> {
   for (const f of files) {
     const path = join(root, f.path);
     await mkdir(dirname(path), { recursive: true });

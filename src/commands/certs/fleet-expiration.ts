@@ -1,8 +1,8 @@
 /** `kbuild certs check-expiration -i FILE`: the fleet report, as a table or JSON. */
 import { loadClusterFile } from '../../config/load.js';
 import { CertificateAttentionError } from '../../errors/index.js';
-import { gatherFleet, openFleet } from '../../lifecycle/fleet.js';
-import type { FleetCertificate } from '../../lifecycle/gather.js';
+import { gatherFleet, openFleet } from '../../operations/certs/fleet.js';
+import type { FleetCertificate } from '../../operations/certs/gather.js';
 import { shortDuration } from '../../pki/expiration.js';
 import type { Io } from '../../report/output.js';
 import { terminalSecretPrompt } from '../../report/prompts.js';

@@ -3,8 +3,8 @@ import { prepareCluster } from '../../state/prepare.js';
 import { reporterFor } from '../../report/choose.js';
 import type { Io } from '../../report/output.js';
 import { terminalSecretPrompt } from '../../report/prompts.js';
-import { openFleet } from '../../lifecycle/fleet.js';
-import { renewalHosts, rollOutRenewal } from '../../lifecycle/renew-fleet.js';
+import { openFleet } from '../../operations/certs/fleet.js';
+import { renewalHosts, rollOutRenewal } from '../../operations/certs/renew-fleet.js';
 import { describeAction } from './generate.js';
 
 export interface FleetRenewArgs {

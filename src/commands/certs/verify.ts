@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadClusterFile } from '../../config/load.js';
 import { CertificateAttentionError } from '../../errors/index.js';
-import { openFleet } from '../../lifecycle/fleet.js';
-import { handshakes, verifyOne } from '../../lifecycle/verify.js';
+import { openFleet } from '../../operations/certs/fleet.js';
+import { handshakes, verifyOne } from '../../operations/certs/verify.js';
 import type { Io } from '../../report/output.js';
 import { terminalSecretPrompt } from '../../report/prompts.js';
 import { settleWithLimit } from '../../util/pool.js';

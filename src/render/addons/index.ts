@@ -1,9 +1,8 @@
 /** /etc/kubernetes/addons/ on the first control plane: what `init` applies once the API is up, in file order. */
 import { firstControlPlane, type Host } from '../../config/model.js';
-import { perCluster } from '../cluster-facts.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import type { RenderContext } from '../context.js';
-import type { RenderedFile } from '../../kubeadm/files.js';
+import type { InitPhase, RenderedFile } from '../../kubeadm/files.js';
 import { yamlFile } from '../yaml.js';
 import { clusterInfoConfigMap } from '../../kube/cluster-info.js';
 import { bootstrapRbacObjects, bootstrapTokenSecret, kubeletConfigMap } from './bootstrap.js';
@@ -12,19 +11,21 @@ import { kubeProxyObjects } from './kube-proxy.js';
 
 export function addonFiles(ctx: RenderContext, host: Host): RenderedFile[] {
   const { cluster } = ctx;
-  if (perCluster(cluster, 'first-control-plane', () => firstControlPlane(cluster).name) !== host.name) return [];
-  const file = (name: string, source: string, documents: unknown[], secret = false): RenderedFile => ({
+  if (firstControlPlane(cluster).name !== host.name) return [];
+  const file = (name: string, phase: InitPhase, source: string, documents: unknown[], secret = false): RenderedFile => ({
     path: `${PATHS.addons}/${name}`,
     mode: 0o600,
     content: yamlFile(source, documents),
     ...(secret ? { secret: true } : {}),
+    component: 'addons',
+    phase,
   });
   return [
-    file('00-bootstrap-rbac.yaml', 'render/addons/bootstrap.ts: RBAC', bootstrapRbacObjects()),
-    file('01-bootstrap-token.yaml', 'render/addons/bootstrap.ts: token', [bootstrapTokenSecret(ctx.secrets)], true),
-    file('02-cluster-info.yaml', 'render/addons/bootstrap.ts: cluster-info', [clusterInfoConfigMap(cluster, ctx.pki.caCertPem)]),
-    file('03-kubelet-config.yaml', 'render/addons/bootstrap.ts: kubelet-config', [kubeletConfigMap(cluster, host)]),
-    file('10-kube-proxy.yaml', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster)),
-    file('20-coredns.yaml', 'render/addons/coredns.ts', corednsObjects(cluster)),
+    file('00-bootstrap-rbac.yaml', 'bootstrap-token', 'render/addons/bootstrap.ts: RBAC', bootstrapRbacObjects()),
+    file('01-bootstrap-token.yaml', 'bootstrap-token', 'render/addons/bootstrap.ts: token', [bootstrapTokenSecret(ctx.secrets)], true),
+    file('02-cluster-info.yaml', 'bootstrap-token', 'render/addons/bootstrap.ts: cluster-info', [clusterInfoConfigMap(cluster, ctx.pki.caCertPem)]),
+    file('03-kubelet-config.yaml', 'upload-config/kubelet', 'render/addons/bootstrap.ts: kubelet-config', [kubeletConfigMap(cluster, host)]),
+    file('10-kube-proxy.yaml', 'addon/kube-proxy', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster)),
+    file('20-coredns.yaml', 'addon/coredns', 'render/addons/coredns.ts', corednsObjects(cluster)),
   ];
 }

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeDifference, PushRecord } from '../../../src/apply/push-record.js';
+import { describeDifference, PushRecord } from '../../../src/operations/apply/push-record.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 
 const MANIFEST = '/etc/kubernetes/manifests/kube-scheduler.yaml';

@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DriftReportingTransport } from '../../../src/apply/drift.js';
-import { pushFiles } from '../../../src/transport/sync.js';
+import { DriftReportingTransport } from '../../../src/operations/apply/drift.js';
 import type { RenderedFile } from '../../../src/kubeadm/files.js';
+import { pushFiles } from '../../../src/transport/sync.js';
 import { DirectoryTransport } from '../../../src/transport/directory.js';
 import { DryRunTransport, readOnlyTransport } from '../../../src/transport/dry-run.js';
 import { FakeTransport } from '../../support/fake-transport.js';
@@ -20,10 +20,10 @@ import type { FileInfo, SyncFile, SyncResult, Transport } from '../../../src/tra
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 const FILES: RenderedFile[] = [
-  { path: '/etc/kubernetes/manifests/etcd.yaml', mode: 0o600, content: 'etcd v2' },
-  { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, content: 'CA' },
-  { path: '/etc/kubernetes/pki/ca.key', mode: 0o600, content: 'KEY', secret: true },
-  { path: '/var/lib/kubelet/config.yaml', mode: 0o644, content: 'cfg', owner: 'kubelet:kubelet' },
+  { path: '/etc/kubernetes/manifests/etcd.yaml', mode: 0o600, content: 'etcd v2', component: 'etcd', phase: 'etcd/local' },
+  { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, content: 'CA', component: 'kubelet', phase: 'certs/ca' },
+  { path: '/etc/kubernetes/pki/ca.key', mode: 0o600, content: 'KEY', secret: true, component: 'apiserver', phase: 'certs/ca' },
+  { path: '/var/lib/kubelet/config.yaml', mode: 0o644, content: 'cfg', owner: 'kubelet:kubelet', component: 'kubelet', phase: 'kubelet-start' },
 ];
 
 /** A host holding: etcd.yaml hand-edited, ca.crt identical, ca.key with the wrong mode, no kubelet config. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadClusterFile, parseClusterFile } from '../../../src/config/load.js';
 import { ConfigError, FileError } from '../../../src/errors/index.js';
-import { controlPlanes, dnsServiceIp, endpointUrl, etcdMembers, kubernetesServiceIps } from '../../../src/config/model.js';
+import { dnsServiceIp, endpointUrl, kubernetesServiceIps } from '../../../src/config/model.js';
 
 const messages = (text: string): string[] => {
   try {
@@ -85,6 +85,6 @@ describe('loader', () => {
     expect(endpointUrl(cluster)).toBe('https://192.168.10.11:6443');
     expect(kubernetesServiceIps(cluster)).toEqual(['10.96.0.1']);
     expect(dnsServiceIp(cluster)).toBe('10.96.0.10');
-    expect(etcdMembers(cluster).map((h) => h.name)).toEqual(controlPlanes(cluster).map((h) => h.name));
+    expect(cluster.etcdMembers.map((h) => h.name)).toEqual(cluster.controlPlanes.map((h) => h.name));
   });
 });

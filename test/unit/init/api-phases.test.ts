@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runInit, type InitResult } from '../../../src/bootstrap/init/run.js';
+import { runInit, type InitResult } from '../../../src/operations/init/run.js';
 import { loadClusterFile, parseClusterFile } from '../../../src/config/load.js';
 import { endpointUrl } from '../../../src/config/model.js';
 import { apiClientFromKubeconfig } from '../../../src/kube/client.js';

@@ -9,8 +9,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runInit } from '../../../src/bootstrap/init/run.js';
-import { initPhaseOf } from '../../../src/bootstrap/init/files.js';
+import { runInit } from '../../../src/operations/init/run.js';
+import { INIT_PHASES } from '../../../src/operations/init/phases.js';
+import { phasePaths } from '../../../src/workflow/select.js';
 import { describeRequest, printResult } from '../../../src/commands/init.js';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { firstControlPlane } from '../../../src/config/model.js';
@@ -113,6 +114,6 @@ describe.each([
 describe('every rendered file of an init host belongs to one init phase', () => {
   test.each(['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'])('%s', async (example) => {
     const { files } = await renderFor(example, join(work, `phases-${example}`));
-    expect(files.filter((f) => initPhaseOf(f.path) === undefined).map((f) => f.path)).toEqual([]);
+    expect(files.filter((f) => !phasePaths(INIT_PHASES).includes(f.phase)).map((f) => f.path)).toEqual([]);
   }, 60_000);
 });

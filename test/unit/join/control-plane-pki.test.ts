@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { joinPkiFiles } from '../../../src/bootstrap/join/control-plane.js';
+import { joinPkiFiles } from '../../../src/operations/join/control-plane.js';
 import { sharedCertFiles } from '../../../src/kube/upload-certs.js';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';

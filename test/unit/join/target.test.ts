@@ -6,7 +6,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { resolveJoinTarget } from '../../../src/bootstrap/join/target.js';
+import { resolveJoinTarget } from '../../../src/operations/join/target.js';
 import { publishableClusterFile } from '../../../src/kube/published-cluster.js';
 import { parseClusterFile } from '../../../src/config/load.js';
 import { hasRole } from '../../../src/config/model.js';

@@ -1,11 +1,10 @@
 /** Scripted hosts for lifecycle tests: backups, restarts and health probes answered like a healthy cluster. */
 import type { Cluster } from '../../../src/config/model.js';
-import { etcdMembers } from '../../../src/config/model.js';
 import { FakeTransport, type FakeRule } from '../../support/fake-transport.js';
 
 /** Rules for a healthy host; `unhealthy(command)` may turn a probe into a failure. */
 export function healthyRules(cluster: Cluster, unhealthy: (command: string) => string | undefined = () => undefined): FakeRule[] {
-  const members = JSON.stringify({ members: etcdMembers(cluster).map((m) => ({ name: m.name })) });
+  const members = JSON.stringify({ members: cluster.etcdMembers.map((m) => ({ name: m.name })) });
   return [
     {
       match: (c) => c.startsWith('curl '),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplyContext } from '../../../src/apply/context.js';
-import { APPLY_PHASES } from '../../../src/apply/phases.js';
+import type { ApplyContext } from '../../../src/operations/apply/context.js';
+import { newRestarts } from '../../../src/operations/apply/roll.js';
+import { APPLY_PHASES } from '../../../src/operations/apply/phases.js';
 import type { Cluster } from '../../../src/config/model.js';
 import { recordingApiClient } from '../../../src/kube/client.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
@@ -26,6 +27,7 @@ async function context(cluster: Cluster, state: StateDir, fakes: ReturnType<type
     ignorePreflightErrors: [],
     transport: async (h) => fakes.get(h.name)!,
     api: async () => api,
+    restarts: newRestarts(),
   };
 }
 

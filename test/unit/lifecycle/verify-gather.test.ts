@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { issueCertificate, validity } from '../../../src/pki/issue.js';
-import { certificatesFromFiles } from '../../../src/lifecycle/gather.js';
-import { handshakes, judge, sClientCommand, type Handshake } from '../../../src/lifecycle/verify.js';
+import { certificatesFromFiles } from '../../../src/operations/certs/gather.js';
+import { handshakes, judge, sClientCommand, type Handshake } from '../../../src/operations/certs/verify.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { example, fixtureKeySource, START, tempDir, testOptions } from '../../support/pki.js';

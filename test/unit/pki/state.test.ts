@@ -2,7 +2,7 @@
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Cluster } from '../../../src/config/model.js';
+import { withHosts, type Cluster } from '../../../src/config/model.js';
 import { PkiError } from '../../../src/errors/index.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { StateDir } from '../../../src/state/state-dir.js';
@@ -49,7 +49,7 @@ describe('PKI state directory', () => {
   it('a VIP change and a host address change are reported as SAN drift on exactly the affected certificates', async () => {
     const cluster = await example('ha-stacked');
     await run(cluster);
-    const moved: Cluster = { ...cluster, loadBalancer: { ...cluster.loadBalancer, vip: '192.168.10.101' }, hosts: cluster.hosts.map((h) => (h.name === 'cp3' ? { ...h, address: '192.168.10.23' } : h)) };
+    const moved: Cluster = withHosts({ ...cluster, loadBalancer: { ...cluster.loadBalancer, vip: '192.168.10.101' } }, cluster.hosts.map((h) => (h.name === 'cp3' ? { ...h, address: '192.168.10.23' } : h)));
     const changed = (await run(moved)).actions.filter((a) => a.outcome !== 'reused').map((a) => `${a.name} ${a.host}: ${a.reason}`);
     expect(changed).toEqual([
       'apiserver cp1: SANs changed: added IP:192.168.10.101; removed IP:192.168.10.100',

@@ -27,8 +27,8 @@ export function fixturePki(): ClusterPki {
     filesForHost(host: Host): RenderedFile[] {
       if (!hasRole(host, 'control-plane')) return [];
       return [
-        { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, content: caCertPem },
-        { path: '/etc/kubernetes/pki/apiserver.key', mode: 0o600, content: keyPem, secret: true },
+        { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, content: caCertPem, component: 'kubelet', phase: 'certs/ca' },
+        { path: '/etc/kubernetes/pki/apiserver.key', mode: 0o600, content: keyPem, secret: true, component: 'apiserver', phase: 'certs/apiserver' },
       ];
     },
   };

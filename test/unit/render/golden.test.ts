@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadClusterFile } from '../../../src/config/load.js';
+import type { Cluster } from '../../../src/config/model.js';
+import { renderPlan } from '../../../src/operations/apply/plan.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
 import type { RenderSecrets } from '../../../src/render/context.js';
-import { writeRenderedTree } from '../../../src/render/output-tree.js';
+import { writeRenderedTree } from '../../../src/operations/render/tree.js';
 import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
@@ -23,7 +25,7 @@ import { normalise } from './normalise.js';
 const EXAMPLES = ['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'] as const;
 const GOLDEN_ROOT = join(import.meta.dirname, '../../golden');
 const work = mkdtempSync(join(tmpdir(), 'kbuild-golden-'));
-const renders = new Map<string, { rendered: RenderedCluster; secrets: RenderSecrets; stateDir: string }>();
+const renders = new Map<string, { cluster: Cluster; rendered: RenderedCluster; secrets: RenderSecrets; stateDir: string }>();
 
 async function renderExample(example: string) {
   const { cluster } = await loadClusterFile(examplePath(example));
@@ -31,7 +33,7 @@ async function renderExample(example: string) {
   const state = await StateDir.open(stateDir);
   const pki = await ensureClusterPki(cluster, state, testOptions());
   const secrets = await loadRenderSecrets(state);
-  return { rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }), secrets, stateDir };
+  return { cluster, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }), secrets, stateDir };
 }
 
 beforeAll(async () => {
@@ -65,7 +67,7 @@ describe.each(EXAMPLES)('%s', (example) => {
         modes.push(`${file.mode.toString(8).padStart(4, '0')} ${host}${file.path}${file.secret ? ' (secret)' : ''}`);
       }
     }
-    expected.set('PLAN.md', rendered.plan);
+    expected.set('PLAN.md', renderPlan(renders.get(example)!.cluster));
     expected.set('files.txt', `${modes.join('\n')}\n`);
     const goldenDir = join(GOLDEN_ROOT, example);
     if (process.env.UPDATE_GOLDEN === '1') {
@@ -83,8 +85,8 @@ describe.each(EXAMPLES)('%s', (example) => {
     const first = await renderExample(example);
     const second = await renderExample(example);
     const [a, b] = [join(work, 'tree', example, 'a'), join(work, 'tree', example, 'b')];
-    await writeRenderedTree(a, first.rendered);
-    await writeRenderedTree(b, second.rendered);
+    await writeRenderedTree(a, first.rendered.hosts, renderPlan(first.cluster));
+    await writeRenderedTree(b, second.rendered.hosts, renderPlan(second.cluster));
     const files = listFiles(a);
     expect(files).toEqual(listFiles(b));
     expect(files).toContain('PLAN.md');

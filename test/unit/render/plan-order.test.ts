@@ -1,13 +1,13 @@
 /**
- * PLAN.md (render) and the apply phase tree describe the same startup order in two places; this
- * keeps them from drifting: the plan's steps, mapped to the phases that carry them out, come in
- * the tree's order, for every example.
+ * PLAN.md is made of the apply phases' own plan steps; this checks the result reads as the tree
+ * runs: the plan's steps, mapped to the phases that carry them out, come in the tree's order, for
+ * every example.
  */
 import { describe, expect, test } from 'vitest';
-import { APPLY_PHASES } from '../../../src/apply/phases.js';
+import { APPLY_PHASES } from '../../../src/operations/apply/phases.js';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { phasePaths } from '../../../src/workflow/select.js';
-import { renderPlan } from '../../../src/render/plan.js';
+import { renderPlan } from '../../../src/operations/apply/plan.js';
 import { examplePath } from './fixture.js';
 
 const PHASE_OF_STEP: Record<string, string> = {
@@ -16,6 +16,7 @@ const PHASE_OF_STEP: Record<string, string> = {
   'kube-controller-manager': 'control-plane/controller-manager',
   'kube-scheduler': 'control-plane/scheduler',
   'load balancer': 'load-balancer',
+  'bootstrap token': 'bootstrap-token',
   kubelet: 'kubelet',
   'kube-proxy': 'addons/kube-proxy',
   CoreDNS: 'addons/coredns',

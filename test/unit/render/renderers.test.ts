@@ -1,7 +1,7 @@
 import yaml from 'js-yaml';
 import { describe, expect, test } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { controlPlanes, hostsWithRole, type Cluster, type Host } from '../../../src/config/model.js';
+import { hostsWithRole, withHosts, type Cluster, type Host } from '../../../src/config/model.js';
 import { renderHost } from '../../../src/render/host.js';
 import { argumentsToCommand } from '../../../src/render/flags.js';
 import { componentVersions } from '../../../src/kubeadm/versions.js';
@@ -20,7 +20,11 @@ const flag = (p: V1Pod, name: string): string | undefined => command(p).find((a)
 const host = (cluster: Cluster, name: string): Host => cluster.hosts.find((h) => h.name === name)!;
 
 /** A copy of the context with a changed cluster (the example files stay as they are). */
-const withCluster = (ctx: RenderContext, change: (c: Cluster) => Cluster): RenderContext => ({ ...ctx, cluster: change(structuredClone(ctx.cluster)) });
+/** The context with a changed cluster, its role sets computed again for the changed hosts and placement. */
+const withCluster = (ctx: RenderContext, change: (c: Cluster) => Cluster): RenderContext => {
+  const changed = change(structuredClone(ctx.cluster));
+  return { ...ctx, cluster: withHosts(changed, changed.hosts) };
+};
 
 describe('argumentsToCommand', () => {
   test('extra args replace defaults of the same name and the result sorts by name, then value', () => {
@@ -190,7 +194,7 @@ describe('load balancer', () => {
     expect(cfg).toContain('http-check send meth GET uri /readyz');
     expect(cfg).toContain('verify required ca-file /etc/haproxy/kbuild-ca.crt');
     expect(cfg).not.toContain('verify none');
-    expect(cfg.match(/^ {4}server /gm)).toHaveLength(controlPlanes(ctx.cluster).length);
+    expect(cfg.match(/^ {4}server /gm)).toHaveLength(ctx.cluster.controlPlanes.length);
     expect(cfg).toContain('server cp2 192.168.10.12:6443');
     expect(file(lb1!, '/etc/haproxy/kbuild-ca.crt').content).toBe(ctx.pki.caCertPem);
     const k1 = String(file(lb1!, '/etc/keepalived/keepalived.conf').content);
@@ -209,7 +213,7 @@ describe('load balancer', () => {
       hosts: c.hosts.filter((h) => !h.roles.includes('load-balancer')),
       loadBalancer: { ...c.loadBalancer, placement: 'control-plane', port: 8443 },
     }));
-    for (const cp of controlPlanes(ctx.cluster)) {
+    for (const cp of ctx.cluster.controlPlanes) {
       const files = renderHost(ctx, cp);
       expect(String(file(files, '/etc/haproxy/haproxy.cfg').content)).toContain('bind *:8443');
       const haproxy = pod(files, 'haproxy');

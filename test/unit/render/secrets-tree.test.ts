@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { writeRenderedTree, RENDER_MARKER } from '../../../src/render/output-tree.js';
+import { writeRenderedTree, RENDER_MARKER } from '../../../src/operations/render/tree.js';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../../../src/kubeadm/constants.js';
 import { loadRenderSecrets, STATE_FILES } from '../../../src/state/secrets.js';
 import { StateDir } from '../../../src/state/state-dir.js';
@@ -32,19 +32,17 @@ describe('render secrets', () => {
 });
 
 describe('output tree', () => {
-  const rendered = {
-    hosts: new Map([['cp1', [{ path: '/etc/kubernetes/pki/ca.key', mode: 0o600, content: 'k', secret: true }]]]),
-    plan: '# plan\n',
-  };
+  const hosts = new Map([['cp1', [{ path: '/etc/kubernetes/pki/ca.key', mode: 0o600, content: 'k', secret: true }]]]);
+  const plan = '# plan\n';
 
   test('writes <host>/<path> with modes, PLAN.md and the marker; a marked directory is replaced on re-render', async () => {
     const out = join(work, 'out');
-    await writeRenderedTree(out, rendered);
+    await writeRenderedTree(out, hosts, plan);
     expect(statSync(join(out, 'cp1/etc/kubernetes/pki/ca.key')).mode & 0o777).toBe(0o600);
     expect(statSync(out).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(out, 'PLAN.md'), 'utf8')).toBe('# plan\n');
     writeFileSync(join(out, 'stale'), 'old');
-    await writeRenderedTree(out, rendered);
+    await writeRenderedTree(out, hosts, plan);
     expect(readdirSync(out).sort()).toEqual([RENDER_MARKER, 'PLAN.md', 'cp1'].sort());
   });
 
@@ -52,9 +50,9 @@ describe('output tree', () => {
     const out = join(work, 'mine');
     mkdirSync(out);
     writeFileSync(join(out, 'notes.txt'), 'keep me');
-    await expect(writeRenderedTree(out, rendered)).rejects.toThrow(FileError);
-    await expect(writeRenderedTree(out, rendered)).rejects.toThrow(/--force/);
-    await writeRenderedTree(out, rendered, { force: true });
+    await expect(writeRenderedTree(out, hosts, plan)).rejects.toThrow(FileError);
+    await expect(writeRenderedTree(out, hosts, plan)).rejects.toThrow(/--force/);
+    await writeRenderedTree(out, hosts, plan, { force: true });
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('keep me');
     expect(readFileSync(join(out, 'cp1/etc/kubernetes/pki/ca.key'), 'utf8')).toBe('k');
   });

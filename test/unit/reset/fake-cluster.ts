@@ -5,7 +5,6 @@
 import { FakeTransport } from '../../support/fake-transport.js';
 import type { FileInfo } from '../../../src/transport/transport.js';
 import type { Cluster, Host } from '../../../src/config/model.js';
-import { etcdMembers } from '../../../src/config/model.js';
 import { etcdPod } from '../../../src/render/etcd.js';
 import { yamlFile } from '../../../src/render/yaml.js';
 
@@ -98,7 +97,7 @@ export function fakeHost(host: Host, files: Record<string, string>, etcd: SimEtc
 /** Every file a host gets, as `apply` leaves it, plus etcd data on members. */
 export function hostFiles(cluster: Cluster, host: Host, rendered: ReadonlyMap<string, ReadonlyArray<{ path: string; content: string | Buffer }>>): Record<string, string> {
   const files: Record<string, string> = Object.fromEntries((rendered.get(host.name) ?? []).map((f) => [f.path, f.content.toString()]));
-  if (etcdMembers(cluster).some((m) => m.name === host.name)) {
+  if (cluster.etcdMembers.some((m) => m.name === host.name)) {
     files['/etc/kubernetes/manifests/etcd.yaml'] = yamlFile('test', [etcdPod(cluster, host)]);
     files['/var/lib/etcd/member/snap/db'] = 'data';
     files['/var/lib/etcd/member/wal/0.wal'] = 'wal';

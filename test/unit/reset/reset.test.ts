@@ -1,18 +1,17 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Cluster, Host } from '../../../src/config/model.js';
-import { etcdMembers } from '../../../src/config/model.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { runPhases } from '../../../src/workflow/engine.js';
 import { selectPhases } from '../../../src/workflow/select.js';
 import { renderCluster, type RenderedCluster } from '../../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { recordingReporter, type ReportEvent } from '../../../src/report/reporter.js';
-import { etcdDataDecider } from '../../../src/reset/confirm.js';
+import { etcdDataDecider } from '../../../src/operations/reset/confirm.js';
 import { terminalYesNo, type YesNoPrompt } from '../../../src/report/prompts.js';
-import type { ResetContext } from '../../../src/reset/context.js';
-import { KBUILD_PATHS, removedByReset } from '../../../src/reset/paths.js';
-import { RESET_PHASES } from '../../../src/reset/phases.js';
+import type { ResetContext } from '../../../src/operations/reset/context.js';
+import { KBUILD_PATHS, removedByReset } from '../../../src/operations/reset/paths.js';
+import { RESET_PHASES } from '../../../src/operations/reset/phases.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { example, START, removeDir, tempDir as makeTempDir, testOptions } from '../../support/pki.js';
@@ -46,7 +45,7 @@ interface Run {
 
 const neverAnswered: YesNoPrompt = () => Promise.resolve(undefined);
 
-async function setUp(cluster: Cluster, rendered: RenderedCluster, targets: string[], etcd = new SimEtcd(etcdMembers(cluster))) {
+async function setUp(cluster: Cluster, rendered: RenderedCluster, targets: string[], etcd = new SimEtcd(cluster.etcdMembers)) {
   const fakes = new Map(cluster.hosts.map((h) => [h.name, fakeHost(h, hostFiles(cluster, h, rendered.hosts), etcd)]));
   return { fakes, etcd, hosts: targets.map((n) => cluster.hosts.find((h) => h.name === n)!) };
 }
@@ -137,7 +136,7 @@ describe('kbuild reset phases over scripted hosts', () => {
     const { cluster, rendered } = await renderExample('ha-external-etcd');
     const { fakes, etcd, hosts } = await setUp(cluster, rendered, cluster.hosts.map((h) => h.name));
     await reset(fakes, etcd, hosts, { force: true });
-    const members = etcdMembers(cluster).map((m) => m.name);
+    const members = cluster.etcdMembers.map((m) => m.name);
     expect(etcd.removals.map((r) => r.replace(/ asked \S+/, ''))).toEqual(members.slice(0, -1).map((m) => `${m} to remove ${m}`));
     expect(etcd.members.map((m) => m.name)).toEqual(members.slice(-1));
     for (const [name, fake] of fakes) expect([...fake.files.keys()], name).toEqual([]);

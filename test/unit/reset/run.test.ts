@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClusterFile } from '../../../src/config/load.js';
-import { etcdMembers } from '../../../src/config/model.js';
 import { UsageError } from '../../../src/errors/index.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
-import { resetFleet, resetThisHost, THIS_MACHINE } from '../../../src/reset/run.js';
+import { resetFleet, resetThisHost, THIS_MACHINE } from '../../../src/operations/reset/run.js';
 import { FakeTransport } from '../../support/fake-transport.js';
 import { removeDir, repoRoot, tempDir as makeTempDir } from '../../support/pki.js';
 import { fakeHost, FakeHost, SimEtcd } from './fake-cluster.js';
@@ -22,7 +21,7 @@ const noPrompt = () => Promise.resolve(undefined);
 
 async function fleet() {
   const { cluster } = await loadClusterFile(inventory);
-  const etcd = new SimEtcd(etcdMembers(cluster));
+  const etcd = new SimEtcd(cluster.etcdMembers);
   const fakes = new Map(cluster.hosts.map((h) => [h.name, fakeHost(h, h.name === 'cp2' ? { '/etc/kubernetes/pki/ca.crt': 'ca', '/var/lib/kubelet/config.yaml': 'k' } : {}, etcd)]));
   const stateDir = await tempDir('kbuild-reset-state-');
   const local = new FakeHost(THIS_MACHINE, { files: { [`${stateDir}/pki/ca.key`]: 'key' } });

@@ -1,0 +1,50 @@
+/** What the apply phases share (the cluster, the rendered files, one connection per host), and what an apply phase is. */
+import type { Cluster, Host } from '../../config/model.js';
+import type { ApiClient } from '../../kube/client.js';
+import type { Component, InitPhase, RenderedFile } from '../../kubeadm/files.js';
+import type { RenderedCluster } from '../../render/cluster.js';
+import type { Reporter } from '../../report/reporter.js';
+import type { Transport } from '../../transport/transport.js';
+import type { Phase } from '../../workflow/types.js';
+import type { Restarts } from './roll.js';
+
+export interface ApplyContext {
+  cluster: Cluster;
+  rendered: RenderedCluster;
+  reporter: Reporter;
+  concurrency: number;
+  ignorePreflightErrors: readonly string[];
+  /** The host's connection, opened on first use and kept for the run. */
+  transport(host: Host): Promise<Transport>;
+  /** The API as the cluster admin (admin.conf), created on first use; a recording client in a dry-run. */
+  api(): Promise<ApiClient>;
+  /** This run's roll-out restarts (roll.ts). */
+  restarts: Restarts;
+}
+
+/** One step of PLAN.md: what a phase does where, and the gate the next step waits for. */
+export interface PlanStep {
+  title: string;
+  hosts: readonly Host[];
+  what: string;
+  gate: string;
+}
+
+/** An apply phase: a workflow phase that also says, from the cluster alone, what it will do (its PLAN.md step). */
+export interface ApplyPhase extends Phase<ApplyContext> {
+  children?: readonly ApplyPhase[];
+  plan?(cluster: Cluster): PlanStep;
+}
+
+export function renderedFiles(ctx: ApplyContext, host: Host): RenderedFile[] {
+  return ctx.rendered.hosts.get(host.name) ?? [];
+}
+
+/** A host's rendered files of one component. */
+export const filesOf = (ctx: ApplyContext, host: Host, component: Component): RenderedFile[] => renderedFiles(ctx, host).filter((f) => f.component === component);
+
+/** The first control plane's addon files that these init phases write (apply applies them in one phase). */
+export const addonFilesOf = (ctx: ApplyContext, host: Host, phases: readonly InitPhase[]): RenderedFile[] => filesOf(ctx, host, 'addons').filter((f) => phases.includes(f.phase));
+
+/** Host names for a plan line. */
+export const hostNames = (hosts: readonly Host[]): string => (hosts.length === 0 ? '(none)' : hosts.map((h) => h.name).join(', '));

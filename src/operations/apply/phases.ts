@@ -1,0 +1,283 @@
+/**
+ * kbuild apply's ordered phase tree: the control plane's documented startup order
+ * (etcd → kube-apiserver → kube-controller-manager → kube-scheduler → load balancer → bootstrap
+ * token → kubelet → addons), each phase gated on its component's health before the next starts.
+ * Each phase also says what it will do from the cluster alone: PLAN.md is made of those (plan.ts).
+ *
+ * Static pods need a running kubelet, as with kubeadm: a phase that places a static pod first makes
+ * sure the host's kubelet is configured and started; the `kubelet` phase then brings up every
+ * remaining node and gates on the kubelet's own health. Files are picked by the component (or,
+ * for the addons, the init phase) their renderer gave them.
+ */
+import { dnsServiceIp, endpointUrl, firstControlPlane, hostPort, isEtcdMember, runsKubelet, type Cluster, type Host } from '../../config/model.js';
+import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, runProbe, type Probe } from '../../health/probes.js';
+import { parseObjects } from '../../kube/client.js';
+import { PATHS, PORTS } from '../../kubeadm/constants.js';
+import { STATIC_POD_OF, type Component, type InitPhase } from '../../kubeadm/files.js';
+import { runPreflight } from '../../preflight/run.js';
+import { restartKubelet } from '../../static-pods/restart.js';
+import { runChecked } from '../../transport/run.js';
+import { pushFiles } from '../../transport/sync.js';
+import type { HealthGate, StepOutcome } from '../../workflow/types.js';
+import { addonFilesOf, filesOf, type ApplyContext, type ApplyPhase } from './context.js';
+import { pushStaticPodFiles } from './roll.js';
+
+const MINUTE = 60_000;
+
+const gate = (name: string, timeoutMs: number, make: (ctx: ApplyContext, host: Host) => Probe, afterAll?: HealthGate<ApplyContext>['afterAll']): HealthGate<ApplyContext> => ({
+  name,
+  timeoutMs,
+  intervalMs: 1000,
+  check: async (ctx, host) => runProbe(await ctx.transport(host), make(ctx, host)),
+  afterAll,
+});
+
+async function push(ctx: ApplyContext, host: Host, component: Component): Promise<string[]> {
+  return pushFiles(await ctx.transport(host), filesOf(ctx, host, component));
+}
+
+/** Writes the kubelet's files and (re)starts it only when they changed. */
+async function ensureKubelet(ctx: ApplyContext, host: Host): Promise<string[]> {
+  const changed = await push(ctx, host, 'kubelet');
+  if (changed.length > 0) await restartKubelet(await ctx.transport(host));
+  return changed;
+}
+
+/**
+ * A static-pod component: its files plus a running kubelet to start it. Files its unchanged manifest
+ * reads (a re-issued certificate) restart it one host at a time with its gate (roll.ts).
+ */
+const staticPodStep = (component: Component) => async (ctx: ApplyContext, host: Host): Promise<StepOutcome> => {
+  const pod = STATIC_POD_OF[component];
+  const own = pod ? await pushStaticPodFiles(ctx, host, pod, filesOf(ctx, host, component)) : await push(ctx, host, component);
+  return { changed: [...own, ...(await ensureKubelet(ctx, host))] };
+};
+
+/** kube-apiserver; a control plane that is not an etcd member (external etcd) also gets its etcd client files here. */
+async function apiserverStep(ctx: ApplyContext, host: Host): Promise<StepOutcome> {
+  const etcdClient = isEtcdMember(ctx.cluster, host) ? [] : await push(ctx, host, 'etcd');
+  const own = await staticPodStep('apiserver')(ctx, host);
+  return { changed: [...etcdClient, ...own.changed] };
+}
+
+async function loadBalancerStep(ctx: ApplyContext, host: Host): Promise<StepOutcome> {
+  const changed = await push(ctx, host, 'load-balancer');
+  if (ctx.cluster.loadBalancer.placement === 'control-plane') return { changed: [...changed, ...(await ensureKubelet(ctx, host))] };
+  if (changed.length > 0) {
+    const transport = await ctx.transport(host);
+    await runChecked(transport, 'systemctl enable haproxy && systemctl reload-or-restart haproxy');
+    if (ctx.cluster.loadBalancer.vip) await runChecked(transport, 'systemctl enable keepalived && systemctl reload-or-restart keepalived');
+  }
+  return { changed };
+}
+
+const viaFirstControlPlane = (name: string, make: (ctx: ApplyContext) => Probe): NonNullable<HealthGate<ApplyContext>['afterAll']> => ({
+  name,
+  check: async (ctx) => runProbe(await ctx.transport(firstControlPlane(ctx.cluster)), make(ctx)),
+});
+
+/**
+ * Places the addon files on the first control plane (the record of what was applied) and applies
+ * their objects through the API when a file changed or an object is missing, so a re-run is a no-op.
+ */
+async function applyAddons(ctx: ApplyContext, phases: readonly InitPhase[]): Promise<StepOutcome> {
+  const first = firstControlPlane(ctx.cluster);
+  const files = addonFilesOf(ctx, first, phases);
+  const changed = await pushFiles(await ctx.transport(first), files);
+  const api = await ctx.api();
+  const objects = files.flatMap((f) => parseObjects(f.content.toString()));
+  const missing = [];
+  for (const o of objects) if (!(await api.read(o.apiVersion ?? '', o.kind ?? '', o.metadata?.namespace, o.metadata?.name ?? ''))) missing.push(o);
+  if (changed.length === 0 && missing.length === 0) return { changed: [] };
+  await api.apply(objects);
+  return { changed: [...changed, ...objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`)] };
+}
+
+type Status = { desiredNumberScheduled?: number; numberReady?: number; replicas?: number; availableReplicas?: number };
+
+const workloadReady = (kind: 'DaemonSet' | 'Deployment', name: string): NonNullable<HealthGate<ApplyContext>['afterAll']> => ({
+  name: `${kind} kube-system/${name} ready`,
+  check: async (ctx) => {
+    const object = (await (await ctx.api()).read('apps/v1', kind, 'kube-system', name)) as ({ status?: Status } & object) | undefined;
+    const status = object?.status;
+    if (!status) return { ok: false, seen: object ? 'no status yet' : 'not found' };
+    const [ready, wanted] = kind === 'DaemonSet' ? [status.numberReady ?? 0, status.desiredNumberScheduled ?? 0] : [status.availableReplicas ?? 0, status.replicas ?? 0];
+    return wanted > 0 && ready >= wanted ? { ok: true } : { ok: false, seen: `${ready} of ${wanted} ready` };
+  },
+});
+
+/**
+ * The addon files (by the init phase that writes them) each API phase applies. bootstrap-token also
+ * takes the kubelet-config init uploads, which joining kubelets read.
+ */
+export const ADDON_PHASES = {
+  bootstrap: ['bootstrap-token', 'upload-config/kubelet'],
+  kubeProxy: ['addon/kube-proxy'],
+  coredns: ['addon/coredns'],
+} as const satisfies Record<string, readonly InitPhase[]>;
+
+const localComponentStep = (cluster: Cluster, component: string, port: number) => ({
+  title: component,
+  hosts: cluster.controlPlanes,
+  what: `static pod ${PATHS.manifests}/${component}.yaml.`,
+  gate: `\`GET https://127.0.0.1:${port}/healthz\` answers 200 on each control plane.`,
+});
+
+function loadBalancerPlan(cluster: Cluster) {
+  const lbs = cluster.loadBalancers;
+  if (lbs.length === 0) return { title: 'load balancer', hosts: [], what: `none: clients reach the API directly at ${endpointUrl(cluster)}.`, gate: 'nothing to check.' };
+  return {
+    title: 'load balancer',
+    hosts: lbs,
+    what:
+      `HAProxy (${PATHS.haproxyCfg}) on frontend port ${cluster.loadBalancer.port}` +
+      (cluster.loadBalancer.placement === 'control-plane' ? ' as static pods on the control planes' : '') +
+      (cluster.loadBalancer.vip ? `, keepalived holding ${cluster.loadBalancer.vip} (MASTER ${lbs[0]!.name})` : '') +
+      '.',
+    gate: `on each load balancer, its own frontend answers \`GET ${endpointUrl(cluster)}/readyz\` with 200 and a certificate that verifies against ca.crt for ${cluster.endpoint.host}; then the same through the endpoint from the first control plane.`,
+  };
+}
+
+const apiGate = (afterAll: NonNullable<HealthGate<ApplyContext>['afterAll']>): HealthGate<ApplyContext> => ({ name: afterAll.name, timeoutMs: 5 * MINUTE, intervalMs: 2000, afterAll });
+
+export const APPLY_PHASES: readonly ApplyPhase[] = [
+  {
+    name: 'preflight',
+    description: 'check every host before anything is written (ports, binaries, swap, forwarding, networks)',
+    runOnce: async (ctx) => {
+      await runPreflight(ctx.cluster, { hosts: ctx.cluster.hosts, connect: (h) => ctx.transport(h), concurrency: ctx.concurrency, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter });
+      return { changed: [] };
+    },
+  },
+  {
+    name: 'etcd',
+    description: 'etcd members: certificates and static pod; gate: /health on every member, then all members in the list',
+    targets: (ctx) => ctx.cluster.etcdMembers,
+    run: staticPodStep('etcd'),
+    plan: (cluster) => ({
+      title: 'etcd',
+      hosts: cluster.etcdMembers,
+      what: `static pod ${PATHS.manifests}/etcd.yaml; all members start together with one --initial-cluster.`,
+      gate:
+        `on each member, \`GET https://127.0.0.1:${PORTS.etcdClient}/health\` with the healthcheck-client certificate ` +
+        `(${PATHS.etcdPki}/healthcheck-client.crt, verified against ${PATHS.etcdPki}/ca.crt) reports health true; then the member list ` +
+        `seen from ${cluster.etcdMembers[0]?.name ?? 'the first member'} names every member (quorum).`,
+    }),
+    gate: gate('etcd /health', 4 * MINUTE, (_ctx, host) => etcdHealth(host), {
+      name: 'etcd quorum (member list)',
+      check: async (ctx) => {
+        const members = ctx.cluster.etcdMembers;
+        return runProbe(await ctx.transport(members[0]!), etcdMemberList(members[0]!, members.map((m) => m.name)));
+      },
+    }),
+  },
+  {
+    name: 'control-plane',
+    description: 'control-plane components, in startup order',
+    children: [
+      {
+        name: 'apiserver',
+        description: 'PKI, admin kubeconfigs and kube-apiserver; gate: /readyz on each host, verified against the cluster CA',
+        targets: (ctx) => ctx.cluster.controlPlanes,
+        run: apiserverStep,
+        plan: (cluster) => ({
+          title: 'kube-apiserver',
+          hosts: cluster.controlPlanes,
+          what: `static pod ${PATHS.manifests}/kube-apiserver.yaml.`,
+          gate: `\`GET /readyz\` answers 200 on each control plane (${cluster.controlPlanes.map((h) => `https://${hostPort(h.address, cluster.apiServer.bindPort)}/readyz`).join(', ')}), then through the endpoint once the load balancer is up.`,
+        }),
+        gate: gate('kube-apiserver /readyz', 4 * MINUTE, (ctx, host) => apiserverReady(ctx.cluster, host)),
+      },
+      {
+        name: 'controller-manager',
+        description: `kube-controller-manager; gate: /healthz on ${PORTS.controllerManager}`,
+        targets: (ctx) => ctx.cluster.controlPlanes,
+        run: staticPodStep('controller-manager'),
+        plan: (cluster) => localComponentStep(cluster, 'kube-controller-manager', PORTS.controllerManager),
+        gate: gate('kube-controller-manager /healthz', 4 * MINUTE, () => componentHealthz(PORTS.controllerManager)),
+      },
+      {
+        name: 'scheduler',
+        description: `kube-scheduler; gate: /healthz on ${PORTS.scheduler}`,
+        targets: (ctx) => ctx.cluster.controlPlanes,
+        run: staticPodStep('scheduler'),
+        plan: (cluster) => localComponentStep(cluster, 'kube-scheduler', PORTS.scheduler),
+        gate: gate('kube-scheduler /healthz', 4 * MINUTE, () => componentHealthz(PORTS.scheduler)),
+      },
+    ],
+  },
+  {
+    name: 'load-balancer',
+    description: 'HAProxy (and keepalived with a VIP); gate: the frontend reaches a ready apiserver, then the endpoint answers',
+    targets: (ctx) => ctx.cluster.loadBalancers,
+    skipReason: 'no load balancer (spec.loadBalancer.type is none)',
+    run: loadBalancerStep,
+    plan: loadBalancerPlan,
+    gate: gate(
+      'load balancer frontend',
+      2 * MINUTE,
+      (ctx) => loadBalancerFrontend(ctx.cluster, ctx.cluster.loadBalancer.placement === 'hosts' ? PATHS.haproxyCa : `${PATHS.pki}/ca.crt`),
+      viaFirstControlPlane('kube-apiserver via the endpoint', (ctx) => apiserverViaEndpoint(ctx.cluster)),
+    ),
+  },
+  {
+    name: 'bootstrap-token',
+    description: 'bootstrap token, node bootstrap RBAC and the cluster-info ConfigMap, so nodes can join',
+    runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.bootstrap),
+    plan: (cluster) => ({
+      title: 'bootstrap token',
+      hosts: [firstControlPlane(cluster)],
+      what: `the bootstrap token, node bootstrap RBAC, cluster-info and kubelet-config from ${PATHS.addons}/00-bootstrap-rbac.yaml, 01-bootstrap-token.yaml, 02-cluster-info.yaml and 03-kubelet-config.yaml, applied on ${firstControlPlane(cluster).name}, so nodes can join.`,
+      gate: 'the API serves the ConfigMap kube-public/cluster-info.',
+    }),
+    gate: apiGate({
+      name: 'kube-public/cluster-info readable',
+      check: async (ctx) => ((await (await ctx.api()).read('v1', 'ConfigMap', 'kube-public', 'cluster-info')) ? { ok: true } : { ok: false, seen: 'not found' }),
+    }),
+  },
+  {
+    name: 'kubelet',
+    description: `kubelet configuration on every node; gate: /healthz on ${PORTS.kubeletHealthz}`,
+    targets: (ctx) => ctx.cluster.hosts.filter(runsKubelet),
+    run: async (ctx, host) => ({ changed: await ensureKubelet(ctx, host) }),
+    plan: (cluster) => ({
+      title: 'kubelet',
+      hosts: cluster.hosts.filter(runsKubelet),
+      what:
+        `systemd kubelet with ${PATHS.kubeletDropIn}, ${PATHS.kubeletConfig} and ${PATHS.kubeletFlags}. ` +
+        'On control planes and etcd hosts it is started first, since it runs the static pods above; here the nodes register.',
+      gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host.`,
+    }),
+    gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz()),
+  },
+  {
+    name: 'addons',
+    description: 'cluster addons, after the kubelets',
+    children: [
+      {
+        name: 'kube-proxy',
+        description: 'kube-proxy DaemonSet; gate: ready on every node',
+        runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.kubeProxy),
+        plan: (cluster) => ({
+          title: 'kube-proxy',
+          hosts: [firstControlPlane(cluster)],
+          what: `DaemonSet from ${PATHS.addons}/10-kube-proxy.yaml, applied on ${firstControlPlane(cluster).name}; runs on every node.`,
+          gate: 'the API reports the DaemonSet kube-system/kube-proxy ready on every node it is scheduled to (numberReady = desiredNumberScheduled).',
+        }),
+        gate: apiGate(workloadReady('DaemonSet', 'kube-proxy')),
+      },
+      {
+        name: 'coredns',
+        description: 'CoreDNS Deployment and the kube-dns Service; gate: available',
+        runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.coredns),
+        plan: (cluster) => ({
+          title: 'CoreDNS',
+          hosts: [firstControlPlane(cluster)],
+          what: `Deployment and Service kube-dns (${dnsServiceIp(cluster)}) from ${PATHS.addons}/20-coredns.yaml, applied on ${firstControlPlane(cluster).name}.`,
+          gate: 'the API reports the Deployment kube-system/coredns available (availableReplicas = replicas).',
+        }),
+        gate: apiGate(workloadReady('Deployment', 'coredns')),
+      },
+    ],
+  },
+];

@@ -1,0 +1,100 @@
+/**
+ * kubeadm reset's cleanup-node: stop the kubelet (the static pods stop with it), remove what the
+ * container runtime still runs for Kubernetes, stop kbuild's load-balancer services, remove every
+ * kbuild path that exists and, only when decided so, etcd's data. Only what exists is touched, so
+ * a clean host reports no changes.
+ */
+import type { Host } from '../../config/model.js';
+import { RemoteCommandError } from '../../errors/index.js';
+import { runChecked } from '../../transport/run.js';
+import type { StepOutcome } from '../../workflow/types.js';
+import { PATHS } from '../../kubeadm/constants.js';
+import { shellQuote } from '../../transport/quote.js';
+import type { Transport } from '../../transport/transport.js';
+import type { ResetContext } from './context.js';
+import { KBUILD_PATHS, LOAD_BALANCER_SERVICES, REMOVED_ONLY_IF_KBUILDS, writtenByKbuild } from './paths.js';
+
+const READ = { readOnly: true, timeoutMs: 15_000 } as const;
+const CRICTL_MISSING = 127;
+
+async function isActive(transport: Transport, unit: string): Promise<boolean> {
+  return (await transport.run(`systemctl is-active ${unit}`, READ)).code === 0;
+}
+
+/** Which of the paths exist, asked in one round trip rather than one per path. */
+export async function existingPaths(transport: Transport, paths: readonly string[]): Promise<Set<string>> {
+  const command = `for p in ${paths.map(shellQuote).join(' ')}; do if [ -e "$p" ] || [ -L "$p" ]; then echo "$p"; fi; done`;
+  const result = await transport.run(command, READ);
+  if (result.code !== 0) throw new RemoteCommandError(transport.name, command, result.code, result.stderr);
+  return new Set(result.stdout.split('\n').filter(Boolean));
+}
+
+/** Present and kbuild's: a file at a shared path must carry kbuild's header. */
+async function ours(transport: Transport, path: string, present: ReadonlySet<string>): Promise<boolean> {
+  if (!present.has(path)) return false;
+  if (!REMOVED_ONLY_IF_KBUILDS.has(path)) return true;
+  const content = await transport.readFile(path);
+  return content !== undefined && writtenByKbuild(content);
+}
+
+/** The entries of a directory (full paths); none when it is missing. */
+export async function directoryEntries(transport: Transport, dir: string): Promise<string[]> {
+  const result = await transport.run(`find ${shellQuote(dir)} -mindepth 1 -maxdepth 1`, READ);
+  return result.code === 0 ? result.stdout.split('\n').filter(Boolean).sort() : [];
+}
+
+/** The kubelet's pods outlive it under a real runtime; kubeadm removes them through the CRI, as here. */
+async function removePods(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
+  const listed = await transport.run(`if command -v crictl >/dev/null 2>&1; then crictl pods -q; else exit ${CRICTL_MISSING}; fi`, READ);
+  if (listed.code === CRICTL_MISSING) return [];
+  if (listed.code !== 0) {
+    ctx.reporter.event({ type: 'warn', host: host.name, message: `crictl pods failed, pods left to the container runtime: ${listed.stderr.trim().slice(0, 200)}` });
+    return [];
+  }
+  const pods = listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (pods.length === 0) return [];
+  await runChecked(transport, `crictl rmp -f ${pods.map(shellQuote).join(' ')}`);
+  return [`removed ${pods.length} pod${pods.length === 1 ? '' : 's'} (crictl rmp)`];
+}
+
+async function removeEtcdData(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
+  const entries = await directoryEntries(transport, PATHS.etcdData);
+  if (entries.length === 0) return [];
+  const decision = ctx.etcdData ?? { remove: false, reason: 'preflight was skipped, so nobody confirmed' };
+  if (!decision.remove) {
+    ctx.reporter.event({ type: 'info', host: host.name, message: `etcd data in ${PATHS.etcdData} kept: ${decision.reason}` });
+    return [];
+  }
+  // The directory itself stays (it may be a mount point); its contents go.
+  for (const entry of entries) await transport.remove(entry);
+  return [`removed etcd data in ${PATHS.etcdData}`];
+}
+
+export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOutcome> {
+  const transport = await ctx.transport(host);
+  const changed: string[] = [];
+  if (await isActive(transport, 'kubelet')) {
+    await runChecked(transport, 'systemctl stop kubelet');
+    changed.push('stopped kubelet');
+  }
+  changed.push(...(await removePods(ctx, host, transport)));
+  const present = await existingPaths(transport, KBUILD_PATHS);
+  for (const service of LOAD_BALANCER_SERVICES) {
+    const configured = (await Promise.all(service.configs.map((c) => ours(transport, c, present)))).some(Boolean);
+    if (configured && (await isActive(transport, service.unit))) {
+      await runChecked(transport, `systemctl stop ${service.unit}`);
+      changed.push(`stopped ${service.unit}`);
+    }
+  }
+  for (const path of KBUILD_PATHS) {
+    if (!(await ours(transport, path, present))) {
+      if (present.has(path)) ctx.reporter.event({ type: 'info', host: host.name, message: `${path} kept: not written by kbuild` });
+      continue;
+    }
+    await transport.remove(path);
+    changed.push(`removed ${path}`);
+  }
+  if (changed.includes(`removed ${PATHS.kubeletDropIn}`)) await runChecked(transport, 'systemctl daemon-reload');
+  changed.push(...(await removeEtcdData(ctx, host, transport)));
+  return { changed };
+}

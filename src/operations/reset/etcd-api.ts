@@ -1,0 +1,69 @@
+/**
+ * The etcd v3 cluster API as curl commands run on the host being reset (it still holds its
+ * healthcheck-client certificate), and the reading of their JSON. etcd's gateway writes uint64 ids
+ * as strings; they stay strings here so no id loses precision in a JavaScript number.
+ */
+import yaml from 'js-yaml';
+import { FileError } from '../../errors/index.js';
+import { PATHS, PORTS } from '../../kubeadm/constants.js';
+import { shellQuote } from '../../transport/quote.js';
+
+const CLIENT_CERT = ['--cacert', `${PATHS.etcdPki}/ca.crt`, '--cert', `${PATHS.etcdPki}/healthcheck-client.crt`, '--key', `${PATHS.etcdPki}/healthcheck-client.key`];
+const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-time', '10', ...CLIENT_CERT, ...args].map(shellQuote).join(' ');
+
+export const memberListCommand = (endpoint: string): string => curl('-X', 'POST', '-d', '{}', `${endpoint}/v3/cluster/member/list`);
+export const memberRemoveCommand = (endpoint: string, id: string): string => curl('-X', 'POST', '-d', JSON.stringify({ ID: id }), `${endpoint}/v3/cluster/member/remove`);
+export const healthCommand = (endpoint: string): string => curl(`${endpoint}/health`);
+
+export interface EtcdMember {
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
+/** The member list as one member sees it. */
+export function parseMemberList(stdout: string): EtcdMember[] {
+  const parsed = JSON.parse(stdout) as { members?: Array<{ ID?: string | number; name?: string; peerURLs?: string[]; clientURLs?: string[] }> };
+  return (parsed.members ?? []).map((m) => ({ id: String(m.ID ?? ''), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [] }));
+}
+
+/** This host's member, from the flags of its etcd static pod. */
+export interface LocalMember {
+  name: string;
+  peerURLs: string[];
+  /** Where to ask for the member list: this member first, then the others it was started with. */
+  endpoints: string[];
+}
+
+export function parseEtcdManifest(text: string, where: string): LocalMember {
+  let command: unknown;
+  try {
+    command = (yaml.load(text) as { spec?: { containers?: Array<{ command?: unknown }> } } | undefined)?.spec?.containers?.[0]?.command;
+  } catch (error) {
+    throw new FileError(where, `is not valid YAML (${(error as Error).message}); fix or remove it, then run reset again`, { cause: error });
+  }
+  if (!Array.isArray(command)) throw new FileError(where, 'has no etcd command (spec.containers[0].command); fix or remove it, then run reset again');
+  const flags = new Map<string, string>();
+  for (const arg of command) {
+    const match = typeof arg === 'string' ? /^--([^=]+)=(.*)$/.exec(arg) : null;
+    if (match) flags.set(match[1]!, match[2]!);
+  }
+  const list = (flag: string) => (flags.get(flag) ?? '').split(',').filter(Boolean);
+  const name = flags.get('name');
+  if (!name) throw new FileError(where, 'has no --name flag, so the etcd member cannot be identified; remove the member by hand (etcdctl member remove) and the file, then run reset again');
+  const peerURLs = list('initial-advertise-peer-urls');
+  // kbuild serves clients on the peer's address at the client port; the others are reached there.
+  const others = list('initial-cluster')
+    .map((entry) => entry.slice(entry.indexOf('=') + 1))
+    .filter((peer) => !peerURLs.includes(peer))
+    .map(clientUrlOfPeer);
+  const endpoints = [...list('listen-client-urls'), ...list('advertise-client-urls'), ...others];
+  return { name, peerURLs, endpoints: [...new Set(endpoints)] };
+}
+
+function clientUrlOfPeer(peer: string): string {
+  const url = new URL(peer);
+  url.port = String(PORTS.etcdClient);
+  return url.origin;
+}

@@ -1,0 +1,136 @@
+/**
+ * Rolling out new certificate and kubeconfig files: plan the steps (pure), then per step back up the
+ * files it replaces on the host, write the new ones, restart the static pod that reads them and wait
+ * for its health gate — one host at a time, in startup order: etcd members, apiservers,
+ * controller-managers, schedulers. A step that fails puts that host's old files back, restarts the
+ * pod again and stops the roll-out, naming the host and the last health error.
+ */
+import { type Cluster, type Host } from '../config/model.js';
+import { describe } from '../errors/index.js';
+import { waitForGate, type EngineOptions } from '../workflow/engine.js';
+import type { HealthGate } from '../workflow/types.js';
+import type { Reporter } from '../report/reporter.js';
+import type { Transport } from '../transport/transport.js';
+import { backUp, restore } from './backup.js';
+import { RolloutError } from '../errors/index.js';
+import { restartStaticPod } from './restart.js';
+import { runProbe } from '../health/probes.js';
+import { gateProbes, listenAddress, manifestReads } from './pods.js';
+import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
+import { PATHS } from '../kubeadm/constants.js';
+
+export interface RollStep {
+  host: Host;
+  pod: StaticPod;
+  /** The new files this step writes. */
+  files: RenderedFile[];
+  /** The pod reads one of the files: it must restart to load them. */
+  restart: boolean;
+}
+
+/**
+ * Orders the changed files into steps. A file belongs to the pod whose manifest (as rendered for
+ * that host) names it; files no manifest reads (admin.conf, the etcd healthcheck client) ride along
+ * with their component's step without forcing a restart.
+ */
+export function planRollout(cluster: Cluster, changed: ReadonlyMap<string, readonly RenderedFile[]>, rendered: ReadonlyMap<string, readonly RenderedFile[]>): RollStep[] {
+  const steps: RollStep[] = [];
+  const hostsFor = (pod: StaticPod) => (pod === 'etcd' ? cluster.etcdMembers : cluster.controlPlanes);
+  const podOf = (host: Host, file: RenderedFile): StaticPod | undefined => {
+    const manifests = manifestsOf(rendered.get(host.name) ?? []);
+    return STATIC_PODS.find((pod) => manifests.has(pod) && manifestReads(manifests.get(pod)!, file.path)) ?? STATIC_POD_OF[file.component];
+  };
+  for (const pod of STATIC_PODS) {
+    for (const host of hostsFor(pod)) {
+      const files = (changed.get(host.name) ?? []).filter((f) => podOf(host, f) === pod);
+      if (files.length === 0) continue;
+      const manifest = manifestsOf(rendered.get(host.name) ?? []).get(pod);
+      steps.push({ host, pod, files, restart: manifest !== undefined && files.some((f) => manifestReads(manifest, f.path)) });
+    }
+  }
+  const placed = new Set(steps.flatMap((s) => s.files.map((f) => `${s.host.name}\u0000${f.path}`)));
+  const unplaced = [...changed].flatMap(([host, files]) => files.filter((f) => !placed.has(`${host}\u0000${f.path}`)).map((f) => `${host}:${f.path}`));
+  if (unplaced.length > 0) throw new Error(`planRollout: no static pod step for ${unplaced.join(', ')}; this is a bug in kbuild`);
+  return steps;
+}
+
+function manifestsOf(files: readonly RenderedFile[]): Map<StaticPod, string> {
+  const out = new Map<StaticPod, string>();
+  for (const pod of STATIC_PODS) {
+    const file = manifestOf(files, pod);
+    if (file) out.set(pod, file.content.toString());
+  }
+  return out;
+}
+
+export interface RolloutOptions {
+  cluster: Cluster;
+  transport(host: Host): Promise<Transport>;
+  reporter: Reporter;
+  /** Backup directory on each host (hostBackupDir). */
+  backupDir: string;
+  gateTimeoutMs?: number;
+  gateIntervalMs?: number;
+  downTimeoutMs?: number;
+  /** Injected for tests. */
+  now?: () => number;
+  delay?: (ms: number) => Promise<void>;
+}
+
+const DEFAULTS = { gateTimeoutMs: 4 * 60_000, gateIntervalMs: 1000, downTimeoutMs: 60_000 };
+
+export interface StepRecord {
+  host: string;
+  pod: StaticPod;
+  written: string[];
+  restarted: boolean;
+}
+
+export async function executeRollout(steps: readonly RollStep[], options: RolloutOptions): Promise<StepRecord[]> {
+  const records: StepRecord[] = [];
+  for (const step of steps) records.push(await executeStep(step, options));
+  return records;
+}
+
+export async function executeStep(step: RollStep, options: RolloutOptions): Promise<StepRecord> {
+  const { host, pod } = step;
+  const transport = await options.transport(host);
+  const paths = step.files.map((f) => f.path);
+  const backup = await backUp(transport, options.backupDir, paths);
+  for (const file of step.files) await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
+  options.reporter.event({ type: 'info', host: host.name, message: `${pod}: wrote ${paths.join(', ')} (old files in ${options.backupDir})` });
+  if (!step.restart) return { host: host.name, pod, written: paths, restarted: false };
+
+  const failure = await restartAndGate(step, transport, options);
+  if (failure === undefined) return { host: host.name, pod, written: paths, restarted: true };
+
+  options.reporter.event({ type: 'warn', host: host.name, message: `${pod}: ${failure}; restoring the previous files from ${options.backupDir}` });
+  await restore(transport, options.backupDir, backup);
+  const again = await restartAndGate(step, transport, options);
+  throw new RolloutError(host.name, pod, failure, options.backupDir, again === undefined ? 'recovered' : again);
+}
+
+/** Restarts the pod and waits for its gates; undefined when healthy, else the last error seen. */
+async function restartAndGate(step: RollStep, transport: Transport, options: RolloutOptions): Promise<string | undefined> {
+  const { cluster, reporter } = options;
+  const { host, pod } = step;
+  const downTimeoutMs = options.downTimeoutMs ?? DEFAULTS.downTimeoutMs;
+  reporter.event({ type: 'info', host: host.name, message: `restart ${pod}: manifest moved out of ${PATHS.manifests} until it stops, then back` });
+  const restarted = await restartStaticPod(transport, pod, { parkDir: `${options.backupDir}/parked-manifests`, listen: listenAddress(cluster, host, pod), downTimeoutMs });
+  if (!restarted.ok) return restarted.error;
+  const engine: EngineOptions = { concurrency: 1, reporter, now: options.now, delay: options.delay };
+  for (const { name, probe } of gateProbes(cluster, host, pod)) {
+    const gate: HealthGate<null> = {
+      name,
+      timeoutMs: options.gateTimeoutMs ?? DEFAULTS.gateTimeoutMs,
+      intervalMs: options.gateIntervalMs ?? DEFAULTS.gateIntervalMs,
+      check: () => runProbe(transport, probe),
+    };
+    try {
+      await waitForGate(gate, null, host, `rollout/${pod}`, engine);
+    } catch (error) {
+      return describe(error);
+    }
+  }
+  return undefined;
+}
