@@ -16,6 +16,7 @@ import yaml from 'js-yaml';
 import { endpointUrl, type Cluster } from '../config/model.js';
 import { renderClusterInfoKubeconfig } from '../kubeconfig/kubeconfig.js';
 import { caCertHash } from '../pki/ca-hash.js';
+import { pemCertificates } from '../pki/inspect.js';
 import { DiscoveryError, UsageError, describe } from '../errors/index.js';
 import { sleep } from '../util/pool.js';
 import { computeDetachedSignature, detachedSignatureIsValid, jwsKey } from './jws.js';
@@ -196,7 +197,7 @@ function clusterOf(kubeconfig: string): { server: string; caCertPem: string } {
 
 /** Every certificate in a PEM bundle. */
 function caCertsOf(bundle: string): string[] {
-  const certs = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const certs = pemCertificates(bundle);
   if (certs.length === 0) throw new DiscoveryError('malformed', 'kube-public/cluster-info carries no CA certificate');
   return certs.map((c) => `${c}\n`);
 }

@@ -48,5 +48,3 @@ export function expirationRows(files: HostPkiFiles, now: Date): ExpirationRow[] 
   }
   return rows;
 }
-
-export { shortHumanDuration as shortDuration } from '../util/duration.js';

@@ -1,13 +1,23 @@
 /**
  * The PKI files on one host, as a map from a relative name (`pki/apiserver.crt`, `admin.conf`) to
- * content. check-expiration and renew work on this map, so the same logic serves local directories
- * and files gathered over SSH.
+ * content, read through the host's Transport: this machine's (LocalTransport, with --cert-dir and
+ * --kubeconfig-dir) and a fleet host's alike, so check-expiration and renew have one implementation.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PATHS } from '../kubeadm/constants.js';
+import { readFiles } from '../transport/sync.js';
+import type { Transport } from '../transport/transport.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS } from './table.js';
 
 export type HostPkiFiles = ReadonlyMap<string, string>;
+
+/** Where a host keeps its certificates and its kubeconfigs. */
+export interface HostPkiDirs {
+  certDir: string;
+  kubeconfigDir: string;
+}
+
+export const KUBEADM_DIRS: HostPkiDirs = { certDir: PATHS.pki, kubeconfigDir: PATHS.kubernetesDir };
 
 /** Every relative name kbuild looks for on a host. */
 export function knownHostFiles(): string[] {
@@ -19,18 +29,13 @@ export function knownHostFiles(): string[] {
 }
 
 /** Absolute path of a relative name, given the two directories. */
-export function hostFilePath(name: string, certDir: string, kubeconfigDir: string): string {
-  return name.startsWith('pki/') ? join(certDir, name.slice(4)) : join(kubeconfigDir, name);
+export function hostFilePath(name: string, dirs: HostPkiDirs = KUBEADM_DIRS): string {
+  return name.startsWith('pki/') ? join(dirs.certDir, name.slice(4)) : join(dirs.kubeconfigDir, name);
 }
 
-export async function readLocalHostFiles(certDir: string, kubeconfigDir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const name of knownHostFiles()) {
-    try {
-      files.set(name, await readFile(hostFilePath(name, certDir, kubeconfigDir), 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  return files;
+/** The known files that exist on the host, by relative name. */
+export async function readHostPkiFiles(transport: Transport, dirs: HostPkiDirs = KUBEADM_DIRS): Promise<Map<string, string>> {
+  const names = knownHostFiles();
+  const texts = await readFiles(transport, names.map((n) => hostFilePath(n, dirs)));
+  return new Map(names.flatMap((name, i) => (texts[i] === undefined ? [] : [[name, texts[i].toString('utf8')] as const])));
 }

@@ -89,3 +89,8 @@ export function altNameDrift(have: AltNames, want: AltNames): string | undefined
   if (removed.length > 0) parts.push(`removed ${removed.join(', ')}`);
   return `SANs changed: ${parts.join('; ')}`;
 }
+
+/** Every PEM certificate block in a text (a bundle, a file, openssl's output), in order. */
+export const pemCertificates = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+
+export const firstPemCertificate = (text: string): string | undefined => pemCertificates(text)[0];

@@ -1,21 +1,19 @@
 /**
- * On-host renewal with kubeadm's semantics (`kubeadm certs renew`): fresh key, same CN/O/SANs/EKUs,
- * new serial, signed by the CA on disk; kubeconfig client data replaced in place. CAs, kubelet.conf
- * and sa are never touched; certificates whose CA key is absent are skipped as externally managed.
- * Added: every replaced file is first copied to a timestamped backup directory.
+ * Renewal with kubeadm's semantics (`kubeadm certs renew`) from a host's own files: fresh key, same
+ * CN/O/SANs/EKUs, new serial, signed by the CA found beside them; kubeconfig client data replaced in
+ * place. CAs, kubelet.conf and sa are never touched; certificates whose CA key is absent are skipped
+ * as externally managed. Pure: it works on the files read (host-files.ts) and returns the new
+ * contents; the operation backs the old ones up and writes these.
  */
-import { copyFile, chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import yaml from 'js-yaml';
 import { PkiError, UsageError } from '../errors/index.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { hostFilePath, readLocalHostFiles } from './host-files.js';
-import { readCertificate } from './inspect.js';
-import { issueCertificate, randomSerial, validity } from './issue.js';
-import { importPrivateKeyPem, webCryptoKeySource, type KeySource } from './keys.js';
-import { KUBECONFIG_ROWS, LEAF_ROWS, caRow, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
 import { STATIC_POD_OF, type StaticPod } from '../kubeadm/files.js';
 import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
+import { hostFilePath, type HostPkiDirs, type HostPkiFiles } from './host-files.js';
+import { readCertificate } from './inspect.js';
+import { issueCertificate, randomSerial, signerOf, validity, type Signer } from './issue.js';
+import { importPrivateKeyPem, webCryptoKeySource, type KeySource } from './keys.js';
+import { KUBECONFIG_ROWS, LEAF_ROWS, caRow, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
 
 interface Renewable {
   name: string;
@@ -24,7 +22,7 @@ interface Renewable {
   file: string;
   keyFile?: string;
   ca: CaName;
-  staticPod?: string;
+  staticPod?: StaticPod;
 }
 
 /** The static pod that must restart to load a renewed row: its component's, when the pod loads it. */
@@ -36,8 +34,6 @@ export const RENEWABLE: readonly Renewable[] = [
 ].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 export interface RenewOptions {
-  certDir: string;
-  kubeconfigDir: string;
   /** ["all"] or renewable names. */
   names: readonly string[];
   validityDays: number;
@@ -46,12 +42,21 @@ export interface RenewOptions {
   serial?: () => bigint;
 }
 
-export interface RenewResult {
-  renewed: string[];
+/** A renewed file: its new content, and its mode (undefined: keep the host file's, as for a kubeconfig). */
+export interface RenewedFile {
+  path: string;
+  content: string;
+  mode?: number;
+}
+
+export interface Renewal {
+  /** Renewed names, each with its files (key before certificate). */
+  renewed: Array<{ name: string; files: RenewedFile[] }>;
   skipped: Array<{ name: string; reason: string }>;
-  backupDir?: string;
-  /** Static pods that must restart to load the new certificates. */
-  restart: string[];
+  /** Static pods that must restart to load the new certificates, sorted. */
+  restart: StaticPod[];
+  /** The run's start, which the certificates are dated from. */
+  start: Date;
 }
 
 export function selectRenewable(names: readonly string[]): Renewable[] {
@@ -63,17 +68,14 @@ export function selectRenewable(names: readonly string[]): Renewable[] {
   return RENEWABLE.filter((r) => names.includes(r.name) || (r.alias !== undefined && names.includes(r.alias)));
 }
 
-/** `kbuild-backup-20261121T080017Z` */
-export const backupDirName = (now: Date) => `kbuild-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-
-export async function renewCertificates(options: RenewOptions): Promise<RenewResult> {
+/** Re-issues the selected items found in `files` (the host's, read from `dirs`). */
+export async function renewHostFiles(files: HostPkiFiles, dirs: HostPkiDirs, options: RenewOptions): Promise<Renewal> {
   const start = options.now?.() ?? new Date();
   const keySource = options.keySource ?? webCryptoKeySource;
   const serial = options.serial ?? randomSerial;
   const selected = selectRenewable(options.names);
-  const files = await readLocalHostFiles(options.certDir, options.kubeconfigDir);
-  const path = (name: string) => hostFilePath(name, options.certDir, options.kubeconfigDir);
-  const result: RenewResult = { renewed: [], skipped: [], restart: [] };
+  const path = (name: string) => hostFilePath(name, dirs);
+  const result: Renewal = { renewed: [], skipped: [], restart: [], start };
 
   const planned: Array<{ item: Renewable; oldCertPem: string }> = [];
   for (const item of selected) {
@@ -95,10 +97,10 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
   }
   if (planned.length === 0) return result;
 
-  const signers = new Map<CaName, { certPem: string; key: Awaited<ReturnType<typeof importPrivateKeyPem>> }>();
+  const signers = new Map<CaName, Signer>();
   for (const ca of new Set(planned.map((p) => p.item.ca))) {
     const base = `pki/${caRow(ca).base}`;
-    signers.set(ca, { certPem: files.get(`${base}.crt`) ?? missing(path(`${base}.crt`)), key: await importPrivateKeyPem(files.get(`${base}.key`)!, path(`${base}.key`)) });
+    signers.set(ca, signerOf(files.get(`${base}.crt`) ?? missing(path(`${base}.crt`)), await importPrivateKeyPem(files.get(`${base}.key`)!, path(`${base}.key`))));
   }
   const issued = await Promise.all(
     planned.map(async ({ item, oldCertPem }) => {
@@ -109,46 +111,18 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
     }),
   );
 
-  // Back up every file about to change, then replace each atomically.
-  const backupDir = await createBackupDir(join(options.kubeconfigDir, 'tmp'), backupDirName(start));
-  for (const { item } of issued) {
-    for (const name of [item.file, ...(item.keyFile ? [item.keyFile] : [])]) {
-      if (!files.has(name)) continue;
-      const target = join(backupDir, name);
-      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-      await copyFile(path(name), target);
-      await chmod(target, (await stat(path(name))).mode & 0o777);
-    }
-  }
   for (const { item, certPem, keyPem } of issued) {
-    if (item.keyFile) {
-      await writeFileAtomic(path(item.keyFile), keyPem, 0o600);
-      await writeFileAtomic(path(item.file), certPem, 0o644);
-    } else {
-      const mode = (await stat(path(item.file))).mode & 0o777;
-      await writeFileAtomic(path(item.file), replaceClientData(files.get(item.file)!, certPem, keyPem, path(item.file)), mode);
-    }
-    result.renewed.push(item.name);
+    const renewed = item.keyFile
+      ? [
+          { path: path(item.keyFile), content: keyPem, mode: 0o600 },
+          { path: path(item.file), content: certPem, mode: 0o644 },
+        ]
+      : [{ path: path(item.file), content: replaceClientData(files.get(item.file)!, certPem, keyPem, path(item.file)) }];
+    result.renewed.push({ name: item.name, files: renewed });
     if (item.staticPod && !result.restart.includes(item.staticPod)) result.restart.push(item.staticPod);
   }
-  result.backupDir = backupDir;
   result.restart.sort();
   return result;
-}
-
-/** A new directory every time: two renewals in the same second must not share (and overwrite) a backup. */
-async function createBackupDir(parent: string, name: string): Promise<string> {
-  await mkdir(parent, { recursive: true, mode: 0o700 });
-  for (let attempt = 1; attempt <= 100; attempt++) {
-    const dir = join(parent, attempt === 1 ? name : `${name}-${attempt}`);
-    try {
-      await mkdir(dir, { mode: 0o700 });
-      return dir;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  throw new PkiError(`${parent}: could not create a backup directory ${name}; remove old kbuild-backup-* directories there`);
 }
 
 function missing(file: string): never {

@@ -40,3 +40,17 @@ export interface ClusterPki {
   /** What this run created, reused or re-issued, in table order. */
   readonly actions: readonly PkiAction[];
 }
+
+/** One line per action: `created   apiserver (cp1)`, `re-issued apiserver (cp1): SANs changed: …`. */
+export function describePkiAction(a: PkiAction): string {
+  const what = a.host ? `${a.name} (${a.host})` : a.name;
+  return `${a.outcome.padEnd(9)} ${what}${a.reason ? `: ${a.reason}` : ''}`;
+}
+
+/** `3 created, 40 reused, 1 re-issued[, 2 external]`. */
+export function summarizePkiActions(actions: readonly PkiAction[]): string {
+  const count = (o: PkiAction['outcome']) => actions.filter((a) => a.outcome === o).length;
+  const parts = [`${count('created')} created`, `${count('reused')} reused`, `${count('re-issued')} re-issued`];
+  if (count('external') > 0) parts.push(`${count('external')} external`);
+  return parts.join(', ');
+}

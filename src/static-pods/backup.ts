@@ -3,15 +3,16 @@
  * copied to <dir><its absolute path> before the new one is written, so a failed roll-out can put
  * exactly the old bytes and modes back.
  */
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { shCommand, shellQuote } from '../transport/quote.js';
 import type { Transport } from '../transport/transport.js';
 import { runChecked } from '../transport/run.js';
 import { PATHS } from '../kubeadm/constants.js';
 
-/** `kbuild-backup-20261121T080017.123Z-3f2a`: milliseconds and a suffix, so two runs never share a directory. */
-export function hostBackupDir(now: Date, suffix: string): string {
-  return `${PATHS.backups}/kbuild-backup-${now.toISOString().replace(/[-:]/g, '')}-${suffix}`;
+/** `kbuild-backup-20261121T080017.123Z-3f2a` under `parent`: milliseconds and a suffix, so two runs never share a directory. */
+export function hostBackupDir(now: Date, suffix: string = randomBytes(2).toString('hex'), parent: string = PATHS.backups): string {
+  return `${parent}/kbuild-backup-${now.toISOString().replace(/[-:]/g, '')}-${suffix}`;
 }
 
 /** Copies each existing file into the backup; prints the paths that did not exist (to remove on restore). */

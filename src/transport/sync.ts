@@ -4,6 +4,7 @@
  * existed (directory, dry-run and fake transports rely on that). Only files whose content or mode
  * differ are written, so a second push writes nothing.
  */
+import { settleWithLimit } from '../util/pool.js';
 import { sha256Hex } from '../util/sha256.js';
 import type { FileInfo, SyncFile, SyncResult, Transport } from './transport.js';
 
@@ -46,4 +47,13 @@ export async function statFiles(transport: Transport, paths: readonly string[]):
   const infos: Array<FileInfo | undefined> = [];
   for (const path of paths) infos.push(await transport.stat(path));
   return infos;
+}
+
+/** Each file's bytes (undefined when missing), a few at a time: over SSH each read is a channel, and sshd allows 10 per connection (MaxSessions). */
+export async function readFiles(transport: Transport, paths: readonly string[]): Promise<Array<Buffer | undefined>> {
+  const settled = await settleWithLimit(paths, 4, (path) => transport.readFile(path));
+  return settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
 }

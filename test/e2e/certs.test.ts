@@ -12,7 +12,7 @@ import { loadClusterFile } from '../../src/config/load.js';
 import { CANDIDATES } from '../../src/operations/certs/gather.js';
 import { openFleet } from '../../src/operations/certs/fleet.js';
 import { RolloutError } from '../../src/errors/index.js';
-import { rollOutRenewal } from '../../src/operations/certs/renew-fleet.js';
+import { rollOutRenewal } from '../../src/operations/certs/renew.js';
 import { issueCertificate, randomSerial, validity } from '../../src/pki/issue.js';
 import { importPrivateKeyPem, webCryptoKeySource } from '../../src/pki/keys.js';
 import { prepareCluster } from '../../src/state/prepare.js';

@@ -1,10 +1,11 @@
+/** `kbuild certs check-expiration`: kubeadm's tables for this machine, or with -i FILE the fleet report, as a table or JSON. */
 import type { Argv, CommandModule } from 'yargs';
-import { CertificateAttentionError } from '../../errors/index.js';
-import { expirationRows, shortDuration, type ExpirationRow } from '../../pki/expiration.js';
-import { readLocalHostFiles } from '../../pki/host-files.js';
+import { checkExpirationFleet, checkExpirationHere, failIfExpiring } from '../../operations/certs/expiration.js';
+import type { ExpirationRow } from '../../pki/expiration.js';
 import type { Io } from '../../report/output.js';
+import { terminalSecretPrompt } from '../../report/prompts.js';
+import { shortHumanDuration as shortDuration } from '../../util/duration.js';
 import { hostDirOptions, type HostDirArgs } from './options.js';
-import { fleetExpiration } from './fleet-expiration.js';
 import { textTable } from './table.js';
 
 interface CheckArgs extends HostDirArgs {
@@ -45,26 +46,28 @@ export const checkExpirationCommand = (io: Io): CommandModule<object, CheckArgs>
       .option('inventory', { alias: 'i', type: 'string', normalize: true, describe: 'Cluster file: check every host over SSH instead of this machine' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use)' }),
   handler: async (args) => {
-    if (args.inventory !== undefined) {
-      return fleetExpiration(io, { inventory: args.inventory, output: args.output, failWithin: args['fail-within'], acceptNewHostKeys: args['accept-new-host-keys'] });
-    }
+    const days = args['fail-within'];
     const now = new Date();
-    const rows = expirationRows(await readLocalHostFiles(args['cert-dir'], args['kubeconfig-dir']), now);
+    if (args.inventory !== undefined) {
+      const report = await checkExpirationFleet({ inventory: args.inventory, acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams) }, now);
+      if (args.output === 'json') {
+        const certificates = report.certificates.map((c) => ({ ...c, notAfter: c.notAfter.toISOString() }));
+        io.print(JSON.stringify({ checkedAt: now.toISOString(), hosts: report.hosts, certificates, problems: report.problems }, null, 2));
+      } else {
+        const rows = report.certificates.map((c) => [c.host, c.path, c.subject, c.notAfter.toISOString(), shortDuration(c.residualSeconds), c.issuer]);
+        for (const line of textTable(['HOST', 'PATH', 'SUBJECT', 'NOT AFTER', 'RESIDUAL', 'ISSUER'], rows)) io.print(line);
+        for (const p of report.problems) io.warn(`${p.host}: ${p.path}: ${p.problem}`);
+      }
+      if (days !== undefined) failIfExpiring(report.certificates, days, (c) => `${c.host}:${c.path}`, 'kbuild certs renew <names> -i FILE');
+      return;
+    }
+    const rows = await checkExpirationHere({ certDir: args['cert-dir'], kubeconfigDir: args['kubeconfig-dir'] }, now);
     if (args.output === 'json') {
       const certificates = rows.map((r) => ({ ...r, notAfter: r.notAfter.toISOString() }));
       io.print(JSON.stringify({ certificates }, null, 2));
     } else {
       for (const line of formatExpiration(rows)) io.print(line);
     }
-    const days = args['fail-within'];
-    if (days !== undefined) {
-      const soon = rows.filter((r) => r.residualSeconds < days * 86_400);
-      if (soon.length > 0) {
-        throw new CertificateAttentionError(
-          `${soon.length} certificate${soon.length === 1 ? '' : 's'} expire within ${days} days: ` +
-            `${soon.map((r) => `${r.name} (${r.notAfter.toISOString()})`).join(', ')}; renew with kbuild certs renew`,
-        );
-      }
-    }
+    if (days !== undefined) failIfExpiring(rows, days, (r) => r.name, 'kbuild certs renew');
   },
 });

@@ -1,9 +1,12 @@
+/** `kbuild certs renew <names>`: on this machine, or with -i FILE in the state directory and then host by host. */
 import type { Argv, CommandModule } from 'yargs';
-import { RENEWABLE, renewCertificates, selectRenewable } from '../../pki/renew.js';
-import { fleetRenew } from './fleet-renew.js';
-import type { Io } from '../../report/output.js';
-import { hostDirOptions, type HostDirArgs } from './options.js';
 import { PATHS } from '../../kubeadm/constants.js';
+import { renewFleet, renewHere } from '../../operations/certs/renew.js';
+import { RENEWABLE, selectRenewable } from '../../pki/renew.js';
+import { reporterFor } from '../../report/choose.js';
+import type { Io } from '../../report/output.js';
+import { terminalSecretPrompt } from '../../report/prompts.js';
+import { hostDirOptions, type HostDirArgs } from './options.js';
 
 interface RenewArgs extends HostDirArgs {
   names: string[];
@@ -12,6 +15,28 @@ interface RenewArgs extends HostDirArgs {
   'state-dir'?: string;
   'accept-new-host-keys': boolean;
   format: 'text' | 'json';
+}
+
+const isAdminKubeconfig = (name: string) => name === 'admin.conf' || name === 'super-admin.conf';
+
+async function fleet(io: Io, args: RenewArgs & { inventory: string }): Promise<void> {
+  const reporter = await reporterFor(io, args.format);
+  try {
+    const { prepared, renewal } = await renewFleet({ inventory: args.inventory, stateDir: args['state-dir'], names: args.names, acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams), reporter });
+    const restarted = renewal.records.filter((r) => r.restarted).map((r) => `${r.pod}@${r.host}`);
+    reporter.event({
+      type: 'info',
+      message:
+        renewal.steps.length === 0
+          ? 'Nothing was renewed.'
+          : `Renewed and rolled out on ${new Set(renewal.records.map((r) => r.host)).size} hosts; restarted ${restarted.join(', ') || 'nothing'}; old files in ${renewal.backupDir} on each host`,
+    });
+    if (prepared.pki.actions.some((a) => a.outcome === 're-issued' && isAdminKubeconfig(a.name))) {
+      reporter.event({ type: 'info', message: `Copy the renewed admin.conf (${prepared.state.path('hosts')}/<host>/admin.conf) to wherever you keep it (e.g. ~/.kube/config).` });
+    }
+  } finally {
+    await reporter.close();
+  }
 }
 
 export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
@@ -28,12 +53,10 @@ export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'With -i: record unknown SSH host keys (trust on first use)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'With -i: progress as text or a JSON event stream' }),
   handler: async (args) => {
-    if (args.inventory !== undefined) {
-      selectRenewable(args.names); // unknown names are a usage error before anything is touched
-      return fleetRenew(io, { names: args.names, inventory: args.inventory, stateDir: args['state-dir'], acceptNewHostKeys: args['accept-new-host-keys'], format: args.format });
-    }
-    const result = await renewCertificates({ certDir: args['cert-dir'], kubeconfigDir: args['kubeconfig-dir'], names: args.names, validityDays: args['validity-days'] });
-    for (const name of result.renewed) io.print(`renewed   ${name}`);
+    selectRenewable(args.names); // unknown names are a usage error before anything is touched
+    if (args.inventory !== undefined) return fleet(io, { ...args, inventory: args.inventory });
+    const result = await renewHere({ dirs: { certDir: args['cert-dir'], kubeconfigDir: args['kubeconfig-dir'] }, names: args.names, validityDays: args['validity-days'] });
+    for (const { name } of result.renewed) io.print(`renewed   ${name}`);
     for (const s of result.skipped) io.print(`skipped   ${s.name}: ${s.reason}`);
     if (result.renewed.length === 0) {
       io.print('Nothing was renewed.');
@@ -46,8 +69,6 @@ export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
           `(for example move each manifest out of ${PATHS.manifests}, wait 20s, move it back).`,
       );
     }
-    if (result.renewed.some((n) => n === 'admin.conf' || n === 'super-admin.conf')) {
-      io.print('Copy the renewed admin.conf to wherever you keep it (e.g. ~/.kube/config).');
-    }
+    if (result.renewed.some((r) => isAdminKubeconfig(r.name))) io.print('Copy the renewed admin.conf to wherever you keep it (e.g. ~/.kube/config).');
   },
 });

@@ -1,11 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadClusterFile } from '../../config/load.js';
 import { CertificateAttentionError } from '../../errors/index.js';
-import { openFleet } from '../../operations/certs/fleet.js';
-import { handshakes, verifyOne } from '../../operations/certs/verify.js';
+import { verifyFleet } from '../../operations/certs/verify.js';
 import type { Io } from '../../report/output.js';
 import { terminalSecretPrompt } from '../../report/prompts.js';
-import { settleWithLimit } from '../../util/pool.js';
 import { inventoryOption, type InventoryArgs } from '../options.js';
 import { textTable } from './table.js';
 
@@ -24,31 +21,19 @@ export const verifyCommand = (io: Io): CommandModule<object, VerifyArgs> => ({
       .option('output', { alias: 'o', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'Output format' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'Record unknown SSH host keys (trust on first use)' }),
   handler: async (args) => {
-    const { cluster } = await loadClusterFile(args.inventory);
-    const checks = handshakes(cluster);
-    const hosts = cluster.hosts.filter((h) => checks.some((c) => c.from.name === h.name || c.diskFiles.some((d) => d.host.name === h.name)));
-    const connections = await openFleet(hosts, { acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams) });
-    try {
-      const now = new Date();
-      // Few at a time: several checks share a host, and each is an SSH channel (sshd allows 10 per connection).
-      const settled = await settleWithLimit(checks, 4, (c) => verifyOne(c, (h) => connections.get(h), now));
-      const results = settled.map((s, i) =>
-        s.status === 'fulfilled' ? s.value : { target: checks[i]!.target, host: checks[i]!.from.name, connect: checks[i]!.connect, status: 'unreachable' as const, problems: [String((s.reason as Error).message)] },
+    const now = new Date();
+    const results = await verifyFleet({ inventory: args.inventory, acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams) }, now);
+    if (args.output === 'json') io.print(JSON.stringify({ checkedAt: now.toISOString(), results }, null, 2));
+    else {
+      const rows = results.map((r) => [r.host, r.target, r.connect, r.status, 'served' in r && r.served ? `${r.served.serial} ${r.served.notAfter}` : '-', r.problems.join('; ') || '-']);
+      for (const line of textTable(['FROM', 'SERVER', 'ADDRESS', 'STATUS', 'SERVED (SERIAL NOTAFTER)', 'PROBLEMS'], rows)) io.print(line);
+    }
+    const bad = results.filter((r) => r.status === 'mismatch' || r.status === 'unreachable');
+    if (bad.length > 0) {
+      throw new CertificateAttentionError(
+        `${bad.length} served certificate${bad.length === 1 ? '' : 's'} need attention: ${bad.map((r) => `${r.host} ${r.target} ${r.connect}: ${r.problems.join('; ')}`).join(' | ')}. ` +
+          'A served certificate older than its file means the component was not restarted: run kbuild certs renew again or restart it.',
       );
-      if (args.output === 'json') io.print(JSON.stringify({ checkedAt: now.toISOString(), results }, null, 2));
-      else {
-        const rows = results.map((r) => [r.host, r.target, r.connect, r.status, 'served' in r && r.served ? `${r.served.serial} ${r.served.notAfter}` : '-', r.problems.join('; ') || '-']);
-        for (const line of textTable(['FROM', 'SERVER', 'ADDRESS', 'STATUS', 'SERVED (SERIAL NOTAFTER)', 'PROBLEMS'], rows)) io.print(line);
-      }
-      const bad = results.filter((r) => r.status === 'mismatch' || r.status === 'unreachable');
-      if (bad.length > 0) {
-        throw new CertificateAttentionError(
-          `${bad.length} served certificate${bad.length === 1 ? '' : 's'} need attention: ${bad.map((r) => `${r.host} ${r.target} ${r.connect}: ${r.problems.join('; ')}`).join(' | ')}. ` +
-            'A served certificate older than its file means the component was not restarted: run kbuild certs renew again or restart it.',
-        );
-      }
-    } finally {
-      await connections.closeAll();
     }
   },
 });

@@ -7,10 +7,11 @@ import { X509Certificate } from 'node:crypto';
 import type { Host } from '../../config/model.js';
 import { parseKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import { hostFilePath } from '../../pki/host-files.js';
+import { firstPemCertificate } from '../../pki/inspect.js';
 import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS } from '../../pki/table.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import type { Transport } from '../../transport/transport.js';
-import { settleWithLimit } from '../../util/pool.js';
+import { readFiles } from '../../transport/sync.js';
 
 export type CertificateSource = 'ca' | 'certificate' | 'kubeconfig' | 'kubelet' | 'load-balancer';
 
@@ -48,8 +49,7 @@ interface Candidate {
   extract: (text: string) => string | undefined;
 }
 
-const firstPemCertificate = (text: string) => /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
-const path = (name: string) => hostFilePath(name, PATHS.pki, PATHS.kubernetesDir);
+const path = (name: string) => hostFilePath(name);
 
 /** Every file that may hold a certificate, in report order: CAs, leaves, kubeconfigs, kubelet, load balancer. */
 export const CANDIDATES: readonly Candidate[] = [
@@ -63,13 +63,8 @@ export const CANDIDATES: readonly Candidate[] = [
 
 /** Reads every candidate file on one host and decodes what it finds; unreadable files become problems. */
 export async function gatherHostCertificates(host: Host, transport: Transport, now: Date): Promise<HostCertificates> {
-  // A few reads at a time: each is an SSH channel, and sshd allows 10 per connection (MaxSessions).
-  const settled = await settleWithLimit(CANDIDATES, 4, async (c) => (await transport.readFile(c.path))?.toString('utf8'));
-  const texts = settled.map((r) => {
-    if (r.status === 'rejected') throw r.reason;
-    return r.value;
-  });
-  return certificatesFromFiles(host.name, new Map(CANDIDATES.map((c, i) => [c.path, texts[i]] as const).filter((e): e is [string, string] => e[1] !== undefined)), now);
+  const texts = await readFiles(transport, CANDIDATES.map((c) => c.path));
+  return certificatesFromFiles(host.name, new Map(CANDIDATES.flatMap((c, i) => (texts[i] === undefined ? [] : [[c.path, texts[i].toString('utf8')] as const]))), now);
 }
 
 /** Pure: path → file text on one host, to the report rows. */

@@ -6,6 +6,11 @@
  * never restarted").
  */
 import { X509Certificate } from 'node:crypto';
+import { loadClusterFile } from '../../config/load.js';
+import { firstPemCertificate } from '../../pki/inspect.js';
+import type { PassphrasePrompt } from '../../transport/ssh/private-key.js';
+import { settleWithLimit } from '../../util/pool.js';
+import { openFleet } from './fleet.js';
 import { sha256Hex } from '../../util/sha256.js';
 import { isIP } from 'node:net';
 import { firstControlPlane, hostPort, hostsWithRole, type Cluster, type Host } from '../../config/model.js';
@@ -70,8 +75,6 @@ export function sClientCommand(h: Handshake): string {
   if (h.clientCert) args.push('-cert', h.clientCert.cert, '-key', h.clientCert.key);
   return shCommand(`timeout 15 ${args.map(shellQuote).join(' ')} </dev/null 2>&1`);
 }
-
-export const firstPem = (text: string): string | undefined => /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
 
 export type VerifyStatus = 'ok' | 'self-signed' | 'mismatch' | 'unreachable';
 
@@ -148,9 +151,26 @@ export function judge(h: Handshake, seen: Observed): VerifyResult {
 export async function verifyOne(h: Handshake, transport: (host: Host) => Promise<Transport>, now: Date): Promise<VerifyResult> {
   const from = await transport(h.from);
   const result = await from.run(sClientCommand(h), { timeoutMs: 30_000, readOnly: true });
-  const servedPem = firstPem(result.stdout);
+  const servedPem = firstPemCertificate(result.stdout);
   const error = servedPem ? undefined : `no certificate from ${h.connect}: ${result.timedOut ? 'timed out' : result.stdout.trim().split('\n').slice(-2).join(' ').slice(0, 300) || `openssl exited ${result.code ?? 'on a signal'}`}`;
   const caPem = h.caFile ? (await from.readFile(h.caFile))?.toString('utf8') : undefined;
   const disk = await Promise.all(h.diskFiles.map(async (d) => ({ host: d.host.name, path: d.path, pem: (await (await transport(d.host)).readFile(d.path))?.toString('utf8') })));
   return judge(h, { servedPem, error, caPem, disk, now });
+}
+
+/** Every handshake the cluster file calls for, from the hosts that run them; a server that cannot be reached is a result, not a failure. */
+export async function verifyFleet(options: { inventory: string; acceptNewHostKeys: boolean; passphrase?: PassphrasePrompt }, now: Date): Promise<VerifyResult[]> {
+  const { cluster } = await loadClusterFile(options.inventory);
+  const checks = handshakes(cluster);
+  const hosts = cluster.hosts.filter((h) => checks.some((c) => c.from.name === h.name || c.diskFiles.some((d) => d.host.name === h.name)));
+  const connections = await openFleet(hosts, options);
+  try {
+    // Few at a time: several checks share a host, and each is an SSH channel (sshd allows 10 per connection).
+    const settled = await settleWithLimit(checks, 4, (c) => verifyOne(c, (h) => connections.get(h), now));
+    return settled.map((s, i) =>
+      s.status === 'fulfilled' ? s.value : { target: checks[i]!.target, host: checks[i]!.from.name, connect: checks[i]!.connect, status: 'unreachable' as const, problems: [String((s.reason as Error).message)] },
+    );
+  } finally {
+    await connections.closeAll();
+  }
 }

@@ -7,7 +7,7 @@ import { recordingReporter } from '../../../src/report/reporter.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { RolloutError } from '../../../src/errors/index.js';
-import { reissuedFiles, rollOutRenewal } from '../../../src/operations/certs/renew-fleet.js';
+import { reissuedFiles, rollOutRenewal } from '../../../src/operations/certs/renew.js';
 import { planRollout } from '../../../src/static-pods/rollout.js';
 import type { PkiAction } from '../../../src/pki/types.js';
 import { example, START, tempDir, testOptions } from '../../support/pki.js';

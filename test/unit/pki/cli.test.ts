@@ -98,17 +98,19 @@ describe('kbuild certs check-expiration and renew (on-host)', () => {
     expect(newAdmin.clientCertPem).not.toBe(oldAdmin.clientCertPem);
     expect(newAdmin.clientKeyPem).not.toBe(oldAdmin.clientKeyPem);
 
+    // The fleet's backup layout (static-pods/backup.ts): the run's directory, each file under its absolute path.
     const backups = await readdir(join(confDir, 'tmp'));
     expect(backups).toHaveLength(1);
-    expect(backups[0]).toMatch(/^kbuild-backup-\d{8}T\d{6}Z$/);
+    expect(backups[0]).toMatch(/^kbuild-backup-\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{4}$/);
     const backup = join(confDir, 'tmp', backups[0]!);
     expect(result.stdout).toContain(`Backups of the replaced files: ${backup}`);
-    expect(await readFile(join(backup, 'pki/apiserver.crt'), 'utf8')).toBe(before.apiserver);
-    expect(await readFile(join(backup, 'pki/apiserver.key'), 'utf8')).toBe(before.apiserverKey);
-    expect(await readFile(join(backup, 'admin.conf'), 'utf8')).toBe(before.admin);
-    const names = await readdir(backup, { recursive: true });
-    expect(names).not.toContain('kubelet.conf');
-    expect(names).not.toContain('pki/ca.crt');
+    expect(await readFile(join(backup, pkiDir, 'apiserver.crt'), 'utf8')).toBe(before.apiserver);
+    expect(await readFile(join(backup, pkiDir, 'apiserver.key'), 'utf8')).toBe(before.apiserverKey);
+    expect(await readFile(join(backup, confDir, 'admin.conf'), 'utf8')).toBe(before.admin);
+    const names = (await readdir(backup, { recursive: true })).map((n) => `/${n}`);
+    expect(names).not.toContain(join(confDir, 'kubelet.conf'));
+    expect(names).not.toContain(join(pkiDir, 'ca.crt'));
+    expect(names).toContain(join(confDir, 'admin.conf'));
   });
 
   it('renew skips certificates whose CA key is absent as externally managed', async () => {
