@@ -1,13 +1,9 @@
-/** kbuild token create|list|delete|ca-hash: bootstrap tokens through the API with admin.conf, as `kubeadm token`. */
-import { readFile } from 'node:fs/promises';
-import type { V1Secret } from '@kubernetes/client-node';
+/** kbuild token create|list|delete|ca-hash: flags (a token's usages and groups checked here) and printing; operations/token.ts does the work. */
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_TOKEN_GROUPS, DEFAULT_TOKEN_USAGES, newTokenString, parseToken, parseTtl, tokenFromSecret, tokenSecret, tokenSecretName, tokenTable, joinCommand } from '../kube/token.js';
-import { FileError, StateError, UsageError } from '../errors/index.js';
-import { apiClientFromKubeconfig, type ApiClient } from '../kube/client.js';
-import { parseKubeconfig } from '../kubeconfig/kubeconfig.js';
-import { caCertHash } from '../pki/ca-hash.js';
+import { DEFAULT_TOKEN_GROUPS, DEFAULT_TOKEN_USAGES, newTokenString, parseToken, parseTtl, tokenTable } from '../kube/token.js';
+import { UsageError } from '../errors/index.js';
 import type { Io } from '../report/output.js';
+import { caHashOfFile, createToken, deleteTokens, listTokens } from '../operations/token.js';
 import { PATHS } from '../kubeadm/constants.js';
 
 interface TokenArgs {
@@ -20,19 +16,6 @@ interface TokenArgs {
   groups: string[];
   printJoinCommand: boolean;
   cert: string;
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new FileError(path, `cannot read the ${what}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function api(args: TokenArgs): Promise<{ client: ApiClient; kubeconfig: string }> {
-  const kubeconfig = await readText(args.kubeconfig, 'kubeconfig (pass --kubeconfig FILE)');
-  return { client: apiClientFromKubeconfig(kubeconfig), kubeconfig };
 }
 
 const kubeconfigOption = <T>(y: Argv<T>) => y.option('kubeconfig', { type: 'string', default: PATHS.adminKubeconfig, normalize: true, describe: 'kubeconfig to reach the API with' });
@@ -57,15 +40,7 @@ const create = (io: Io): CommandModule<object, TokenArgs> => ({
     const groups = args.groups.flatMap((g) => g.split(',')).filter(Boolean);
     const bad = groups.filter((g) => !/^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/.test(g));
     if (bad.length > 0) throw new UsageError(`--groups: ${bad.join(', ')} must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]`);
-    const { client, kubeconfig } = await api(args);
-    const secretObject = tokenSecret({ id, secret, description: args.description, expires: ttl > 0 ? new Date(Date.now() + ttl) : undefined, usages, groups });
-    if (await client.read('v1', 'Secret', 'kube-system', tokenSecretName(id))) {
-      throw new StateError(`a token with id "${id}" already exists; delete it first or pick another`);
-    }
-    await client.apply([secretObject]);
-    if (!args.printJoinCommand) return io.print(`${id}.${secret}`);
-    const { server, caCertPem } = parseKubeconfig(kubeconfig);
-    io.print(joinCommand(server, `${id}.${secret}`, caCertHash(caCertPem)));
+    io.print(await createToken(args.kubeconfig, { id, secret, description: args.description, expires: ttl > 0 ? new Date(Date.now() + ttl) : undefined, usages, groups }, args.printJoinCommand));
   },
 });
 
@@ -74,10 +49,7 @@ const list = (io: Io): CommandModule<object, TokenArgs> => ({
   describe: 'List bootstrap tokens on the server',
   builder: (y) => kubeconfigOption(y) as unknown as Argv<TokenArgs>,
   handler: async (args) => {
-    const { client } = await api(args);
-    const secrets = await client.list('v1', 'Secret', 'kube-system');
-    const tokens = (secrets as V1Secret[]).flatMap((s) => tokenFromSecret(s) ?? []).sort((a, b) => a.id.localeCompare(b.id));
-    io.print(tokenTable(tokens, new Date()));
+    io.print(tokenTable(await listTokens(args.kubeconfig), new Date()));
   },
 });
 
@@ -86,13 +58,7 @@ const remove = (io: Io): CommandModule<object, TokenArgs> => ({
   describe: 'Delete bootstrap tokens (by id or whole token)',
   builder: (y) => kubeconfigOption(y).positional('tokens', { type: 'string', array: true, describe: 'Token ids or tokens' }) as unknown as Argv<TokenArgs>,
   handler: async (args) => {
-    const { client } = await api(args);
-    for (const value of args.tokens ?? []) {
-      const id = /^[a-z0-9]{6}$/.test(value) ? value : parseToken(value, 'token').id;
-      const existed = await client.delete('v1', 'Secret', 'kube-system', tokenSecretName(id));
-      if (!existed) throw new StateError(`bootstrap token "${id}" does not exist (kbuild token list shows the tokens)`);
-      io.print(`bootstrap token "${id}" deleted`);
-    }
+    await deleteTokens(args.kubeconfig, args.tokens ?? [], (id) => io.print(`bootstrap token "${id}" deleted`));
   },
 });
 
@@ -101,12 +67,7 @@ const caHash = (io: Io): CommandModule<object, TokenArgs> => ({
   describe: 'Print the sha256: hash of the CA public key, for --discovery-token-ca-cert-hash',
   builder: (y) => y.option('cert', { type: 'string', default: `${PATHS.pki}/ca.crt`, normalize: true, describe: 'CA certificate (PEM)' }) as unknown as Argv<TokenArgs>,
   handler: async (args) => {
-    const pem = await readText(args.cert, 'CA certificate (pass --cert FILE)');
-    try {
-      io.print(caCertHash(pem));
-    } catch (error) {
-      throw new FileError(args.cert, 'is not a PEM certificate', { cause: error });
-    }
+    io.print(await caHashOfFile(args.cert));
   },
 });
 

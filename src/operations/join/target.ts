@@ -14,9 +14,8 @@ import { loadClusterFile, parseClusterFile } from '../../config/load.js';
 import type { ClusterFile } from '../../config/schema.js';
 import { StateError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
-import { isIpAddress } from '../../net/cidr.js';
 import type { Transport } from '../../transport/transport.js';
-import { hostWithAddressIn, localAddresses, machineHostname, routeSource, thisHost } from '../init/target.js';
+import { addressTowards, hostWithAddressIn, localAddresses, requiredHostname, thisHost } from '../machine.js';
 import { PUBLISHED_SOURCE, readClusterConfiguration, readPublishedClusterFile } from '../../kube/published-cluster.js';
 
 export interface JoinTarget {
@@ -33,31 +32,6 @@ export interface TargetOptions {
   endpoint: string;
 }
 
-async function hostname(transport: Transport): Promise<string> {
-  const name = await machineHostname(transport);
-  if (!name) throw new StateError('cannot read this machine\'s hostname; pass --node-name NAME');
-  return name;
-}
-
-/** The endpoint as an address: an IP as is, a DNS name resolved on this machine (`getent ahosts`). */
-async function endpointAddress(transport: Transport, endpointHost: string): Promise<string | undefined> {
-  if (isIpAddress(endpointHost)) return endpointHost;
-  if (!/^[a-zA-Z0-9.-]+$/.test(endpointHost)) return undefined;
-  const result = await transport.run(`getent ahosts ${endpointHost}`, { readOnly: true, timeoutMs: 10_000 });
-  const first = result.code === 0 ? result.stdout.split('\n')[0]?.split(/\s+/)[0] : undefined;
-  return first && isIpAddress(first) ? first : undefined;
-}
-
-/** The source address this machine uses towards the endpoint (`ip -j route get`, which sends nothing). */
-async function addressTowards(transport: Transport, endpointHost: string): Promise<string> {
-  const target = await endpointAddress(transport, endpointHost);
-  const src = target ? await routeSource(transport, target) : undefined;
-  if (src) return src;
-  const mine = (await localAddresses(transport)).filter((a) => !a.startsWith('127.') && a !== '::1' && !/^fe[89ab]/i.test(a));
-  if (mine.length === 0) throw new StateError(`no address on this machine routes to ${endpointHost}; pass a cluster file with --config naming this host and its address`);
-  return mine[0]!;
-}
-
 /** kubeadm's rules: a control plane joins with --control-plane, a worker without. */
 function checkRole(source: string, host: Host, controlPlane: boolean): void {
   if (controlPlane && !hasRole(host, 'control-plane')) throw new StateError(`${source}: ${host.name} has no control-plane role, but --control-plane was given; join it as a worker, or add the role`);
@@ -72,7 +46,7 @@ async function hostInPublishedFile(transport: Transport, file: ClusterFile, opti
     checkRole(PUBLISHED_SOURCE, listed, options.controlPlane);
     return { cluster, host: listed };
   }
-  const name = options.nodeName ?? (await hostname(transport));
+  const name = options.nodeName ?? (await requiredHostname(transport));
   const namesake = cluster.hosts.find((h) => h.name === name);
   if (namesake) {
     throw new StateError(`${PUBLISHED_SOURCE} lists ${name} at ${namesake.address}, which is not an address of this machine; pass --node-name with this machine's name in the cluster file, or a new name`);
@@ -101,7 +75,7 @@ export async function resolveJoinTarget(transport: Transport, api: ApiClient, op
     );
   }
   const published = await readClusterConfiguration(api);
-  const name = options.nodeName ?? (await hostname(transport));
+  const name = options.nodeName ?? (await requiredHostname(transport));
   const endpoint = splitHostPort(options.endpoint);
   const file: ClusterFile = {
     apiVersion: 'kbuild.io/v1alpha1',

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadClusterFile } from '../../config/load.js';
 import type { Host } from '../../config/model.js';
-import { UsageError } from '../../errors/index.js';
+import { StateError, UsageError } from '../../errors/index.js';
 import { runPhases, type PhaseRecord } from '../../workflow/engine.js';
 import { selectPhases } from '../../workflow/select.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -137,7 +137,7 @@ function thisHost(name: string): Host {
 
 export async function resetThisHost(options: LocalResetOptions): Promise<ResetResult> {
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
-  if (!options.dryRun && !isRoot) throw new UsageError(`kbuild reset removes files under ${PATHS.kubernetesDir} and /var/lib and stops services: run it as root (sudo kbuild reset), or see what it would do with --dry-run`);
+  if (!options.dryRun && !isRoot) throw new StateError(`kbuild reset removes files under ${PATHS.kubernetesDir} and /var/lib and stops services: run it as root (sudo kbuild reset), or see what it would do with --dry-run`);
   const probe = options.local ?? new LocalTransport();
   const name = (await probe.run('hostname', { readOnly: true, timeoutMs: 10_000 })).stdout.trim() || 'localhost';
   const real = options.local ?? new LocalTransport(name);
