@@ -42,13 +42,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       said = output;
     });
   } catch (error) {
-    return report(error, io);
+    return reportError(error, io);
   }
   if (said) io.print(said);
   return ExitCode.ok;
 }
 
-function report(error: unknown, io: Io): number {
+/** What the user sees for an error and the exit code it means: a user error is its message; anything else is a bug, with its stack. */
+export function reportError(error: unknown, io: Io): number {
   if (error instanceof KbuildError && error.userFacing) {
     io.warn(error.message);
     return error.exitCode;
