@@ -4,7 +4,7 @@
  */
 import type { RenderedFile } from '../render/types.js';
 
-export const COMPONENTS = ['etcd', 'kubelet', 'apiserver', 'controller-manager', 'scheduler', 'load-balancer', 'addons'] as const;
+export const COMPONENTS = ['etcd', 'kubelet', 'apiserver', 'controller-manager', 'scheduler', 'load-balancer', 'pod-network', 'addons'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 const RULES: ReadonlyArray<[Component, RegExp]> = [
@@ -14,6 +14,7 @@ const RULES: ReadonlyArray<[Component, RegExp]> = [
   ['scheduler', /^\/etc\/kubernetes\/(scheduler\.conf|manifests\/kube-scheduler\.yaml)$/],
   ['load-balancer', /^(\/etc\/haproxy\/|\/etc\/keepalived\/|\/etc\/kubernetes\/manifests\/(haproxy|keepalived)\.yaml$)/],
   ['addons', /^\/etc\/kubernetes\/addons\//],
+  ['pod-network', /^(\/etc\/cni\/net\.d\/10-kbuild\.conflist|\/etc\/kubernetes\/kbuild-pod-network\.sh)$/],
   ['apiserver', /^\/etc\/kubernetes\/(pki\/|manifests\/kube-apiserver\.yaml$|(admin|super-admin)\.conf$)/],
 ];
 

@@ -19,6 +19,10 @@ import { parseObjects } from '../kube/client.js';
 import { renderedFiles, type ApplyContext } from './context.js';
 import { pushFiles, runChecked } from './push.js';
 import { pushStaticPodFiles } from '../lifecycle/apply-roll.js';
+import type { V1Node } from '@kubernetes/client-node';
+import { CONTROL_PLANE_TAINT, markControlPlanePatch } from '../bootstrap/init/api-objects.js';
+import { POD_NETWORK_ADDON } from '../render/addons/index.js';
+import { registersNode } from '../render/pod-network.js';
 import type { StaticPod } from '../lifecycle/static-pods.js';
 
 const MINUTE = 60_000;
@@ -92,7 +96,42 @@ export const ADDON_FILES = {
   bootstrap: ['00-bootstrap-rbac.yaml', '01-bootstrap-token.yaml', '02-cluster-info.yaml', '03-kubelet-config.yaml'],
   kubeProxy: ['10-kube-proxy.yaml'],
   coredns: ['20-coredns.yaml'],
+  podNetwork: [POD_NETWORK_ADDON],
 } as const;
+
+/** The builtin pod network on one node: its CNI config and routes, the routes script run when it changed. */
+async function builtinPodNetworkStep(ctx: ApplyContext, host: Host): Promise<StepOutcome> {
+  const changed = await push(ctx, host, 'pod-network');
+  if (changed.length > 0) await runChecked(await ctx.transport(host), PATHS.podNetworkScript);
+  return { changed };
+}
+
+/**
+ * kubeadm's mark-control-plane for every control plane apply brings up: its labels and taint (an API
+ * change, reported with the API objects). The kubelet phase's gate has waited for every Node to register.
+ */
+async function markControlPlanes(ctx: ApplyContext): Promise<StepOutcome> {
+  const api = await ctx.api();
+  const changed: string[] = [];
+  for (const host of controlPlanes(ctx.cluster)) {
+    const node = (await api.read('v1', 'Node', undefined, host.name));
+    const patch = markControlPlanePatch(node, !hasRole(host, 'worker'));
+    if (!patch) continue;
+    await api.mergePatch('v1', 'Node', undefined, host.name, patch);
+    changed.push(`Node/${host.name} (${Object.keys(patch.metadata.labels).join(', ')}${patch.spec ? `, taint ${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}` : ''})`);
+  }
+  return { changed };
+}
+
+/** Every host that registers a Node has one (a worker's appears once its client certificate is signed). */
+const nodesRegistered: NonNullable<HealthGate<ApplyContext>['afterAll']> = {
+  name: 'every node registered',
+  check: async (ctx) => {
+    const nodes = new Set((await (await ctx.api()).list('v1', 'Node', undefined)).map((n) => (n as V1Node).metadata?.name));
+    const missing = ctx.cluster.hosts.filter(registersNode).filter((h) => !nodes.has(h.name)).map((h) => h.name);
+    return missing.length === 0 ? { ok: true } : { ok: false, seen: `not registered yet: ${missing.join(', ')}` };
+  },
+};
 
 /**
  * Places the addon files on the first control plane (the record of what was applied) and applies
@@ -123,6 +162,13 @@ const workloadReady = (kind: 'DaemonSet' | 'Deployment', name: string): NonNulla
     return wanted > 0 && ready >= wanted ? { ok: true } : { ok: false, seen: `${ready} of ${wanted} ready` };
   },
 });
+
+/** What `apply` ends with when it installed no pod network, as kubeadm init does. */
+export const POD_NETWORK_NEEDED =
+  'the cluster has no pod network (spec.networking.cni: none): nodes stay NotReady and CoreDNS Pending until you install one — kubectl apply -f <your CNI manifest> with the admin kubeconfig, or set spec.networking.cni to builtin or { manifest: FILE } and run kbuild apply again';
+
+const deploymentCreated = async (ctx: ApplyContext): Promise<GateCheck> =>
+  (await (await ctx.api()).read('apps/v1', 'Deployment', 'kube-system', 'coredns')) ? { ok: true } : { ok: false, seen: 'not found' };
 
 const apiGate = (afterAll: NonNullable<HealthGate<ApplyContext>['afterAll']>): HealthGate<ApplyContext> => ({ name: afterAll.name, timeoutMs: 5 * MINUTE, intervalMs: 2000, afterAll });
 
@@ -202,14 +248,42 @@ export const APPLY_PHASES: readonly Phase<ApplyContext>[] = [
     description: 'kubelet configuration on every node; gate: /healthz on 10248',
     targets: (ctx) => ctx.cluster.hosts.filter(runsKubelet),
     run: async (ctx, host) => ({ changed: await ensureKubelet(ctx, host) }),
-    gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz()),
+    gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz(), nodesRegistered),
+  },
+  {
+    name: 'pod-network',
+    description: 'the pod network (spec.networking.cni): builtin — CNI config and routes on every node; manifest — your CNI applied through the API',
+    children: [
+      {
+        name: 'builtin',
+        description: "kbuild's bridge network: CNI config, routes to the other nodes' pod ranges, masquerading",
+        targets: (ctx) => (ctx.cluster.networking.cni.type === 'builtin' ? ctx.cluster.hosts.filter(registersNode) : []),
+        skipReason: 'spec.networking.cni is not builtin',
+        run: builtinPodNetworkStep,
+      },
+      {
+        name: 'manifest',
+        description: 'your CNI manifest (spec.networking.cni.manifest), applied through the API',
+        runOnce: async (ctx) => (ctx.cluster.networking.cni.type === 'manifest' ? applyAddons(ctx, ADDON_FILES.podNetwork) : { changed: [] }),
+      },
+    ],
+  },
+  {
+    name: 'mark-control-plane',
+    description: 'control-plane Nodes: labels node-role.kubernetes.io/control-plane, exclude-from-external-load-balancers, taint NoSchedule (as kubeadm)',
+    runOnce: markControlPlanes,
   },
   {
     name: 'addons',
     description: 'cluster addons, after the kubelets',
     children: [
       { name: 'kube-proxy', description: 'kube-proxy DaemonSet; gate: ready on every node', runOnce: (ctx) => applyAddons(ctx, ADDON_FILES.kubeProxy), gate: apiGate(workloadReady('DaemonSet', 'kube-proxy')) },
-      { name: 'coredns', description: 'CoreDNS Deployment and the kube-dns Service; gate: available', runOnce: (ctx) => applyAddons(ctx, ADDON_FILES.coredns), gate: apiGate(workloadReady('Deployment', 'coredns')) },
+      {
+        name: 'coredns',
+        description: 'CoreDNS Deployment and the kube-dns Service; gate: available (with cni: none, created: it needs a pod network to run)',
+        runOnce: (ctx) => applyAddons(ctx, ADDON_FILES.coredns),
+        gate: apiGate({ name: 'Deployment kube-system/coredns', check: async (ctx) => (ctx.cluster.networking.cni.type === 'none' ? deploymentCreated(ctx) : workloadReady('Deployment', 'coredns').check(ctx)) }),
+      },
     ],
   },
 ];

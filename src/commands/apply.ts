@@ -8,7 +8,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { Connections, type ApplyContext } from '../apply/context.js';
 import { DriftReportingTransport } from '../apply/drift.js';
 import { describeDifference, PushRecord } from '../apply/push-record.js';
-import { APPLY_PHASES } from '../apply/phases.js';
+import { APPLY_PHASES, POD_NETWORK_NEEDED } from '../apply/phases.js';
 import { endpointUrl, firstControlPlane, type Host } from '../config/model.js';
 import { MultiHostError } from '../errors/index.js';
 import { apiClientFromKubeconfig, recordingApiClient, type ApiClient } from '../kube/client.js';
@@ -102,7 +102,10 @@ async function apply(args: ApplyArgs): Promise<void> {
     const phases = selectPhases(APPLY_PHASES, { only: args.path, skip: args.skipPhases });
     const records = await runPhases(phases, ctx, { concurrency: args.concurrency, reporter, skipGates: args.dryRun });
     summarize(args, records, directories, cluster.hosts.map((h) => h.name));
-    if (!args.path && !args.dryRun) printJoinCommands(endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
+    if (!args.path && !args.dryRun) {
+      printJoinCommands(endpointUrl(cluster).replace(/^https:\/\//, ''), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem), args.format);
+      if (cluster.networking.cni.type === 'none') terminal.print(args.format === 'json' ? JSON.stringify({ type: 'info', message: POD_NETWORK_NEEDED }) : `Note: ${POD_NETWORK_NEEDED}`);
+    }
   } finally {
     try {
       // Even a failed run records what it did push, so the next run tells updates from hand edits.

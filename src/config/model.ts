@@ -3,7 +3,7 @@
  * from it that renderers and phases need. Built only from a file that passed validation.
  */
 import { homedir } from 'node:os';
-import type { ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
+import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 
@@ -27,6 +27,9 @@ export interface Host {
 
 export type LoadBalancerPlacement = 'hosts' | 'control-plane' | 'none';
 
+/** none: as kubeadm, the user installs one; builtin: kbuild's bridge network; manifest: the user's, applied by kbuild. */
+export type PodNetwork = { type: 'none' } | { type: 'builtin' } | { type: 'manifest'; manifest: string };
+
 export interface Cluster {
   name: string;
   kubernetesVersion: string;
@@ -42,13 +45,14 @@ export interface Cluster {
     dnsDomain: string;
     nodeSubnets: Cidr[];
     reservedSubnets: Cidr[];
+    cni: PodNetwork;
   };
   etcd: { topology: 'stacked' | 'external' };
   certificates: { encryptionAlgorithm: EncryptionAlgorithm; validityDays: number; caValidityDays: number };
   apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number };
   controllerManager: { extraArgs: Record<string, string> };
   scheduler: { extraArgs: Record<string, string> };
-  kubelet: { criSocket: string; extraArgs: Record<string, string> };
+  kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
   hosts: Host[];
 }
@@ -120,6 +124,7 @@ export function buildCluster(file: ClusterFile): Cluster {
       dnsDomain: net.dnsDomain ?? DEFAULTS.dnsDomain,
       nodeSubnets: cidrs(net.nodeSubnets ?? []),
       reservedSubnets: cidrs(net.reservedSubnets ?? []),
+      cni: podNetwork(net.cni ?? DEFAULTS.cni),
     },
     etcd: { topology: spec.etcd?.topology ?? DEFAULTS.etcdTopology },
     certificates: {
@@ -132,6 +137,7 @@ export function buildCluster(file: ClusterFile): Cluster {
     scheduler: { extraArgs: spec.scheduler?.extraArgs ?? {} },
     kubelet: {
       criSocket: spec.kubelet?.criSocket ?? DEFAULTS.criSocket,
+      cgroupDriver: spec.kubelet?.cgroupDriver ?? DEFAULTS.cgroupDriver,
       extraArgs: spec.kubelet?.extraArgs ?? {},
     },
     loadBalancer: {
@@ -143,6 +149,11 @@ export function buildCluster(file: ClusterFile): Cluster {
     },
     hosts: spec.hosts.map((h) => buildHost(h, clusterSsh)),
   };
+}
+
+/** The cluster file's `cni` ("none", "builtin" or { manifest }); a manifest path stays as written (relative to the cluster file). */
+function podNetwork(cni: NonNullable<NonNullable<ClusterFile['spec']['networking']>['cni']>): PodNetwork {
+  return typeof cni === 'string' ? { type: cni } : { type: 'manifest', manifest: cni.manifest };
 }
 
 function buildHost(host: HostSpec, defaults: NonNullable<ClusterFile['spec']['ssh']>): Host {

@@ -356,6 +356,21 @@ const extraArgs: Rule = (file) => {
   return problems;
 };
 
+/** kbuild's builtin pod network routes each node's range to its address: it needs a pod range and nodes that reach each other directly. */
+const podNetwork: Rule = (file) => {
+  const net = file.spec.networking ?? {};
+  if (net.cni !== 'builtin') return [];
+  const path: PathSegment[] = [...NET, 'cni'];
+  if (net.podSubnet === undefined) return [{ path, message: 'builtin needs spec.networking.podSubnet (each node gets a /24 or /64 of it); set it, e.g. 10.244.0.0/16' }];
+  const nodeSubnets = (net.nodeSubnets ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  if (nodeSubnets.length < 2) return [];
+  const nodes = file.spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker'));
+  const segmentOf = (h: HostSpec) => nodeSubnets.findIndex((c) => { const a = parseAddress(h.address); return a !== undefined && containsAddress(c, a); });
+  const segments = new Set(nodes.map(segmentOf).filter((i) => i >= 0));
+  if (segments.size <= 1) return [];
+  return [{ path, message: `builtin routes pod traffic straight to each node's address, so every node must be on one network, but the nodes span ${[...segments].map((i) => nodeSubnets[i]!.text).join(', ')}; use your own CNI (cni: { manifest: FILE })` }];
+};
+
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['metadata-and-version', metadataAndVersion],
   ['cidr-syntax', cidrSyntax],
@@ -369,6 +384,7 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['load-balancer', loadBalancer],
   ['certificates', certificates],
   ['extra-args', extraArgs],
+  ['pod-network', podNetwork],
 ];
 
 export function validateCluster(file: ClusterFile): RuleProblem[] {

@@ -17,6 +17,8 @@ export const PATHS = {
   haproxyCa: '/etc/haproxy/kbuild-ca.crt',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   keepalivedCheck: '/etc/keepalived/check_apiserver.sh',
+  cniConflist: '/etc/cni/net.d/10-kbuild.conflist',
+  podNetworkScript: '/etc/kubernetes/kbuild-pod-network.sh',
 } as const;
 
 export const PORTS = {

@@ -91,7 +91,8 @@ export function controllerManagerPod(cluster: Cluster): V1Pod {
   const kubeconfig = `${PATHS.kubernetesDir}/controller-manager.conf`;
   const podSubnet = cluster.networking.podSubnet;
   const defaults: Arg[] = [
-    ...(podSubnet !== undefined ? [arg('allocate-node-cidrs', 'true'), arg('cluster-cidr', podSubnet), arg('service-cluster-ip-range', cluster.networking.serviceSubnet)] : []),
+    // The builtin pod network hands out node ranges itself (render/pod-network.ts); node IPAM would hand out others.
+    ...(podSubnet !== undefined ? [arg('allocate-node-cidrs', String(cluster.networking.cni.type !== 'builtin')), arg('cluster-cidr', podSubnet), arg('service-cluster-ip-range', cluster.networking.serviceSubnet)] : []),
     arg('authentication-kubeconfig', kubeconfig),
     arg('authorization-kubeconfig', kubeconfig),
     arg('bind-address', '127.0.0.1'),

@@ -8,6 +8,8 @@ import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plan
 import { etcdPod, type EtcdBootstrap } from './etcd.js';
 import { kubeletFiles, runsKubelet } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
+import { nodePodRanges, podNetworkFiles } from './pod-network.js';
+import { perCluster } from './cluster-facts.js';
 import { byPath, type RenderedFile } from './types.js';
 import { yamlFile } from './yaml.js';
 
@@ -53,6 +55,7 @@ export function renderHost(ctx: RenderContext, host: Host): RenderedFile[] {
     ...controlPlaneManifests(ctx, host),
     ...(runsKubelet(host) ? kubeletFiles(ctx, host) : []),
     ...loadBalancerFiles(ctx, host),
+    ...podNetworkFiles(ctx.cluster, host, perCluster(ctx.cluster, 'node-pod-ranges', () => nodePodRanges(ctx.cluster))),
     ...addonFiles(ctx, host),
   ]);
 }

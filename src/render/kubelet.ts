@@ -25,7 +25,7 @@ export function kubeletConfiguration(cluster: Cluster, host: Host): Record<strin
       x509: { clientCAFile: `${PATHS.pki}/ca.crt` },
     },
     authorization: { mode: standalone ? 'AlwaysAllow' : 'Webhook' },
-    cgroupDriver: 'systemd',
+    cgroupDriver: cluster.kubelet.cgroupDriver,
     ...(standalone ? {} : { clusterDNS: [perCluster(cluster, 'dns-service-ip', () => dnsServiceIp(cluster))], clusterDomain: cluster.networking.dnsDomain }),
     healthzBindAddress: '127.0.0.1',
     healthzPort: PORTS.kubeletHealthz,
@@ -71,6 +71,7 @@ export function kubeletFiles(ctx: RenderContext, host: Host): RenderedFile[] {
       content: shared(ctx, `drop-in:${standalone}`, () =>
         templates.render('kubelet-dropin.conf.hbs', {
           kubeconfigArgs: standalone ? '' : `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}`,
+          podNetworkScript: !standalone && cluster.networking.cni.type === 'builtin' ? PATHS.podNetworkScript : '',
           configPath: PATHS.kubeletConfig,
           flagsPath: PATHS.kubeletFlags,
         }),

@@ -8,6 +8,7 @@ import type { Cluster, Host } from '../../config/model.js';
 import { UsageError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
 import { renderKubeconfig } from '../../kubeconfig/kubeconfig.js';
+import { nodePodRanges, podNetworkFiles } from '../../render/pod-network.js';
 import { PATHS } from '../../render/constants.js';
 import { kubeletFlags } from '../../render/kubelet.js';
 import type { RenderedFile } from '../../render/types.js';
@@ -56,8 +57,11 @@ export function joinKubeletFiles(input: JoinKubeletInput): RenderedFile[] {
         kubeconfigArgs: `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}`,
         configPath: PATHS.kubeletConfig,
         flagsPath: PATHS.kubeletFlags,
+        podNetworkScript: input.cluster.networking.cni.type === 'builtin' ? PATHS.podNetworkScript : '',
       }),
     },
+    // The builtin network on this node; the other nodes learn its route at the next `kbuild apply`.
+    ...podNetworkFiles(input.cluster, input.host, nodePodRanges(input.cluster)),
   ];
   if (input.tlsBootstrap) files.push({ path: PATHS.bootstrapKubeconfig, mode: 0o600, secret: true, content: bootstrapKubeconfig(input.discovered, input.token) });
   return files;

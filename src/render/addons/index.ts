@@ -4,7 +4,9 @@ import { perCluster } from '../cluster-facts.js';
 import { PATHS } from '../constants.js';
 import type { RenderContext } from '../context.js';
 import type { RenderedFile } from '../types.js';
-import { yamlFile } from '../yaml.js';
+import { generatedBy, yamlFile } from '../yaml.js';
+
+export const POD_NETWORK_ADDON = '30-pod-network.yaml';
 import { bootstrapRbacObjects, bootstrapTokenSecret, clusterInfoConfigMap, kubeletConfigMap } from './bootstrap.js';
 import { corednsObjects } from './coredns.js';
 import { kubeProxyObjects } from './kube-proxy.js';
@@ -25,5 +27,13 @@ export function addonFiles(ctx: RenderContext, host: Host): RenderedFile[] {
     file('03-kubelet-config.yaml', 'render/addons/bootstrap.ts: kubelet-config', [kubeletConfigMap(cluster, host)]),
     file('10-kube-proxy.yaml', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster)),
     file('20-coredns.yaml', 'render/addons/coredns.ts', corednsObjects(cluster)),
+    ...podNetworkManifestFile(ctx),
   ];
+}
+
+/** The user's CNI manifest (spec.networking.cni.manifest), kept as written below kbuild's header. */
+function podNetworkManifestFile(ctx: RenderContext): RenderedFile[] {
+  if (ctx.cluster.networking.cni.type !== 'manifest') return [];
+  if (ctx.podNetworkManifest === undefined) throw new Error('render: spec.networking.cni.manifest was not read before rendering (prepareCluster reads it)');
+  return [{ path: `${PATHS.addons}/${POD_NETWORK_ADDON}`, mode: 0o600, content: generatedBy('spec.networking.cni.manifest, as written') + ctx.podNetworkManifest }];
 }
