@@ -1,14 +1,17 @@
 /**
- * A cluster on test hosts: a lab of network-namespace machines with the kubelet stand-in, a cluster
- * file pointing at them, and a way to run the built kbuild CLI against it.
+ * A cluster on test hosts: a lab of network-namespace machines, each node with the real kubelet,
+ * kubeadm, kubectl and containerd (test/support/kube-node.ts), a cluster file pointing at them, and a
+ * way to run the built kbuild CLI against it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
+import { componentVersions } from '../../src/render/constants.js';
 import { createTestHosts, type TestLab } from '../support/testhosts.js';
-import { installStandin } from '../support/standin/index.js';
+import { installKubeNode } from '../support/kube-node.js';
+import { LAB_KUBERNETES_VERSION } from '../support/kube-lab.js';
 
 export const repoRoot = join(import.meta.dirname, '../..');
 
@@ -26,11 +29,19 @@ export interface LabHost {
   ssh?: Record<string, unknown>;
 }
 
-/** Creates the hosts, installs the stand-in on every one, writes the cluster file. */
+/** Hosts that run a kubelet get the node packages; load-balancer-only hosts use Debian's haproxy and keepalived as installed. */
+const runsKubelet = (h: LabHost) => h.roles.some((r) => r !== 'load-balancer');
+
+/**
+ * Creates the hosts, makes every kubelet host a node (real kubelet and containerd, images imported),
+ * writes the cluster file: cgroupfs (the hosts' systemd is not the machine's init) and kbuild's builtin
+ * pod network unless `spec` says otherwise.
+ */
 export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean } = {}): Promise<ClusterLab> {
   const lab = await createTestHosts({ names: hosts.map((h) => h.name), nonRootUser: options.nonRootUser });
   try {
-    await Promise.all(hosts.map((h) => installStandin(lab, h.name, { kubernetesVersion: 'v1.32.4' })));
+    const node = { kubernetesVersion: LAB_KUBERNETES_VERSION, cgroupDriver: 'cgroupfs' as const, pauseImage: `registry.k8s.io/pause:${componentVersions(LAB_KUBERNETES_VERSION).pause}` };
+    await Promise.all(hosts.filter(runsKubelet).map((h) => installKubeNode(lab, h.name, node)));
   } catch (error) {
     await lab.teardown();
     throw error;
@@ -43,8 +54,11 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
     kind: 'Cluster',
     metadata: { name },
     spec: {
-      kubernetesVersion: 'v1.32.4',
-      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeSubnets: [lab.cidr] },
+      kubernetesVersion: LAB_KUBERNETES_VERSION,
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeSubnets: [lab.cidr], cni: 'builtin' },
+      kubelet: { cgroupDriver: 'cgroupfs' },
+      // A network namespace may not set the machine's conntrack table size (kind sets the same).
+      kubeProxy: { configuration: { conntrack: { maxPerCore: 0 } } },
       // ECDSA keys keep the PKI fast; RSA is covered by the PKI tests.
       certificates: { encryptionAlgorithm: 'ECDSA-P256' },
       ssh: lab.sshDefaults,
