@@ -8,10 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The go tool: on PATH, else where these machines install it. */
+const GO = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0 ? 'go' : '/usr/local/go/bin/go';
+
 /** @param {string[]} argv @param {{ cwd?: string, env?: NodeJS.ProcessEnv, label: string }} options */
-function go(argv, { cwd, env, label }) {
-  const result = spawnSync('go', argv, { cwd, env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw new Error(`${label}: cannot run go (${result.error.message}); install Go ≥ 1.23 at /usr/local/go or on PATH`);
+export function go(argv, { cwd, env, label }) {
+  const result = spawnSync(GO, argv, { cwd, env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw new Error(`${label}: cannot run ${GO} (${result.error.message}); install Go ≥ 1.23 on PATH or at /usr/local/go`);
   if (result.status !== 0) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-20).join('\n');
     throw new Error(`${label}: \`go ${argv.join(' ')}\` exited ${result.status ?? result.signal} in ${cwd ?? '.'}:\n${tail}`);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildGoPrograms, locallyReplaced, upstreamGoMod } from './go-build.mjs';
+import { buildGoPrograms, go, locallyReplaced, upstreamGoMod } from './go-build.mjs';
 import { writeImageArchive } from './oci-image.mjs';
 
 export const DEFAULT_CACHE = '/var/cache/kbuild-lab';
@@ -95,6 +95,30 @@ function corednsComponent(cache, tag) {
   };
 }
 
+/**
+ * crictl, which kubeadm's packages install beside the kubelet (cri-tools) and `kbuild reset` uses.
+ * Its own release line; the module proxy serves v1.34.0 and later, which speak CRI v1 as containerd 1.6 does.
+ */
+const CRI_TOOLS_VERSION = 'v1.34.0';
+/** @param {string} cache @returns {Component} */
+function crictlComponent(cache) {
+  return {
+    name: `cri-tools ${CRI_TOOLS_VERSION}`,
+    dir: join(cache, 'cri-tools', CRI_TOOLS_VERSION),
+    programs: ['crictl'],
+    build: (outDir) =>
+      buildGoPrograms({
+        label: `cri-tools ${CRI_TOOLS_VERSION}`,
+        workDir: join(cache, 'build', `cri-tools-${CRI_TOOLS_VERSION}`),
+        upstreamGoModText: upstreamGoMod('sigs.k8s.io/cri-tools', CRI_TOOLS_VERSION),
+        require: [['sigs.k8s.io/cri-tools', CRI_TOOLS_VERSION]],
+        packages: ['sigs.k8s.io/cri-tools/cmd/crictl'],
+        ldflags: `-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${CRI_TOOLS_VERSION}`,
+        outDir,
+      }),
+  };
+}
+
 /** The sandbox's pause program (scripts/pause), keyed by its source so an edit rebuilds it. @param {string} cache @param {string} sourceDir @returns {Component} */
 function pauseComponent(cache, sourceDir) {
   const hash = createHash('sha256');
@@ -105,8 +129,7 @@ function pauseComponent(cache, sourceDir) {
     programs: ['pause'],
     build: (outDir) => {
       mkdirSync(outDir, { recursive: true });
-      const result = spawnSync('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(outDir, 'pause'), '.'], { cwd: sourceDir, env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' }, encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`pause: go build failed in ${sourceDir}:\n${result.stderr}`);
+      go(['build', '-trimpath', '-ldflags', '-s -w', '-o', join(outDir, 'pause'), '.'], { cwd: sourceDir, label: 'pause' });
     },
   };
 }
@@ -118,8 +141,13 @@ function ensureBuilt(component, log) {
   log.say(`building ${component.name} (${component.programs.join(', ')}) from the Go module proxy…`);
   const temp = `${component.dir}.tmp-${process.pid}`;
   rmSync(temp, { recursive: true, force: true });
-  component.build(join(temp, 'bin'));
-  for (const program of component.programs) if (!existsSync(join(temp, 'bin', program))) throw new Error(`${component.name}: the build did not produce ${program}`);
+  try {
+    component.build(join(temp, 'bin'));
+    for (const program of component.programs) if (!existsSync(join(temp, 'bin', program))) throw new Error(`${component.name}: the build did not produce ${program}`);
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
   writeFileSync(join(temp, '.complete'), `${JSON.stringify({ built: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000) })}\n`);
   rmSync(component.dir, { recursive: true, force: true });
   mkdirSync(dirname(component.dir), { recursive: true });
@@ -164,14 +192,21 @@ function imagesFor(lab, built) {
   const repo = lab.imageRepository;
   const k8s = (program) => join(built.kubernetes.dir, 'bin', program);
   const bin = (program, from) => ({ path: `/usr/local/bin/${program}`, from });
+  /** `files` is computed only when the archive is (re)packed: the iptables files need an ldd per library. */
+  const image = (reference, programs, config = {}, extra = () => []) => ({ reference, inputs: programs.map((p) => p.from), files: () => [...programs, ...extra()], config });
   return [
-    ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((program) => ({ reference: `${repo}/${program}:${lab.kubernetesVersion}`, files: [bin(program, k8s(program))], config: {} })),
-    { reference: `${repo}/kube-proxy:${lab.kubernetesVersion}`, files: [bin('kube-proxy', k8s('kube-proxy')), ...iptablesFiles()], config: {} },
-    { reference: `${repo}/etcd:${lab.tags.etcd}`, files: ETCD_PROGRAMS.map((program) => bin(program, join(built.etcd.dir, 'bin', program))), config: {} },
-    { reference: `${repo}/coredns/coredns:${lab.tags.coredns}`, files: [{ path: '/coredns', from: join(built.coredns.dir, 'bin', 'coredns') }], config: { entrypoint: ['/coredns'] } },
-    { reference: `${repo}/pause:${lab.tags.pause}`, files: [{ path: '/pause', from: join(built.pause.dir, 'bin', 'pause') }], config: { entrypoint: ['/pause'], user: '65535:65535' } },
+    ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((program) => image(`${repo}/${program}:${lab.kubernetesVersion}`, [bin(program, k8s(program))])),
+    image(`${repo}/kube-proxy:${lab.kubernetesVersion}`, [bin('kube-proxy', k8s('kube-proxy'))], {}, iptablesFiles),
+    image(`${repo}/etcd:${lab.tags.etcd}`, ETCD_PROGRAMS.map((program) => bin(program, join(built.etcd.dir, 'bin', program)))),
+    image(`${repo}/coredns/coredns:${lab.tags.coredns}`, [{ path: '/coredns', from: join(built.coredns.dir, 'bin', 'coredns') }], { entrypoint: ['/coredns'] }),
+    image(`${repo}/pause:${lab.tags.pause}`, [{ path: '/pause', from: join(built.pause.dir, 'bin', 'pause') }], { entrypoint: ['/pause'], user: '65535:65535' }),
+    // Not one of kbuild's: the image the tests' own pods run (a shell, wget, nc, nslookup in Debian's static busybox).
+    image(TEST_POD_IMAGE, [{ path: '/bin/busybox', from: '/bin/busybox' }], { cmd: ['sh'] }, () => BUSYBOX_APPLETS.map((applet) => ({ path: `/bin/${applet}`, linkTo: 'busybox' }))),
   ];
 }
+
+export const TEST_POD_IMAGE = 'kbuild.test/busybox:lab';
+const BUSYBOX_APPLETS = ['sh', 'cat', 'echo', 'hostname', 'httpd', 'ip', 'nc', 'nslookup', 'ping', 'sleep', 'wget'];
 
 const archiveName = (reference) => `${reference.replace(/[/:@]/g, '_')}.tar`;
 
@@ -184,19 +219,21 @@ export function ensureKubeLab({ cache, versions, pauseSource, log }) {
   const started = Date.now();
   mkdirSync(join(cache, 'images'), { recursive: true });
   const pause = pauseComponent(cache, pauseSource);
+  const crictl = crictlComponent(cache);
   let builtSomething = ensureBuilt(pause, log);
+  builtSomething = ensureBuilt(crictl, log) || builtSomething;
   /** @type {Record<string, { programs: Record<string, string>, images: Array<{ reference: string, archive: string }> }>} */
   const manifest = {};
   for (const lab of versions) {
     const built = { kubernetes: kubernetesComponent(cache, lab.kubernetesVersion), etcd: etcdComponent(cache, lab.tags.etcd), coredns: corednsComponent(cache, lab.tags.coredns), pause };
     for (const component of [built.kubernetes, built.etcd, built.coredns]) builtSomething = ensureBuilt(component, log) || builtSomething;
-    const programs = Object.fromEntries([built.kubernetes, built.etcd, built.coredns, pause].flatMap((c) => c.programs.map((p) => [p, join(c.dir, 'bin', p)])));
+    const programs = Object.fromEntries([built.kubernetes, built.etcd, built.coredns, pause, crictl].flatMap((c) => c.programs.map((p) => [p, join(c.dir, 'bin', p)])));
     const images = [];
     for (const image of imagesFor(lab, built)) {
       const archive = join(cache, 'images', archiveName(image.reference));
-      const newestInput = Math.max(...image.files.filter((f) => f.from).map((f) => statSync(/** @type {string} */ (f.from)).mtimeMs));
+      const newestInput = Math.max(...image.inputs.map((file) => statSync(file).mtimeMs));
       if (!existsSync(archive) || statSync(archive).mtimeMs < newestInput) {
-        writeImageArchive({ ...image, archive });
+        writeImageArchive({ reference: image.reference, files: image.files(), config: image.config, archive });
         log.say(`packed ${image.reference} (${Math.round(statSync(archive).size / 1e6)} MB)`);
         builtSomething = true;
       }

@@ -22,7 +22,11 @@ export type LabProgram =
   | 'etcdctl'
   | 'etcdutl'
   | 'coredns'
-  | 'pause';
+  | 'pause'
+  | 'crictl';
+
+/** The image the tests' own pods run: Debian's static busybox (sh, wget, nc, nslookup, httpd). */
+export const TEST_POD_IMAGE = 'kbuild.test/busybox:lab';
 
 export interface LabImage {
   reference: string;

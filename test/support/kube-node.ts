@@ -1,6 +1,6 @@
 /**
  * Makes a test host a Kubernetes node as the packages and a node image leave one, before kbuild has
- * touched it: the real kubelet, kubeadm and kubectl in /usr/bin with the kubelet package's unit,
+ * touched it: the real kubelet, kubeadm, kubectl and crictl in /usr/bin with the kubelet package's unit,
  * Debian's containerd running under the host's systemd with a config for this lab, the lab's
  * images imported, and forwarding on. Everything kbuild writes (kubelet drop-in, flags, config,
  * manifests, certificates) it writes itself.
@@ -60,7 +60,8 @@ version = 2
 `;
 }
 
-const NODE_PROGRAMS: readonly LabProgram[] = ['kubelet', 'kubeadm', 'kubectl'];
+/** What kubeadm's packages put in /usr/bin: kubelet, kubeadm, kubectl and cri-tools' crictl. */
+const NODE_PROGRAMS: readonly LabProgram[] = ['kubelet', 'kubeadm', 'kubectl', 'crictl'];
 
 /** Installs the node's programs and containerd, starts containerd and imports the images (bounded: 5 min). */
 export async function installKubeNode(lab: TestLab, host: string, options: KubeNodeOptions): Promise<void> {
