@@ -52,7 +52,8 @@ export interface Cluster {
   apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number };
   controllerManager: { extraArgs: Record<string, string> };
   scheduler: { extraArgs: Record<string, string> };
-  kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string> };
+  kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string>; configuration: Record<string, unknown> };
+  kubeProxy: { configuration: Record<string, unknown> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
   hosts: Host[];
 }
@@ -139,7 +140,9 @@ export function buildCluster(file: ClusterFile): Cluster {
       criSocket: spec.kubelet?.criSocket ?? DEFAULTS.criSocket,
       cgroupDriver: spec.kubelet?.cgroupDriver ?? DEFAULTS.cgroupDriver,
       extraArgs: spec.kubelet?.extraArgs ?? {},
+      configuration: spec.kubelet?.configuration ?? {},
     },
+    kubeProxy: { configuration: spec.kubeProxy?.configuration ?? {} },
     loadBalancer: {
       type: lbType,
       placement,

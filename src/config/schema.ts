@@ -17,6 +17,7 @@ const port = (description: string, defaultValue?: number) =>
 const strict = <T extends Record<string, TSchema>>(properties: T, description: string) =>
   Type.Object(properties, { additionalProperties: false, description });
 const stringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description, default: {} });
+const componentConfiguration = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description, default: {} });
 
 export const ROLES = ['control-plane', 'etcd', 'worker', 'load-balancer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -130,9 +131,13 @@ export const ClusterSpecSchema = strict(
           criSocket: Type.Optional(str('Container runtime socket.', { default: DEFAULTS.criSocket })),
           cgroupDriver: Type.Optional(oneOf(CGROUP_DRIVERS, "The kubelet's cgroup driver; must match the container runtime's.", DEFAULTS.cgroupDriver)),
           extraArgs: Type.Optional(stringMap('Extra kubelet flags (kubeadm-flags.env).')),
+          configuration: Type.Optional(componentConfiguration('KubeletConfiguration fields merged over kbuild\'s (kubelet.config.k8s.io/v1beta1).')),
         },
         'kubelet settings.',
       ),
+    ),
+    kubeProxy: Type.Optional(
+      strict({ configuration: Type.Optional(componentConfiguration('KubeProxyConfiguration fields merged over kbuild\'s (kubeproxy.config.k8s.io/v1alpha1).')) }, 'kube-proxy settings.'),
     ),
     loadBalancer: Type.Optional(
       strict(

@@ -7,6 +7,8 @@ import { DEFAULTS } from './defaults.js';
 import { splitHostPort } from './model.js';
 import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 import type { PathSegment } from './yaml-lines.js';
+import { KUBE_PROXY_CONFIGURATION_FIELDS, KUBELET_CONFIGURATION_FIELDS } from './component-config.js';
+import { closest } from '../util/suggest.js';
 
 export interface RuleProblem {
   path: PathSegment[];
@@ -371,6 +373,26 @@ const podNetwork: Rule = (file) => {
   return [{ path, message: `builtin routes pod traffic straight to each node's address, so every node must be on one network, but the nodes span ${[...segments].map((i) => nodeSubnets[i]!.text).join(', ')}; use your own CNI (cni: { manifest: FILE })` }];
 };
 
+/** Component configuration fields the component knows (a typo would be ignored by it); apiVersion and kind are kbuild's. */
+const componentConfigurations: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const sections = [
+    ['kubelet', 'KubeletConfiguration', file.spec.kubelet?.configuration, KUBELET_CONFIGURATION_FIELDS],
+    ['kubeProxy', 'KubeProxyConfiguration', file.spec.kubeProxy?.configuration, KUBE_PROXY_CONFIGURATION_FIELDS],
+  ] as const;
+  for (const [section, kind, configuration, known] of sections) {
+    for (const field of Object.keys(configuration ?? {})) {
+      const path: PathSegment[] = ['spec', section, 'configuration', field];
+      if (field === 'apiVersion' || field === 'kind') problems.push({ path, message: `is set by kbuild; give only the ${kind} fields to change` });
+      else if (!(known as readonly string[]).includes(field)) {
+        const guess = closest(field, known);
+        problems.push({ path, message: `is not a ${kind} field${guess ? `; did you mean "${guess}"?` : ''}` });
+      }
+    }
+  }
+  return problems;
+};
+
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['metadata-and-version', metadataAndVersion],
   ['cidr-syntax', cidrSyntax],
@@ -385,6 +407,7 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['certificates', certificates],
   ['extra-args', extraArgs],
   ['pod-network', podNetwork],
+  ['component-configurations', componentConfigurations],
 ];
 
 export function validateCluster(file: ClusterFile): RuleProblem[] {

@@ -1,5 +1,6 @@
 /** The kubelet's files on every node (kubeadm phases/kubelet/flags.go, componentconfigs/kubelet.go). */
 import { dnsServiceIp, endpointUrl, hasRole, type Cluster, type Host } from '../config/model.js';
+import { mergeConfiguration } from '../config/component-config.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { Templates } from '../templates/index.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
@@ -14,6 +15,10 @@ export const isStandaloneKubelet = (host: Host): boolean => !hasRole(host, 'cont
 export const runsKubelet = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker') || hasRole(host, 'etcd');
 
 export function kubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
+  return mergeConfiguration(kbuildKubeletConfiguration(cluster, host), cluster.kubelet.configuration);
+}
+
+function kbuildKubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
   const standalone = isStandaloneKubelet(host);
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',

@@ -199,6 +199,10 @@ export const CASES: Record<string, (d: Doc) => void> = {
     net(d).cni = 'calico';
     d.spec.kubelet = { cgroupDriver: 'cgroups' };
   },
+  'component configuration typos': (d) => {
+    d.spec.kubelet = { configuration: { maxPod: 200, kind: 'KubeletConfiguration' } };
+    d.spec.kubeProxy = { configuration: { conntrak: { maxPerCore: 0 } } };
+  },
   'wrong apiVersion and kind': (d) => {
     d.apiVersion = 'kbuild.io/v1';
     d.kind = 'Clusters';
