@@ -32,6 +32,9 @@ export const PORTS = {
   scheduler: 10259,
 } as const;
 
+/** kbuild's builtin pod network (render/pod-network.ts): its bridge, and the route protocol number that marks its routes to other nodes. */
+export const POD_NETWORK = { bridge: 'kbuild0', routeProtocol: '212' } as const;
+
 /** kubeadm's cluster name, used by --cluster-name and in kubeconfigs. */
 export const CLUSTER_NAME = 'kubernetes';
 export const BOOTSTRAP_GROUP = 'system:bootstrappers:kubeadm:default-node-token';

@@ -7,10 +7,12 @@
  */
 import { hasRole, type Cluster, type Host } from '../config/model.js';
 import { nthBlock, type Cidr } from '../net/cidr.js';
-import { PATHS } from './constants.js';
+import { PATHS, POD_NETWORK } from './constants.js';
 import type { RenderedFile } from './types.js';
 
-export const POD_NETWORK_BRIDGE = 'kbuild0';
+const POD_NETWORK_BRIDGE = POD_NETWORK.bridge;
+/** Marks the routes to other nodes' ranges, to tell them from the host's own (preflight, the script's clean-up). */
+const POD_NETWORK_ROUTE_PROTOCOL = POD_NETWORK.routeProtocol;
 /** Hosts that register as nodes and run pods (an etcd-only host's standalone kubelet runs only its static pod). */
 export const registersNode = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker');
 
@@ -52,9 +54,11 @@ const shellWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${
 /**
  * Routes to the other nodes' blocks (stale ones inside the pod range removed) and the masquerade rule,
  * idempotent: apply runs it after each change, and the kubelet unit runs it before every kubelet start.
+ * `remove` undoes it all (kbuild reset): the routes, the rule and the bridge with its pods' links.
  */
 function networkScript(cluster: Cluster, host: Host, ranges: Map<string, string[]>): string {
-  const lines = ['#!/bin/sh', '# Written by kbuild (render/pod-network.ts): the builtin pod network\'s routes and masquerading. Safe to run again.', 'set -eu'];
+  const setup: string[] = [];
+  const teardown: string[] = [];
   for (const [familyIndex, podCidr] of cluster.networking.podSubnets.entries()) {
     const ip = podCidr.family === 4 ? 'ip -4' : 'ip -6';
     const tables = podCidr.family === 4 ? 'iptables' : 'ip6tables';
@@ -64,14 +68,29 @@ function networkScript(cluster: Cluster, host: Host, ranges: Map<string, string[
       .filter((route) => route.via.includes(':') === (podCidr.family === 6));
     const own = ranges.get(host.name)![familyIndex]!;
     const keep = [own, ...wanted.map((r) => r.block)].join(' ');
-    lines.push(
-      ...wanted.map((r) => `${ip} route replace ${r.block} via ${r.via}`),
+    const masquerade = `POSTROUTING -s ${podCidr.text} ! -d ${podCidr.text} -m comment --comment ${shellWord('kbuild pod network')} -j MASQUERADE`;
+    const routesInRange = `$(${ip} route show root ${podCidr.text} proto ${POD_NETWORK_ROUTE_PROTOCOL} | awk '{print $1}')`;
+    setup.push(
+      ...wanted.map((r) => `  ${ip} route replace ${r.block} via ${r.via} proto ${POD_NETWORK_ROUTE_PROTOCOL}`),
       // A node that left the cluster file leaves a route behind: remove every other route inside the pod range.
-      `for route in $(${ip} route show root ${podCidr.text} | awk '{print $1}'); do case " ${keep} " in *" $route "*) ;; *) ${ip} route del "$route" ;; esac; done`,
-      `${tables} -t nat -C POSTROUTING -s ${podCidr.text} ! -d ${podCidr.text} -m comment --comment ${shellWord('kbuild pod network')} -j MASQUERADE 2>/dev/null || ${tables} -t nat -A POSTROUTING -s ${podCidr.text} ! -d ${podCidr.text} -m comment --comment ${shellWord('kbuild pod network')} -j MASQUERADE`,
+      `  for route in ${routesInRange}; do case " ${keep} " in *" $route "*) ;; *) ${ip} route del "$route" ;; esac; done`,
+      `  ${tables} -t nat -C ${masquerade} 2>/dev/null || ${tables} -t nat -A ${masquerade}`,
     );
+    teardown.push(`  for route in ${routesInRange}; do ${ip} route del "$route"; done`, `  while ${tables} -t nat -D ${masquerade} 2>/dev/null; do :; done`);
   }
-  return `${lines.join('\n')}\n`;
+  teardown.push(`  ip link delete ${POD_NETWORK_BRIDGE} 2>/dev/null || true`);
+  return [
+    '#!/bin/sh',
+    "# Written by kbuild (render/pod-network.ts): the builtin pod network's routes and masquerading.",
+    '# Safe to run again; `remove` undoes it (kbuild reset).',
+    'set -eu',
+    'if [ "${1:-}" = remove ]; then',
+    ...teardown,
+    'else',
+    ...setup,
+    'fi',
+    '',
+  ].join('\n');
 }
 
 /** The builtin network's files on one node: its CNI config and the routes script. */

@@ -86,6 +86,10 @@ export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOu
       changed.push(`stopped ${service.unit}`);
     }
   }
+  if (await ours(transport, PATHS.podNetworkScript, present)) {
+    await runChecked(transport, `${PATHS.podNetworkScript} remove`);
+    changed.push('removed the builtin pod network (routes, masquerading, bridge)');
+  }
   for (const path of KBUILD_PATHS) {
     if (!(await ours(transport, path, present))) {
       if (present.has(path)) ctx.reporter.event({ type: 'info', host: host.name, message: `${path} kept: not written by kbuild` });

@@ -34,6 +34,8 @@ export const KBUILD_PATHS: readonly string[] = [
   KUBELET_PKI,
   PATHS.kubeletDropIn,
   ...LOAD_BALANCER_SERVICES.flatMap((s) => s.configs),
+  PATHS.cniConflist,
+  PATHS.podNetworkScript,
   PATHS.addons,
   HOST_BACKUP_PARENT,
 ];

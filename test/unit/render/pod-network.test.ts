@@ -59,16 +59,17 @@ describe('builtin pod network', () => {
     const files = filesOf(await builtin('ha-stacked'), 'cp2');
     const script = text(files, SCRIPT);
     expect(files.find((f) => f.path === SCRIPT)?.mode).toBe(0o755);
-    const routes = script.split('\n').filter((l) => l.includes('route replace'));
+    const routes = script.split('\n').filter((l) => l.includes('route replace')).map((l) => l.trim());
     expect(routes).toEqual([
-      'ip -4 route replace 10.244.0.0/24 via 192.168.10.11',
-      'ip -4 route replace 10.244.2.0/24 via 192.168.10.13',
-      'ip -4 route replace 10.244.3.0/24 via 192.168.10.31',
-      'ip -4 route replace 10.244.4.0/24 via 192.168.10.32',
-      'ip -4 route replace 10.244.5.0/24 via 192.168.10.33',
+      'ip -4 route replace 10.244.0.0/24 via 192.168.10.11 proto 212',
+      'ip -4 route replace 10.244.2.0/24 via 192.168.10.13 proto 212',
+      'ip -4 route replace 10.244.3.0/24 via 192.168.10.31 proto 212',
+      'ip -4 route replace 10.244.4.0/24 via 192.168.10.32 proto 212',
+      'ip -4 route replace 10.244.5.0/24 via 192.168.10.33 proto 212',
     ]);
     expect(script).toContain("iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment 'kbuild pod network' -j MASQUERADE");
     execFileSync('sh', ['-n'], { input: script });
+    expect(script).toMatch(/^if \[ "\$\{1:-\}" = remove \]; then\n(.+\n)* {2}ip link delete kbuild0 2>\/dev\/null \|\| true\nelse$/m);
   });
 
   test('dual-stack: one range per family on each node, IPv6 blocks are /64', async () => {
