@@ -31,6 +31,7 @@ export const ADDON_FILE_PHASES: Record<string, string> = {
   '03-kubelet-config.yaml': 'upload-config/kubelet',
   '10-kube-proxy.yaml': 'addon/kube-proxy',
   '20-coredns.yaml': 'addon/coredns',
+  '30-pod-network.yaml': 'addon/pod-network',
 };
 
 const MANIFEST_PHASES: Record<string, string> = {
@@ -52,6 +53,7 @@ export function initPhaseOf(path: string): string | undefined {
   if (path.startsWith(`${PATHS.addons}/`)) return ADDON_FILE_PHASES[path.slice(PATHS.addons.length + 1)];
   if (path === PATHS.kubeletConfig || path === PATHS.kubeletFlags || path === PATHS.kubeletDropIn || path === PATHS.bootstrapKubeconfig) return 'kubelet-start';
   if (/^\/etc\/(haproxy|keepalived)\//.test(path)) return 'load-balancer';
+  if (path === PATHS.cniConflist || path === PATHS.podNetworkScript) return 'pod-network';
   return undefined;
 }
 
