@@ -21,6 +21,8 @@ export interface ClusterLab {
   clusterFile: string;
   stateDir: string;
   address(name: string): string;
+  /** With `vip: true`: the virtual IP keepalived holds (the lab's .100), also the endpoint's address. */
+  vip?: string;
 }
 
 export interface LabHost {
@@ -37,7 +39,7 @@ const runsKubelet = (h: LabHost) => h.roles.some((r) => r !== 'load-balancer');
  * writes the cluster file: cgroupfs (the hosts' systemd is not the machine's init) and kbuild's builtin
  * pod network unless `spec` says otherwise.
  */
-export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean } = {}): Promise<ClusterLab> {
+export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean; vip?: boolean } = {}): Promise<ClusterLab> {
   const lab = await createTestHosts({ names: hosts.map((h) => h.name), nonRootUser: options.nonRootUser });
   try {
     const node = { kubernetesVersion: LAB_KUBERNETES_VERSION, cgroupDriver: 'cgroupfs' as const, pauseImage: `registry.k8s.io/pause:${componentVersions(LAB_KUBERNETES_VERSION).pause}` };
@@ -49,6 +51,8 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
   const dir = mkdtempSync(join(tmpdir(), `kbuild-e2e-${name}-`));
   const address = (host: string) => lab.hosts.find((h) => h.name === host)!.address;
   const clusterFile = join(dir, 'cluster.yaml');
+  const vip = options.vip ? lab.cidr.replace(/\.0\/24$/, '.100') : undefined;
+  const vipSpec = vip ? { controlPlaneEndpoint: `${vip}:6443`, loadBalancer: { type: 'haproxy', vip } } : {};
   const doc = {
     apiVersion: 'kbuild.io/v1alpha1',
     kind: 'Cluster',
@@ -62,12 +66,13 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
       // ECDSA keys keep the PKI fast; RSA is covered by the PKI tests.
       certificates: { encryptionAlgorithm: 'ECDSA-P256' },
       ssh: lab.sshDefaults,
+      ...vipSpec,
       ...spec,
       hosts: hosts.map((h) => ({ name: h.name, address: address(h.name), roles: h.roles, ...(h.ssh ? { ssh: h.ssh } : {}) })),
     },
   };
   writeFileSync(clusterFile, yaml.dump(doc));
-  return { lab, dir, clusterFile, stateDir: join(dir, 'state'), address };
+  return { lab, dir, clusterFile, stateDir: join(dir, 'state'), address, vip };
 }
 
 export interface CliResult {
@@ -84,10 +89,14 @@ export function kbuild(args: string[], timeoutMs = 240_000): Promise<CliResult> 
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr: killed ? `${stderr}\n(kbuild ${args.slice(0, 2).join(' ')} was killed: still running after ${timeoutMs} ms)` : stderr });
     });
   });
 }

@@ -6,7 +6,6 @@
  * column. Every file kbuild
  * writes that holds a secret (locally and on hosts) is mode 0600.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -30,7 +29,7 @@ let lab: { state: string; out: string; dry: string; dryJson: string };
 const runs: Run[] = [];
 
 async function record(name: string, args: string[], allowed: (line: string) => boolean = nothingAllowed, expectCode: number | number[] = 0): Promise<CliResult> {
-  const result = await kbuild(args);
+  const result = await kbuild(args, 10 * 60_000);
   runs.push({ name, result, allowed });
   expect([expectCode].flat(), `${name}: exit ${result.code}\n${result.stderr}\n${result.stdout.slice(-2000)}`).toContain(result.code);
   return result;
@@ -68,7 +67,6 @@ function secretNeedles(): Map<string, string> {
 }
 
 beforeAll(async () => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
   cl = await createClusterLab('secrets', [
     { name: 'cp1', roles: ['control-plane'] },
     { name: 'w1', roles: ['worker'] },

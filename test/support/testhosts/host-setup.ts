@@ -11,7 +11,7 @@ import { cgroupMountLines, type CgroupHierarchy } from './cgroups.js';
  * Copy-on-write (overlayfs, upper layer on the host's tmpfs): the host sees this machine's files,
  * and whatever it writes there stays private. Covers paths kbuild may write that we did not list.
  */
-export const OVERLAY_DIRS = ['/etc', '/var', '/usr', '/home', '/root', '/opt', '/usr/local', '/srv'] as const;
+export const OVERLAY_DIRS = ['/etc', '/var', '/usr', '/home', '/opt', '/usr/local', '/srv'] as const;
 
 /**
  * Empty private tmpfs, as on a machine kbuild has never touched. Each lies inside an overlay, so
@@ -20,6 +20,9 @@ export const OVERLAY_DIRS = ['/etc', '/var', '/usr', '/home', '/root', '/opt', '
  */
 export const EMPTY_DIRS = [
   '/run',
+  // root's home as a fresh Debian machine has it (base-files' dot files, below), not this machine's:
+  // its .bashrc (pyenv, …) runs for every command kbuild sends over ssh.
+  '/root',
   '/etc/kubernetes',
   '/var/lib/etcd',
   '/var/lib/kubelet',
@@ -77,7 +80,7 @@ const JOURNAL_UNITS = ['systemd-journald.service', 'systemd-journald.socket', 's
 export const HOST_TARGET = 'kbuild-testhost.target';
 
 /** Directories that must not be readable by others (etcd refuses a data dir that is). */
-const PRIVATE_MODE_DIRS = new Set<string>(['/var/lib/etcd']);
+const PRIVATE_MODE_DIRS = new Set<string>(['/var/lib/etcd', '/root']);
 
 export interface NonRootUser {
   name: string;
@@ -147,6 +150,7 @@ export function hostSetupScript(setup: HostSetup): string {
     `echo ${q(setup.hostName)} > /etc/hostname`,
     `echo ${q(setup.machineId)} > /etc/machine-id`,
     ': > /etc/fstab',
+    'for dot in bashrc profile; do [ -f /usr/share/base-files/dot.$dot ] && cp /usr/share/base-files/dot.$dot /root/.$dot; done; true',
     'mkdir -p /root/.ssh && chmod 0700 /root/.ssh',
     `install -m 0600 ${q(`${setup.hostDir}/authorized_keys`)} /root/.ssh/authorized_keys`,
   );
