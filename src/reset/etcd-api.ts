@@ -1,7 +1,8 @@
 /**
- * The etcd v3 cluster API as curl commands run on the host being reset (it still holds its
- * healthcheck-client certificate), and the reading of their JSON. etcd's gateway writes uint64 ids
- * as strings; they stay strings here so no id loses precision in a JavaScript number.
+ * The etcd v3 cluster API (etcd's JSON gateway) as curl commands run on a control-plane host with the
+ * healthcheck-client certificate — the host being reset, or the one joining — and the reading of
+ * their JSON. No etcdctl: like kubeadm, kbuild needs no etcd client on the node. etcd's gateway writes
+ * uint64 ids as strings; they stay strings here so no id loses precision in a JavaScript number.
  */
 import yaml from 'js-yaml';
 import { FileError } from '../errors/index.js';
@@ -14,19 +15,26 @@ const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-t
 
 export const memberListCommand = (endpoint: string): string => curl('-X', 'POST', '-d', '{}', `${endpoint}/v3/cluster/member/list`);
 export const memberRemoveCommand = (endpoint: string, id: string): string => curl('-X', 'POST', '-d', JSON.stringify({ ID: id }), `${endpoint}/v3/cluster/member/remove`);
+export const memberAddLearnerCommand = (endpoint: string, peerUrl: string): string => curl('-X', 'POST', '-d', JSON.stringify({ peerURLs: [peerUrl], isLearner: true }), `${endpoint}/v3/cluster/member/add`);
+export const memberPromoteCommand = (endpoint: string, id: string): string => curl('-X', 'POST', '-d', JSON.stringify({ ID: id }), `${endpoint}/v3/cluster/member/promote`);
 export const healthCommand = (endpoint: string): string => curl(`${endpoint}/health`);
+
+/** The same request to each endpoint in turn until one answers: what a multi-endpoint etcd client does. */
+export const toFirstAnswering = (endpoints: readonly string[], command: (endpoint: string) => string): string => `{ ${endpoints.map((e) => command(e)).join(' || ')}; }`;
 
 export interface EtcdMember {
   id: string;
+  /** Empty for a member added but not started yet. */
   name: string;
   peerURLs: string[];
   clientURLs: string[];
+  isLearner: boolean;
 }
 
 /** The member list as one member sees it. */
 export function parseMemberList(stdout: string): EtcdMember[] {
-  const parsed = JSON.parse(stdout) as { members?: Array<{ ID?: string | number; name?: string; peerURLs?: string[]; clientURLs?: string[] }> };
-  return (parsed.members ?? []).map((m) => ({ id: String(m.ID ?? ''), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [] }));
+  const parsed = JSON.parse(stdout) as { members?: Array<{ ID?: string | number; name?: string; peerURLs?: string[]; clientURLs?: string[]; isLearner?: boolean }> };
+  return (parsed.members ?? []).map((m) => ({ id: String(m.ID ?? ''), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: m.isLearner === true }));
 }
 
 /** This host's member, from the flags of its etcd static pod. */

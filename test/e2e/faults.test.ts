@@ -18,7 +18,7 @@ import { createClusterLab, kbuild, type CliResult, type ClusterLab } from './clu
 
 const HOST = 'cp1';
 const APISERVER = '/etc/kubernetes/manifests/kube-apiserver.yaml';
-const DIRS = ['/etc/kubernetes', '/var/lib/kubelet', '/etc/systemd/system/kubelet.service.d'];
+const DIRS = ['/etc/kubernetes', '/var/lib/kubelet', '/etc/systemd/system/kubelet.service.d', '/etc/cni/net.d'];
 const TEMP = /\.kbuild-[0-9a-f]+$/;
 
 let cl: ClusterLab;
