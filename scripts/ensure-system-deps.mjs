@@ -12,9 +12,17 @@ const TOOLS = {
   ssh: 'openssh-client',
   'ssh-keygen': 'openssh-client',
   'ssh-agent': 'openssh-client',
-  etcd: 'etcd-server',
-  etcdctl: 'etcd-client',
   haproxy: 'haproxy',
+  keepalived: 'keepalived',
+  // The test hosts' container runtime and pod network plugins (Kubernetes itself: ensure-kube-lab.mjs).
+  containerd: 'containerd',
+  ctr: 'containerd',
+  runc: 'runc',
+  '/usr/lib/cni/bridge': 'containernetworking-plugins',
+  '/lib/systemd/systemd': 'systemd',
+  dig: 'dnsutils',
+  // The lab's test-pod image (a shell and network tools in one static binary).
+  '/bin/busybox': 'busybox-static',
   openssl: 'openssl',
   ip: 'iproute2',
   sudo: 'sudo',
@@ -26,7 +34,7 @@ const TOOLS = {
   nsenter: 'util-linux',
   flock: 'util-linux',
   setpriv: 'util-linux',
-  kubectl: null,
+  ldd: 'libc-bin',
 };
 
 ensureDebianTools({
@@ -34,7 +42,7 @@ ensureDebianTools({
   script: fileURLToPath(import.meta.url),
   tools: TOOLS,
   // A package's maintainer script may start these; none may keep a default port busy.
-  daemons: ['etcd', 'haproxy', 'sshd'],
+  daemons: ['haproxy', 'sshd', 'keepalived', 'containerd'],
   noRecommends: true,
   present: `all ${Object.keys(TOOLS).length} system tools present, nothing to do`,
 });

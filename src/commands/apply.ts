@@ -55,7 +55,10 @@ async function apply(io: Io, args: ApplyArgs): Promise<void> {
     await reporter.close();
   }
   summarize(io, args, result.records, result.dryRun, result.hosts);
-  if (!args.path && !args.dryRun) printJoinCommands(io, result.joinCommand, args.format);
+  if (!args.path && !args.dryRun) {
+    printJoinCommands(io, result.joinCommand, args.format);
+    for (const note of result.notes) io.print(args.format === 'json' ? JSON.stringify({ type: 'info', message: note }) : `Note: ${note}`);
+  }
 }
 
 function summarize(io: Io, args: ApplyArgs, records: PhaseRecord[], recorder: DryRunRecorder | undefined, hosts: string[]): void {

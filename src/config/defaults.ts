@@ -10,6 +10,8 @@ export const DEFAULTS = {
   caValidityDays: 3650,
   bindPort: 6443,
   criSocket: 'unix:///var/run/containerd/containerd.sock',
+  cgroupDriver: 'systemd',
+  cni: 'none',
   loadBalancerPort: 6443,
   loadBalancerInterface: 'eth0',
   sshUser: 'root',

@@ -5,7 +5,7 @@
  * validation.
  */
 import { homedir } from 'node:os';
-import type { ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
+import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 
@@ -29,6 +29,9 @@ export interface Host {
 
 export type LoadBalancerPlacement = 'hosts' | 'control-plane' | 'none';
 
+/** none: as kubeadm, the user installs one; builtin: kbuild's bridge network; manifest: the user's, applied by kbuild. */
+export type PodNetwork = { type: 'none' } | { type: 'builtin' } | { type: 'manifest'; manifest: string };
+
 export interface Cluster {
   name: string;
   kubernetesVersion: string;
@@ -44,13 +47,15 @@ export interface Cluster {
     dnsDomain: string;
     nodeSubnets: Cidr[];
     reservedSubnets: Cidr[];
+    cni: PodNetwork;
   };
   etcd: { topology: 'stacked' | 'external' };
   certificates: { encryptionAlgorithm: EncryptionAlgorithm; validityDays: number; caValidityDays: number };
   apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number };
   controllerManager: { extraArgs: Record<string, string> };
   scheduler: { extraArgs: Record<string, string> };
-  kubelet: { criSocket: string; extraArgs: Record<string, string> };
+  kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string>; configuration: Record<string, unknown> };
+  kubeProxy: { configuration: Record<string, unknown> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
   hosts: Host[];
   /** The control-plane hosts, in cluster-file order (the first is where `init` runs). */
@@ -88,7 +93,9 @@ export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean => clust
 /** Control planes, workers and external etcd hosts run a kubelet (the last a standalone one, for its etcd static pod). */
 export const runsKubelet = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker') || hasRole(host, 'etcd');
 /** An etcd-only host runs a standalone kubelet (no API server) just for its etcd static pod. */
-export const isStandaloneKubelet = (host: Host): boolean => !hasRole(host, 'control-plane') && !hasRole(host, 'worker');
+/** A host whose kubelet registers a Node (control planes and workers; an etcd-only host's kubelet runs standalone). */
+export const registersNode = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker');
+export const isStandaloneKubelet = (host: Host): boolean => !registersNode(host);
 
 /** The kubernetes Service IP of each family (first address of each service range). */
 export const kubernetesServiceIps = (cluster: Cluster): string[] => cluster.networking.serviceSubnets.map((c) => nthAddress(c, 1));
@@ -146,6 +153,7 @@ export function buildCluster(file: ClusterFile): Cluster {
       dnsDomain: net.dnsDomain ?? DEFAULTS.dnsDomain,
       nodeSubnets: cidrs(net.nodeSubnets ?? []),
       reservedSubnets: cidrs(net.reservedSubnets ?? []),
+      cni: podNetwork(net.cni ?? DEFAULTS.cni),
     },
     etcd: { topology },
     certificates: {
@@ -158,8 +166,11 @@ export function buildCluster(file: ClusterFile): Cluster {
     scheduler: { extraArgs: spec.scheduler?.extraArgs ?? {} },
     kubelet: {
       criSocket: spec.kubelet?.criSocket ?? DEFAULTS.criSocket,
+      cgroupDriver: spec.kubelet?.cgroupDriver ?? DEFAULTS.cgroupDriver,
       extraArgs: spec.kubelet?.extraArgs ?? {},
+      configuration: spec.kubelet?.configuration ?? {},
     },
+    kubeProxy: { configuration: spec.kubeProxy?.configuration ?? {} },
     loadBalancer: {
       type: lbType,
       placement,
@@ -170,6 +181,11 @@ export function buildCluster(file: ClusterFile): Cluster {
     hosts,
     ...roleSets(hosts, topology, placement),
   };
+}
+
+/** The cluster file's `cni` ("none", "builtin" or { manifest }); a manifest path stays as written (relative to the cluster file). */
+function podNetwork(cni: NonNullable<NonNullable<ClusterFile['spec']['networking']>['cni']>): PodNetwork {
+  return typeof cni === 'string' ? { type: cni } : { type: 'manifest', manifest: cni.manifest };
 }
 
 function buildHost(host: HostSpec, defaults: NonNullable<ClusterFile['spec']['ssh']>): Host {

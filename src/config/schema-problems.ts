@@ -24,7 +24,7 @@ export function schemaProblems(schema: TSchema, value: unknown, lineOf: (path: P
 
 function describeError(error: ValueError, path: PathSegment[]): Problem | undefined {
   const where = formatPath(path);
-  const schema = error.schema as { anyOf?: Array<{ const?: unknown }>; const?: unknown; properties?: Record<string, unknown> } & Record<string, unknown>;
+  const schema = error.schema as UnionSchema & Record<string, unknown>;
   switch (error.type) {
     case ValueErrorType.ObjectAdditionalProperties: {
       const name = String(path[path.length - 1]);
@@ -36,11 +36,12 @@ function describeError(error: ValueError, path: PathSegment[]): Problem | undefi
     case ValueErrorType.ObjectRequiredProperty:
       return { path: where, message: 'is required' };
     case ValueErrorType.Union: {
-      const literals = (schema.anyOf ?? []).map((s) => s.const).filter((c) => c !== undefined);
+      const literals = unionLiterals(schema);
       if (literals.length > 0) {
         const got = JSON.stringify(error.value);
-        const guess = typeof error.value === 'string' ? closest(error.value, literals.map(String)) : undefined;
-        return { path: where, message: `must be one of ${literals.map(String).join(' | ')}, got ${got}${guess ? `; did you mean "${guess}"?` : ''}` };
+        const guess = typeof error.value === 'string' ? closest(error.value, literals) : undefined;
+        const mappings = (schema.anyOf ?? []).flatMap((alternative) => mappingShape(alternative));
+        return { path: where, message: `must be one of ${[...literals, ...mappings].join(' | ')}, got ${got}${guess ? `; did you mean "${guess}"?` : ''}` };
       }
       return { path: where, message: error.message };
     }
@@ -68,6 +69,19 @@ function describeError(error: ValueError, path: PathSegment[]): Problem | undefi
     default:
       return { path: where, message: error.message.toLowerCase() };
   }
+}
+
+type UnionSchema = { anyOf?: UnionSchema[]; const?: string | number | boolean; type?: unknown; properties?: Record<string, unknown> };
+
+/** The literal values a union allows, nested unions included (e.g. none | builtin in cni). */
+function unionLiterals(schema: UnionSchema): string[] {
+  if (schema.const !== undefined) return [String(schema.const)];
+  return (schema.anyOf ?? []).flatMap(unionLiterals);
+}
+
+/** A mapping alternative of a union, shown by its fields: { manifest: … }. */
+function mappingShape(schema: UnionSchema): string[] {
+  return schema.type === 'object' ? [`{ ${Object.keys(schema.properties ?? {}).join(', ')}: … }`] : [];
 }
 
 /** A bad union member also reports "Expected ..." for each alternative; keep the union's own line. */

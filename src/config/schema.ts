@@ -18,9 +18,13 @@ const port = (description: string, defaultValue?: number) =>
 const strict = <T extends Record<string, TSchema>>(properties: T, description: string) =>
   Type.Object(properties, { additionalProperties: false, description });
 const stringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description, default: {} });
+const componentConfiguration = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description, default: {} });
 
 export const ROLES = ['control-plane', 'etcd', 'worker', 'load-balancer'] as const;
 export type Role = (typeof ROLES)[number];
+
+export const CGROUP_DRIVERS = ['systemd', 'cgroupfs'] as const;
+export type CgroupDriver = (typeof CGROUP_DRIVERS)[number];
 
 export const ENCRYPTION_ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256'] as const;
 export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
@@ -87,6 +91,12 @@ export const ClusterSpecSchema = strict(
           dnsDomain: Type.Optional(str('Cluster DNS domain.', { default: DEFAULTS.dnsDomain })),
           nodeSubnets: Type.Optional(Type.Array(Type.String(), { description: 'Networks the hosts live on.', default: [] })),
           reservedSubnets: Type.Optional(Type.Array(Type.String(), { description: 'Networks the cluster must never overlap.', default: [] })),
+          cni: Type.Optional(
+            Type.Union([oneOf(['none', 'builtin'] as const, 'none: no pod network (as kubeadm); builtin: kbuild\'s bridge network for nodes on one L2 segment.'), strict({ manifest: str('A CNI manifest (YAML) applied after the API is up.') }, 'Your own pod network.')], {
+              description: 'The pod network.',
+              default: DEFAULTS.cni,
+            }),
+          ),
         },
         'Cluster networks.',
       ),
@@ -120,10 +130,15 @@ export const ClusterSpecSchema = strict(
       strict(
         {
           criSocket: Type.Optional(str('Container runtime socket.', { default: DEFAULTS.criSocket })),
+          cgroupDriver: Type.Optional(oneOf(CGROUP_DRIVERS, "The kubelet's cgroup driver; must match the container runtime's.", DEFAULTS.cgroupDriver)),
           extraArgs: Type.Optional(stringMap('Extra kubelet flags (kubeadm-flags.env).')),
+          configuration: Type.Optional(componentConfiguration('KubeletConfiguration fields merged over kbuild\'s (kubelet.config.k8s.io/v1beta1).')),
         },
         'kubelet settings.',
       ),
+    ),
+    kubeProxy: Type.Optional(
+      strict({ configuration: Type.Optional(componentConfiguration('KubeProxyConfiguration fields merged over kbuild\'s (kubeproxy.config.k8s.io/v1alpha1).')) }, 'kube-proxy settings.'),
     ),
     loadBalancer: Type.Optional(
       strict(

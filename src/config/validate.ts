@@ -8,6 +8,8 @@ import { SUPPORTED_MINORS, SUPPORTED_RANGE } from '../kubeadm/versions.js';
 import { splitHostPort } from './model.js';
 import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr, type ParsedAddress } from '../net/cidr.js';
 import type { PathSegment } from './yaml-lines.js';
+import { KUBE_PROXY_CONFIGURATION_FIELDS, KUBELET_CONFIGURATION_FIELDS } from './component-config.js';
+import { closest } from '../util/suggest.js';
 
 export interface RuleProblem {
   path: PathSegment[];
@@ -364,6 +366,41 @@ const extraArgs: Rule = (file) => {
   return problems;
 };
 
+/** kbuild's builtin pod network routes each node's range to its address: it needs a pod range and nodes that reach each other directly. */
+const podNetwork: Rule = (file) => {
+  const net = file.spec.networking ?? {};
+  if (net.cni !== 'builtin') return [];
+  const path: PathSegment[] = [...NET, 'cni'];
+  if (net.podSubnet === undefined) return [{ path, message: 'builtin needs spec.networking.podSubnet (each node gets a /24 or /64 of it); set it, e.g. 10.244.0.0/16' }];
+  const nodeSubnets = (net.nodeSubnets ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  if (nodeSubnets.length < 2) return [];
+  const nodes = file.spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker'));
+  const segmentOf = (h: HostSpec) => nodeSubnets.findIndex((c) => { const a = parseAddress(h.address); return a !== undefined && containsAddress(c, a); });
+  const segments = new Set(nodes.map(segmentOf).filter((i) => i >= 0));
+  if (segments.size <= 1) return [];
+  return [{ path, message: `builtin routes pod traffic straight to each node's address, so every node must be on one network, but the nodes span ${[...segments].map((i) => nodeSubnets[i]!.text).join(', ')}; use your own CNI (cni: { manifest: FILE })` }];
+};
+
+/** Component configuration fields the component knows (a typo would be ignored by it); apiVersion and kind are kbuild's. */
+const componentConfigurations: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const sections = [
+    ['kubelet', 'KubeletConfiguration', file.spec.kubelet?.configuration, KUBELET_CONFIGURATION_FIELDS],
+    ['kubeProxy', 'KubeProxyConfiguration', file.spec.kubeProxy?.configuration, KUBE_PROXY_CONFIGURATION_FIELDS],
+  ] as const;
+  for (const [section, kind, configuration, known] of sections) {
+    for (const field of Object.keys(configuration ?? {})) {
+      const path: PathSegment[] = ['spec', section, 'configuration', field];
+      if (field === 'apiVersion' || field === 'kind') problems.push({ path, message: `is set by kbuild; give only the ${kind} fields to change` });
+      else if (!(known as readonly string[]).includes(field)) {
+        const guess = closest(field, known);
+        problems.push({ path, message: `is not a ${kind} field${guess ? `; did you mean "${guess}"?` : ''}` });
+      }
+    }
+  }
+  return problems;
+};
+
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['metadata-and-version', metadataAndVersion],
   ['cidr-syntax', cidrSyntax],
@@ -377,6 +414,8 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['load-balancer', loadBalancer],
   ['certificates', certificates],
   ['extra-args', extraArgs],
+  ['pod-network', podNetwork],
+  ['component-configurations', componentConfigurations],
 ];
 
 /** Every rule's problems; `skip` names rules left out for a partial view of a cluster (see parseClusterFile). */

@@ -28,6 +28,8 @@ export const PATHS = {
   haproxyCa: '/etc/haproxy/kbuild-ca.crt',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   keepalivedCheck: '/etc/keepalived/check_apiserver.sh',
+  cniConflist: '/etc/cni/net.d/10-kbuild.conflist',
+  podNetworkScript: '/etc/kubernetes/kbuild-pod-network.sh',
 } as const;
 
 export const PORTS = {
@@ -40,6 +42,9 @@ export const PORTS = {
   controllerManager: 10257,
   scheduler: 10259,
 } as const;
+
+/** kbuild's builtin pod network (render/pod-network.ts): its bridge, and the route protocol number that marks its routes to other nodes. */
+export const POD_NETWORK = { bridge: 'kbuild0', routeProtocol: '212' } as const;
 
 /** kubeadm's cluster name, used by --cluster-name and in kubeconfigs. */
 export const CLUSTER_NAME = 'kubernetes';

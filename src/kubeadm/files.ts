@@ -6,7 +6,7 @@
 import { PATHS } from './constants.js';
 
 /** The parts of a host kbuild configures, in the control plane's startup order. */
-export const COMPONENTS = ['etcd', 'kubelet', 'apiserver', 'controller-manager', 'scheduler', 'load-balancer', 'addons'] as const;
+export const COMPONENTS = ['etcd', 'kubelet', 'apiserver', 'controller-manager', 'scheduler', 'load-balancer', 'pod-network', 'addons'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 /** kubeadm's control-plane static pods, in startup order. */
@@ -49,7 +49,9 @@ export type InitPhase =
   | 'bootstrap-token'
   | 'upload-config/kubelet'
   | 'addon/kube-proxy'
-  | 'addon/coredns';
+  | 'addon/coredns'
+  | 'pod-network'
+  | 'addon/pod-network';
 
 /** Who owns a rendered file. */
 export interface FileOwner {

@@ -88,6 +88,14 @@ export function nthAddress(cidr: Cidr, n: number): string {
   return parseAddress(address)!.canonical;
 }
 
+/** The index-th (0-based) /prefix block of a range, e.g. block 2 of 10.244.0.0/16 at /24 is 10.244.2.0/24. */
+export function nthBlock(cidr: Cidr, prefix: number, index: number): string {
+  const blockBits = BigInt((cidr.family === 4 ? 32 : 128) - prefix);
+  const [address] = new IPCIDR(cidr.text).toArray({ from: BigInt(index) << blockBits, limit: 1 });
+  if (address === undefined || prefix < cidr.prefix) throw new RangeError(`${cidr.text} has no /${prefix} block #${index}`);
+  return `${parseAddress(address)!.canonical}/${prefix}`;
+}
+
 /** Splits "v4cidr,v6cidr" (dual-stack) into its parts. */
 export function splitList(text: string): string[] {
   return text.split(',').map((s) => s.trim());

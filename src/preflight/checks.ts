@@ -5,6 +5,7 @@
  */
 import { hasRole, isEtcdMember, runsKubelet, runsLoadBalancer, type Cluster, type Host } from '../config/model.js';
 import { overlaps, parseCidr, type Cidr } from '../net/cidr.js';
+import { POD_NETWORK } from '../kubeadm/constants.js';
 import { PROBE_BINARY, REQUIRED_BINARIES, type HostFacts } from './facts.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 
@@ -16,8 +17,8 @@ export interface Finding {
 }
 
 /** Interfaces and routing daemons the cluster's own networking creates: on a re-run they are ours. */
-const CLUSTER_INTERFACE = /^(cni\d*|flannel\.\d+|cali[0-9a-f]+|cilium_\w+|lxc\w*|kube-ipvs0|kube-bridge|tunl0|vxlan\.calico|weave|genev_sys_\d+|nodelocaldns)$/;
-const CLUSTER_ROUTE_PROTOCOLS = new Set(['bird']);
+const CLUSTER_INTERFACE = new RegExp(`^(${POD_NETWORK.bridge}|cni\\d*|flannel\\.\\d+|cali[0-9a-f]+|cilium_\\w+|lxc\\w*|kube-ipvs0|kube-bridge|tunl0|vxlan\\.calico|weave|genev_sys_\\d+|nodelocaldns)$`);
+const CLUSTER_ROUTE_PROTOCOLS = new Set<string>(['bird', POD_NETWORK.routeProtocol]);
 const MAX_CLOCK_SKEW_SECONDS = 30;
 
 

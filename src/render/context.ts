@@ -18,4 +18,6 @@ export interface RenderContext {
   pki: ClusterPki;
   secrets: RenderSecrets;
   templates: Templates;
+  /** The text of spec.networking.cni.manifest, read by prepare.ts; absent for the other pod networks. */
+  podNetworkManifest?: string;
 }

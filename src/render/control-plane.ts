@@ -18,11 +18,24 @@ const image = (cluster: Cluster, component: string) => `${cluster.imageRepositor
 const caCerts: HostPathVolume = { name: 'ca-certs', path: '/etc/ssl/certs', type: 'DirectoryOrCreate', readOnly: true };
 const k8sCerts: HostPathVolume = { name: 'k8s-certs', path: PATHS.pki, type: 'DirectoryOrCreate', readOnly: true };
 
-/** The etcd members kube-apiserver talks to: its local member (stacked) or every external member. */
+/**
+ * The etcd members kube-apiserver talks to: every external member, or (stacked) its local member
+ * first and then the others. kubeadm gives a stacked apiserver only its local member, so while that
+ * member restarts (a certificate renewal, an upgrade) the apiserver stalls and requests through the
+ * load balancer hang until its health check notices; with the others listed it keeps serving.
+ */
 export function etcdServers(cluster: Cluster, host: Host): string {
-  if (cluster.etcd.topology === 'stacked') return httpsUrl(loopbackFor(host.address), PORTS.etcdClient);
-  return cluster.etcdMembers.map(etcdClientUrl).join(',');
+  if (cluster.etcd.topology === 'external') return cluster.etcdMembers.map(etcdClientUrl).join(',');
+  const others = cluster.etcdMembers.filter((m) => m.name !== host.name);
+  return [httpsUrl(loopbackFor(host.address), PORTS.etcdClient), ...others.map(etcdClientUrl)].join(',');
 }
+
+/**
+ * Behind a load balancer, a stopping apiserver first fails /readyz and keeps serving for this long,
+ * so HAProxy (checking every 2 s, down after 3 failures) stops sending it requests before it closes
+ * its listener; kubeadm sets no delay and requests in flight through the VIP fail on every restart.
+ */
+const SHUTDOWN_DELAY_BEHIND_LOAD_BALANCER = '10s';
 
 const AUTHORIZATION_MODES = new Set(['Node', 'RBAC', 'Webhook', 'ABAC', 'AlwaysAllow', 'AlwaysDeny']);
 
@@ -62,6 +75,7 @@ export function apiServerPod(cluster: Cluster, host: Host): V1Pod {
     arg('service-account-key-file', pki('sa.pub')),
     arg('service-account-signing-key-file', pki('sa.key')),
     arg('service-cluster-ip-range', cluster.networking.serviceSubnet),
+    ...(cluster.loadBalancer.placement === 'none' ? [] : [arg('shutdown-delay-duration', SHUTDOWN_DELAY_BEHIND_LOAD_BALANCER)]),
     arg('tls-cert-file', pki('apiserver.crt')),
     arg('tls-private-key-file', pki('apiserver.key')),
   ];
@@ -91,7 +105,8 @@ export function controllerManagerPod(cluster: Cluster): V1Pod {
   const kubeconfig = `${PATHS.kubernetesDir}/controller-manager.conf`;
   const podSubnet = cluster.networking.podSubnet;
   const defaults: Arg[] = [
-    ...(podSubnet !== undefined ? [arg('allocate-node-cidrs', 'true'), arg('cluster-cidr', podSubnet), arg('service-cluster-ip-range', cluster.networking.serviceSubnet)] : []),
+    // The builtin pod network hands out node ranges itself (render/pod-network.ts); node IPAM would hand out others.
+    ...(podSubnet !== undefined ? [arg('allocate-node-cidrs', String(cluster.networking.cni.type !== 'builtin')), arg('cluster-cidr', podSubnet), arg('service-cluster-ip-range', cluster.networking.serviceSubnet)] : []),
     arg('authentication-kubeconfig', kubeconfig),
     arg('authorization-kubeconfig', kubeconfig),
     arg('bind-address', '127.0.0.1'),

@@ -7,6 +7,7 @@ import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plan
 import { etcdPod, type EtcdBootstrap } from './etcd.js';
 import { kubeletRenderer } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
+import { nodePodRanges, podNetworkFiles } from './pod-network.js';
 import { yamlFile } from './yaml.js';
 
 const manifest = (pod: StaticPod, source: string, spec: unknown, owner: FileOwner): RenderedFile => ({ path: manifestPath(pod), mode: 0o600, content: yamlFile(source, [spec]), ...owner });
@@ -43,6 +44,7 @@ function mergeByPath(host: Host, files: readonly RenderedFile[]): RenderedFile[]
 /** Renders host after host of one run; what every host of a kind shares is rendered once per renderer. */
 export function hostRenderer(ctx: RenderContext): (host: Host) => RenderedFile[] {
   const kubeletFiles = kubeletRenderer(ctx);
+  const podRanges = nodePodRanges(ctx.cluster);
   return (host) =>
     mergeByPath(host, [
       ...ctx.pki.filesForHost(host),
@@ -50,6 +52,7 @@ export function hostRenderer(ctx: RenderContext): (host: Host) => RenderedFile[]
       ...(hasRole(host, 'control-plane') ? controlPlaneManifests(ctx.cluster, host) : []),
       ...(runsKubelet(host) ? kubeletFiles(host) : []),
       ...loadBalancerFiles(ctx, host),
+      ...podNetworkFiles(ctx.cluster, host, podRanges),
       ...addonFiles(ctx, host),
     ]);
 }

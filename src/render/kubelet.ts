@@ -1,4 +1,5 @@
 /** The kubelet's files on every node (kubeadm phases/kubelet/flags.go, componentconfigs/kubelet.go). */
+import { mergeConfiguration } from '../config/component-config.js';
 import { dnsServiceIp, endpointUrl, hasRole, isStandaloneKubelet, type Cluster, type Host } from '../config/model.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { Templates } from '../templates/index.js';
@@ -10,6 +11,10 @@ import type { FileOwner, RenderedFile } from '../kubeadm/files.js';
 import { generatedBy, yamlFile } from './yaml.js';
 
 export function kubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
+  return mergeConfiguration(kbuildKubeletConfiguration(cluster, host), cluster.kubelet.configuration);
+}
+
+function kbuildKubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
   const standalone = isStandaloneKubelet(host);
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -21,7 +26,7 @@ export function kubeletConfiguration(cluster: Cluster, host: Host): Record<strin
       x509: { clientCAFile: `${PATHS.pki}/ca.crt` },
     },
     authorization: { mode: standalone ? 'AlwaysAllow' : 'Webhook' },
-    cgroupDriver: 'systemd',
+    cgroupDriver: cluster.kubelet.cgroupDriver,
     ...(standalone ? {} : { clusterDNS: [dnsServiceIp(cluster)], clusterDomain: cluster.networking.dnsDomain }),
     healthzBindAddress: '127.0.0.1',
     healthzPort: PORTS.kubeletHealthz,
@@ -49,10 +54,11 @@ const KUBELET: FileOwner = { component: 'kubelet', phase: 'kubelet-start' };
 /** The cluster CA, which the kubelet verifies clients with; the same file the PKI gives the nodes it issues for. */
 const CLUSTER_CA: FileOwner = { component: 'kubelet', phase: 'certs/ca' };
 
-/** The kubelet's drop-in: where its files are, and for a node its kubeconfigs (TLS bootstrap). */
-export function kubeletDropIn(templates: Templates, node: boolean): string {
+/** The kubelet's drop-in: where its files are, and for a node its kubeconfigs (TLS bootstrap) and the builtin pod network's routes before it starts. */
+export function kubeletDropIn(templates: Templates, cluster: Cluster, node: boolean): string {
   return templates.render('kubelet-dropin.conf.hbs', {
     kubeconfigArgs: node ? `--bootstrap-kubeconfig=${PATHS.bootstrapKubeconfig} --kubeconfig=${PATHS.kubeletKubeconfig}` : '',
+    podNetworkScript: node && cluster.networking.cni.type === 'builtin' ? PATHS.podNetworkScript : '',
     configPath: PATHS.kubeletConfig,
     flagsPath: PATHS.kubeletFlags,
   });
@@ -79,7 +85,7 @@ export function kubeletRenderer(ctx: RenderContext): (host: Host) => RenderedFil
     const files: RenderedFile[] = [
       { path: PATHS.kubeletConfig, mode: 0o644, content: once(`config:${standalone}`, () => yamlFile('render/kubelet.ts', [kubeletConfiguration(cluster, host)])), ...KUBELET },
       { path: PATHS.kubeletFlags, mode: 0o644, content: kubeletFlagsEnv(templates, cluster, host), ...KUBELET },
-      { path: PATHS.kubeletDropIn, mode: 0o644, content: once(`drop-in:${standalone}`, () => kubeletDropIn(templates, !standalone)), ...KUBELET },
+      { path: PATHS.kubeletDropIn, mode: 0o644, content: once(`drop-in:${standalone}`, () => kubeletDropIn(templates, cluster, !standalone)), ...KUBELET },
       clusterCaFile(ctx.pki.caCertPem),
     ];
     // Control planes get kubelet.conf from the PKI; workers join through TLS bootstrap.

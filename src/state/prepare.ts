@@ -3,9 +3,12 @@
  * `init`: load and validate the cluster file (or take the cluster init built), open the state
  * directory, reuse or create the PKI and secrets, load the templates, render.
  */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { loadClusterFile } from '../config/load.js';
 import type { Cluster, Host } from '../config/model.js';
 import type { ClusterFile } from '../config/schema.js';
+import { FileError } from '../errors/index.js';
 import { ensureClusterPki, type PkiOptions } from '../pki/ensure.js';
 import type { ClusterPki } from '../pki/types.js';
 import { renderCluster, type RenderedCluster } from '../render/cluster.js';
@@ -46,9 +49,22 @@ export async function prepareCluster(options: PrepareOptions): Promise<PreparedC
   const { path, cluster } = loaded;
   const stateDir = options.stateDir ?? (path === undefined ? undefined : StateDir.defaultPath(path, cluster.name));
   if (stateDir === undefined) throw new Error('prepareCluster: a cluster without a file needs an explicit state directory');
+  const podNetworkManifest = await readPodNetworkManifest(path, cluster);
   const state = await StateDir.open(stateDir);
   const templates = await loadTemplates(options.templates);
   const pki = await ensureClusterPki(cluster, state, options.pki);
   const secrets = await loadRenderSecrets(state, options.secrets);
-  return { ...loaded, state, pki, secrets, rendered: renderCluster({ cluster, pki, secrets, templates }, options.hosts) };
+  return { ...loaded, state, pki, secrets, rendered: renderCluster({ cluster, pki, secrets, templates, podNetworkManifest }, options.hosts) };
+}
+
+/** spec.networking.cni.manifest, relative to the cluster file (to the working directory for a cluster without one). */
+async function readPodNetworkManifest(clusterFile: string | undefined, cluster: Cluster): Promise<string | undefined> {
+  const cni = cluster.networking.cni;
+  if (cni.type !== 'manifest') return undefined;
+  const file = resolve(clusterFile === undefined ? '.' : dirname(clusterFile), cni.manifest);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new FileError(file, `cannot read the pod network manifest named by spec.networking.cni.manifest (${(error as Error).message}); the path is relative to ${clusterFile ?? 'the working directory'}`, { cause: error });
+  }
 }

@@ -43,6 +43,8 @@ export interface KubeletDropInInput {
   kubeconfigArgs: string;
   configPath: string;
   flagsPath: string;
+  /** The builtin pod network's script, run before each kubelet start; empty without it. */
+  podNetworkScript: string;
 }
 
 export interface KubeadmFlagsEnvInput {

@@ -101,7 +101,7 @@ describe('apply over SSH: host keys, sudo, bastion, preflight', () => {
     }
   });
 
-  it('applies as a non-root user through sudo, and through a bastion', async () => {
+  it('applies as a non-root user through sudo, and through a bastion', { timeout: 25 * 60_000 }, async () => {
     // w1 is hidden from this machine; only cp1 can reach it, as a jump host.
     await cl.lab.blockRunner('w1');
     try {
@@ -110,11 +110,11 @@ describe('apply over SSH: host keys, sudo, bastion, preflight', () => {
         d.spec.ssh.sudo = true;
         d.spec.hosts.find((h) => h.name === 'w1')!.ssh = { bastion: { address: cl.address('cp1'), user: 'kbtest' } };
       }, 'sudo-bastion.yaml');
-      const result = await kbuild(['apply', '-i', file, '--state-dir', cl.stateDir]);
+      const result = await kbuild(['apply', '-i', file, '--state-dir', cl.stateDir], 10 * 60_000);
       expect(result.code, `${result.stderr}\n${result.stdout.slice(-2000)}`).toBe(0);
       const owner = await cl.lab.exec('w1', 'stat -c "%U %a" /var/lib/kubelet/config.yaml /etc/kubernetes/bootstrap-kubelet.conf');
       expect(owner.stdout.trim().split('\n')).toEqual(['root 644', 'root 600']);
-      const again = await kbuild(['apply', '-i', file, '--state-dir', cl.stateDir]);
+      const again = await kbuild(['apply', '-i', file, '--state-dir', cl.stateDir], 10 * 60_000);
       expect(again.stdout).toMatch(/^w1: no changes$/m);
       expect(again.stdout).toMatch(/^cp1: no changes$/m);
     } finally {

@@ -1,14 +1,17 @@
 /**
- * A cluster on test hosts: a lab of network-namespace machines with the kubelet stand-in, a cluster
- * file pointing at them, and a way to run the built kbuild CLI against it.
+ * A cluster on test hosts: a lab of network-namespace machines, each node with the real kubelet,
+ * kubeadm, kubectl and containerd (test/support/kube-node.ts), a cluster file pointing at them, and a
+ * way to run the built kbuild CLI against it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
+import { componentVersions } from '../../src/kubeadm/versions.js';
 import { createTestHosts, type TestLab } from '../support/testhosts.js';
-import { installStandin } from '../support/standin/index.js';
+import { installKubeNode } from '../support/kube-node.js';
+import { LAB_KUBERNETES_VERSION } from '../support/kube-lab.js';
 
 export const repoRoot = join(import.meta.dirname, '../..');
 
@@ -18,6 +21,8 @@ export interface ClusterLab {
   clusterFile: string;
   stateDir: string;
   address(name: string): string;
+  /** With `vip: true`: the virtual IP keepalived holds (the lab's .100), also the endpoint's address. */
+  vip?: string;
 }
 
 export interface LabHost {
@@ -26,11 +31,19 @@ export interface LabHost {
   ssh?: Record<string, unknown>;
 }
 
-/** Creates the hosts, installs the stand-in on every one, writes the cluster file. */
-export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean } = {}): Promise<ClusterLab> {
+/** Hosts that run a kubelet get the node packages; load-balancer-only hosts use Debian's haproxy and keepalived as installed. */
+const runsKubelet = (h: LabHost) => h.roles.some((r) => r !== 'load-balancer');
+
+/**
+ * Creates the hosts, makes every kubelet host a node (real kubelet and containerd, images imported),
+ * writes the cluster file: cgroupfs (the hosts' systemd is not the machine's init) and kbuild's builtin
+ * pod network unless `spec` says otherwise.
+ */
+export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean; vip?: boolean } = {}): Promise<ClusterLab> {
   const lab = await createTestHosts({ names: hosts.map((h) => h.name), nonRootUser: options.nonRootUser });
   try {
-    await Promise.all(hosts.map((h) => installStandin(lab, h.name, { kubernetesVersion: 'v1.32.4' })));
+    const node = { kubernetesVersion: LAB_KUBERNETES_VERSION, cgroupDriver: 'cgroupfs' as const, pauseImage: `registry.k8s.io/pause:${componentVersions(LAB_KUBERNETES_VERSION).pause}` };
+    await Promise.all(hosts.filter(runsKubelet).map((h) => installKubeNode(lab, h.name, node)));
   } catch (error) {
     await lab.teardown();
     throw error;
@@ -38,22 +51,28 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
   const dir = mkdtempSync(join(tmpdir(), `kbuild-e2e-${name}-`));
   const address = (host: string) => lab.hosts.find((h) => h.name === host)!.address;
   const clusterFile = join(dir, 'cluster.yaml');
+  const vip = options.vip ? lab.cidr.replace(/\.0\/24$/, '.100') : undefined;
+  const vipSpec = vip ? { controlPlaneEndpoint: `${vip}:6443`, loadBalancer: { type: 'haproxy', vip } } : {};
   const doc = {
     apiVersion: 'kbuild.io/v1alpha1',
     kind: 'Cluster',
     metadata: { name },
     spec: {
-      kubernetesVersion: 'v1.32.4',
-      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeSubnets: [lab.cidr] },
+      kubernetesVersion: LAB_KUBERNETES_VERSION,
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', nodeSubnets: [lab.cidr], cni: 'builtin' },
+      kubelet: { cgroupDriver: 'cgroupfs' },
+      // A network namespace may not set the machine's conntrack table size (kind sets the same).
+      kubeProxy: { configuration: { conntrack: { maxPerCore: 0 } } },
       // ECDSA keys keep the PKI fast; RSA is covered by the PKI tests.
       certificates: { encryptionAlgorithm: 'ECDSA-P256' },
       ssh: lab.sshDefaults,
+      ...vipSpec,
       ...spec,
       hosts: hosts.map((h) => ({ name: h.name, address: address(h.name), roles: h.roles, ...(h.ssh ? { ssh: h.ssh } : {}) })),
     },
   };
   writeFileSync(clusterFile, yaml.dump(doc));
-  return { lab, dir, clusterFile, stateDir: join(dir, 'state'), address };
+  return { lab, dir, clusterFile, stateDir: join(dir, 'state'), address, vip };
 }
 
 export interface CliResult {
@@ -70,10 +89,14 @@ export function kbuild(args: string[], timeoutMs = 240_000): Promise<CliResult> 
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr: killed ? `${stderr}\n(kbuild ${args.slice(0, 2).join(' ')} was killed: still running after ${timeoutMs} ms)` : stderr });
     });
   });
 }

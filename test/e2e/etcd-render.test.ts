@@ -1,5 +1,6 @@
 /**
- * Real etcd (Debian's etcd-server) started with exactly the command of each rendered etcd.yaml,
+ * Real etcd (the version kubeadm's etcd image carries, built by scripts/ensure-kube-lab.mjs) started
+ * with exactly the command of each rendered etcd.yaml,
  * on test hosts. The cluster file's host addresses are set to the test hosts' before rendering (so
  * the PKI's SANs and every flag are the rendered ones); the host paths are the hosts' private
  * mounts, where the rendered PKI files are written first. Then, from the runner,
@@ -8,6 +9,7 @@
  * `--etcd-servers` succeed. Stacked (ha-stacked) and external (ha-external-etcd) topologies.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { labProgram } from '../support/kube-lab.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -68,7 +70,7 @@ function local(rendered: RenderedCluster, host: string, path: string): string {
   return target;
 }
 
-const etcdctl = (args: string[]) => run(['etcdctl', '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 30_000, allowFailure: true });
+const etcdctl = (args: string[]) => run([labProgram('etcdctl'), '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 30_000, allowFailure: true });
 
 async function runRenderedEtcdCluster(example: string) {
   const { cluster, rendered } = await renderOnLab(example);
@@ -110,10 +112,12 @@ async function runRenderedEtcdCluster(example: string) {
     const apiserver = yaml.load(String(fileOf(rendered, cp, '/etc/kubernetes/manifests/kube-apiserver.yaml').content)) as V1Pod;
     const apiArgs = apiserver.spec!.containers[0]!.command!;
     let servers = flagValue(apiArgs, '--etcd-servers')!;
-    // Stacked: the local member is on the control plane's loopback, which the runner reaches at its address.
+    // Stacked: the local member first, on the control plane's loopback (which the runner reaches at its
+    // address), then the other members.
     if (cluster.etcd.topology === 'stacked') {
-      expect(servers).toBe('https://127.0.0.1:2379');
-      servers = `https://${cluster.hosts.find((h) => h.name === cp)!.address}:2379`;
+      const cpUrl = `https://${cluster.hosts.find((h) => h.name === cp)!.address}:2379`;
+      expect(servers).toBe(['https://127.0.0.1:2379', ...endpoints.split(',').filter((e) => e !== cpUrl)].join(','));
+      servers = servers.replace('https://127.0.0.1:2379', cpUrl);
     } else {
       expect(servers).toBe(endpoints);
     }

@@ -1,8 +1,6 @@
 /**
  * `kbuild init` / `kbuild join` run INSIDE test hosts through their own shell: the built CLI is at the
- * repo path (hosts see this machine's files) and node is on PATH. The kubelet stand-in does not
- * register Nodes, so `registerNode` plays that part of the kubelet: once the host's API answers, it
- * creates the Node object the way a kubelet registers itself (init/join then label and taint it).
+ * repo path (hosts see this machine's files) and node is on PATH.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,20 +20,6 @@ export async function kbuildOnHost(lab: TestLab, host: string, args: readonly st
   return { code: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Creates Node `name` through `kubeconfig` on `apiHost` as soon as the API accepts it (bounded: 180 s). */
-export async function registerNode(lab: TestLab, apiHost: string, name: string, kubeconfig = '/etc/kubernetes/super-admin.conf'): Promise<void> {
-  const node = JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] } });
-  const deadline = Date.now() + 180_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    const result = await lab.exec(apiHost, `test -f ${kubeconfig} && kubectl --kubeconfig ${kubeconfig} --request-timeout=5s create --validate=false -f - <<'EOF'\n${node}\nEOF`, { allowFailure: true, timeoutMs: 20_000 });
-    if (result.code === 0 || /AlreadyExists|already exists/.test(result.stderr)) return;
-    last = result.stderr.trim();
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`could not register Node ${name} through ${apiHost} within 180 s: ${last}`);
-}
-
 /** Several control planes need an endpoint; with no load balancer it is cp1's own address. */
 export function endpointAtCp1(cl: ClusterLab): void {
   writeFileSync(cl.clusterFile, readFileSync(cl.clusterFile, 'utf8').replace('spec:\n', `spec:\n  controlPlaneEndpoint: ${cl.address('cp1')}:6443\n`));
@@ -43,10 +27,7 @@ export function endpointAtCp1(cl: ClusterLab): void {
 
 /** Runs `kbuild init --upload-certs` on cp1 and returns the control-plane join command it printed, as `kbuild` arguments. */
 export async function initForControlPlaneJoin(cl: ClusterLab): Promise<string[]> {
-  const [init] = await Promise.all([
-    kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs', '--ignore-preflight-errors', 'all']),
-    registerNode(cl.lab, 'cp1', 'cp1'),
-  ]);
+  const init = await kbuildOnHost(cl.lab, 'cp1', ['init', '--config', cl.clusterFile, '--node-name', 'cp1', '--state-dir', cl.stateDir, '--upload-certs'], 10 * 60_000);
   if (init.code !== 0) throw new Error(`init on cp1 failed:\n${init.stdout}\n${init.stderr}`);
   const printed = /kbuild join (\S+ --token \S+ --discovery-token-ca-cert-hash \S+ --control-plane --certificate-key \S+)/.exec(init.stdout);
   if (!printed) throw new Error(`init printed no control-plane join command:\n${init.stdout}`);

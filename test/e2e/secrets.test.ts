@@ -29,7 +29,7 @@ let lab: { state: string; out: string; dry: string; dryJson: string };
 const runs: Run[] = [];
 
 async function record(name: string, args: string[], allowed: (line: string) => boolean = nothingAllowed, expectCode: number | number[] = 0): Promise<CliResult> {
-  const result = await kbuild(args);
+  const result = await kbuild(args, 10 * 60_000);
   runs.push({ name, result, allowed });
   expect([expectCode].flat(), `${name}: exit ${result.code}\n${result.stderr}\n${result.stdout.slice(-2000)}`).toContain(result.code);
   return result;

@@ -1,6 +1,7 @@
 /** Proves the test-host harness: isolation, real sshd with verified host keys, sudo, cleanup, real etcd. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { labProgram } from '../support/kube-lab.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleMemberEtcdArgv, startEtcd, startHaproxy } from '../support/daemons.js';
 import { canConnect, createTestHosts, listLinks, listNetns, run, waitForTcp, type TestLab } from '../support/testhosts.js';
@@ -120,7 +121,7 @@ describe('test hosts', () => {
     const cp1 = lab.host('cp1');
     const etcd = await startEtcd(lab, 'cp1', singleMemberEtcdArgv('cp1', cp1.address));
     try {
-      const etcdctl = (...args: string[]) => run(['etcdctl', `--endpoints=http://${cp1.address}:2379`, '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 30_000 });
+      const etcdctl = (...args: string[]) => run([labProgram('etcdctl'), `--endpoints=http://${cp1.address}:2379`, '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 30_000 });
       await etcdctl('put', 'kbuild/probe', lab.runId);
       expect((await etcdctl('get', '--print-value-only', 'kbuild/probe')).stdout.trim()).toBe(lab.runId);
       expect((await lab.exec('cp1', ['test', '-d', '/var/lib/etcd/member-data/member'])).code).toBe(0);

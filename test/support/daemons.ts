@@ -5,6 +5,7 @@
  */
 import type { HostProcess } from './testhosts/host-process.js';
 import type { TestLab } from './testhosts/lab.js';
+import { labProgram } from './kube-lab.js';
 import { waitForTcp } from './wait.js';
 
 export interface Endpoint {
@@ -43,9 +44,14 @@ export function etcdClientEndpoint(argv: readonly string[]): Endpoint {
   return { address: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 2379) };
 }
 
-/** Runs a real etcd (Debian's etcd-server) in a host with exactly this argv. */
+/**
+ * Runs a real etcd in a host with exactly this argv: the one kubeadm's etcd image carries (built by
+ * scripts/ensure-kube-lab.mjs) when argv[0] is the manifest's bare `etcd`.
+ */
 export function startEtcd(lab: TestLab, hostName: string, argv: readonly string[], timeoutMs?: number): Promise<HostProcess> {
-  return startDaemon(lab, hostName, argv, etcdClientEndpoint(argv), timeoutMs);
+  const [program = 'etcd', ...args] = argv;
+  const resolved = program === 'etcd' ? [labProgram('etcd'), ...args] : argv;
+  return startDaemon(lab, hostName, resolved, etcdClientEndpoint(argv), timeoutMs);
 }
 
 /** argv for a plain-HTTP single-member etcd on a host's address, data in its private /var/lib/etcd. */

@@ -77,12 +77,26 @@ const USER_CONDITIONS: Array<[name: string, run: () => Promise<unknown>, says: R
   [
     'etcd does not promote the learner in time',
     async () => {
-      const ctx = await joinContext({ transport: new FakeTransport('cp2', { rules: [{ match: /member promote/, result: { code: 1, stderr: 'etcdserver: can only promote a learner member which is in sync with leader' } }], unmatched: { code: 0 } }) });
+      // etcd's JSON gateway lists cp2 as a learner and refuses to promote it, every time.
+      const learner = { ID: '2', name: 'cp2', peerURLs: ['https://192.168.10.12:2380'], isLearner: true };
+      const rules = [
+        { match: /member\/list/, result: { code: 0, stdout: JSON.stringify({ members: [{ ID: '1', name: 'cp1', peerURLs: ['https://192.168.10.11:2380'] }, learner] }) } },
+        { match: /member\/promote/, result: { code: 22, stdout: '{"error":"etcdserver: can only promote a learner member which is in sync with leader"}' } },
+      ];
+      const ctx = await joinContext({ transport: new FakeTransport('cp2', { rules, unmatched: { code: 0 } }) });
       let clock = 0;
       ctx.apiRetry = { now: () => (clock += 60_000), delay: () => Promise.resolve() };
       return phase(JOIN_PHASES, 'etcd-join').run!(ctx, ctx.host);
     },
-    /etcd did not promote learner cp2/,
+    /etcd did not promote learner cp2 within .*can only promote a learner member which is in sync/,
+  ],
+  [
+    'an etcd member answers the member list with something that is not JSON',
+    async () => {
+      const ctx = await joinContext({ transport: new FakeTransport('cp2', { rules: [{ match: /member\/list/, result: { code: 0, stdout: '<html>proxy error</html>' } }], unmatched: { code: 0 } }) });
+      return phase(JOIN_PHASES, 'etcd-join').run!(ctx, ctx.host);
+    },
+    /etcd's member list is not the JSON etcd answers.*<html>proxy error/,
   ],
   [
     'a Ready Node already has the joining name',

@@ -93,6 +93,14 @@ describe('preflight', () => {
     expect(names({ addr, route4 })).toEqual([]);
   });
 
+  it("ignores kbuild's builtin pod network on a re-run: its bridge and its routes to the other nodes (route protocol 212)", () => {
+    const addr = JSON.stringify([{ ifname: 'kbuild0', addr_info: [{ family: 'inet', local: '10.244.3.1', prefixlen: 24 }] }]);
+    const route4 = JSON.stringify([{ dst: '10.244.3.0/24', dev: 'kbuild0', protocol: 'kernel' }, { dst: '10.244.1.0/24', gateway: '192.168.10.12', dev: 'eth0', protocol: '212' }]);
+    expect(names({ addr, route4 })).toEqual([]);
+    // The same route put there by someone else is still a conflict.
+    expect(names({ route4: JSON.stringify([{ dst: '10.244.1.0/24', gateway: '192.168.10.12', dev: 'eth0', protocol: 'static' }]) })).toEqual(['error HostNetworkOverlap']);
+  });
+
   it('checks load-balancer hosts for haproxy and keepalived, not for a kubelet', () => {
     expect(names({ paths: '' }, 'lb1')).toEqual(['error FileExisting-haproxy', 'error FileExisting-keepalived', 'warning Hostname']);
     expect(pathsToTest(cluster, host('lb1'))).toEqual(['/etc/haproxy/haproxy.cfg', '/usr/sbin/haproxy', '/usr/sbin/keepalived']);

@@ -33,7 +33,8 @@ export interface PlanStep {
 /** An apply phase: a workflow phase that also says, from the cluster alone, what it will do (its PLAN.md step). */
 export interface ApplyPhase extends Phase<ApplyContext> {
   children?: readonly ApplyPhase[];
-  plan?(cluster: Cluster): PlanStep;
+  /** What the phase does for this cluster, as PLAN.md says it; nothing when it does nothing here. */
+  plan?(cluster: Cluster): PlanStep | readonly PlanStep[];
 }
 
 export function renderedFiles(ctx: ApplyContext, host: Host): RenderedFile[] {

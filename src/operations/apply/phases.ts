@@ -1,7 +1,7 @@
 /**
  * kbuild apply's ordered phase tree: the control plane's documented startup order
  * (etcd → kube-apiserver → kube-controller-manager → kube-scheduler → load balancer → bootstrap
- * token → kubelet → addons), each phase gated on its component's health before the next starts.
+ * token → kubelet → pod network → mark control plane → addons), each phase gated on its component's health before the next starts.
  * Each phase also says what it will do from the cluster alone: PLAN.md is made of those (plan.ts).
  *
  * Static pods need a running kubelet, as with kubeadm: a phase that places a static pod first makes
@@ -9,10 +9,12 @@
  * remaining node and gates on the kubelet's own health. Files are picked by the component (or,
  * for the addons, the init phase) their renderer gave them.
  */
-import { dnsServiceIp, endpointUrl, firstControlPlane, hostPort, isEtcdMember, runsKubelet, type Cluster, type Host } from '../../config/model.js';
-import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, runProbe, type Probe } from '../../health/probes.js';
+import type { V1Node } from '@kubernetes/client-node';
+import { dnsServiceIp, endpointUrl, firstControlPlane, hasRole, hostPort, isEtcdMember, registersNode, runsKubelet, type Cluster, type Host } from '../../config/model.js';
+import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, runProbe, type GateCheck, type Probe } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
-import { PATHS, PORTS } from '../../kubeadm/constants.js';
+import { markControlPlane } from '../../kube/node.js';
+import { PATHS, POD_NETWORK, PORTS } from '../../kubeadm/constants.js';
 import { STATIC_POD_OF, type Component, type InitPhase } from '../../kubeadm/files.js';
 import { runPreflight } from '../../preflight/run.js';
 import { restartKubelet } from '../../static-pods/restart.js';
@@ -71,6 +73,34 @@ async function loadBalancerStep(ctx: ApplyContext, host: Host): Promise<StepOutc
   return { changed };
 }
 
+/** The builtin pod network on one node: its CNI config and routes script, run when they changed. */
+async function builtinPodNetworkStep(ctx: ApplyContext, host: Host): Promise<StepOutcome> {
+  const changed = await push(ctx, host, 'pod-network');
+  if (changed.length > 0) await runChecked(await ctx.transport(host), PATHS.podNetworkScript);
+  return { changed };
+}
+
+/**
+ * kubeadm's mark-control-plane for every control plane apply brings up: its labels and taint (an API
+ * change, reported with the API objects). The kubelet phase's gate has waited for every Node to register.
+ */
+async function markControlPlanes(ctx: ApplyContext): Promise<StepOutcome> {
+  const api = await ctx.api();
+  const changed: string[] = [];
+  for (const host of ctx.cluster.controlPlanes) changed.push(...(await markControlPlane(api, host.name, !hasRole(host, 'worker'))));
+  return { changed };
+}
+
+/** Every host that registers a Node has one (a worker's appears once its client certificate is signed). */
+const nodesRegistered: NonNullable<HealthGate<ApplyContext>['afterAll']> = {
+  name: 'every node registered',
+  check: async (ctx) => {
+    const nodes = new Set((await (await ctx.api()).list('v1', 'Node', undefined)).map((n) => (n as V1Node).metadata?.name));
+    const missing = ctx.cluster.hosts.filter(registersNode).filter((h) => !nodes.has(h.name)).map((h) => h.name);
+    return missing.length === 0 ? { ok: true } : { ok: false, seen: `not registered yet: ${missing.join(', ')}` };
+  },
+};
+
 const viaFirstControlPlane = (name: string, make: (ctx: ApplyContext) => Probe): NonNullable<HealthGate<ApplyContext>['afterAll']> => ({
   name,
   check: async (ctx) => runProbe(await ctx.transport(firstControlPlane(ctx.cluster)), make(ctx)),
@@ -114,7 +144,15 @@ export const ADDON_PHASES = {
   bootstrap: ['bootstrap-token', 'upload-config/kubelet'],
   kubeProxy: ['addon/kube-proxy'],
   coredns: ['addon/coredns'],
+  podNetwork: ['addon/pod-network'],
 } as const satisfies Record<string, readonly InitPhase[]>;
+
+/** What `apply` ends with when it installed no pod network, as kubeadm init does. */
+export const POD_NETWORK_NEEDED =
+  'the cluster has no pod network (spec.networking.cni: none): nodes stay NotReady and CoreDNS Pending until you install one — kubectl apply -f <your CNI manifest> with the admin kubeconfig, or set spec.networking.cni to builtin or { manifest: FILE } and run kbuild apply again';
+
+const deploymentCreated = async (ctx: ApplyContext): Promise<GateCheck> =>
+  (await (await ctx.api()).read('apps/v1', 'Deployment', 'kube-system', 'coredns')) ? { ok: true } : { ok: false, seen: 'not found' };
 
 const localComponentStep = (cluster: Cluster, component: string, port: number) => ({
   title: component,
@@ -246,9 +284,52 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
       what:
         `systemd kubelet with ${PATHS.kubeletDropIn}, ${PATHS.kubeletConfig} and ${PATHS.kubeletFlags}. ` +
         'On control planes and etcd hosts it is started first, since it runs the static pods above; here the nodes register.',
-      gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host.`,
+      gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host; then the API lists a Node for every control plane and worker.`,
     }),
-    gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz()),
+    gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz(), nodesRegistered),
+  },
+  {
+    name: 'pod-network',
+    description: 'the pod network (spec.networking.cni): builtin — CNI config and routes on every node; manifest — your CNI applied through the API',
+    children: [
+      {
+        name: 'builtin',
+        description: "kbuild's bridge network: CNI config, routes to the other nodes' pod ranges, masquerading",
+        targets: (ctx) => (ctx.cluster.networking.cni.type === 'builtin' ? ctx.cluster.hosts.filter(registersNode) : []),
+        skipReason: 'spec.networking.cni is not builtin',
+        run: builtinPodNetworkStep,
+        plan: (cluster) =>
+          cluster.networking.cni.type !== 'builtin' ? [] : {
+          title: 'pod network (builtin)',
+          hosts: cluster.hosts.filter(registersNode),
+          what: `${PATHS.cniConflist} (bridge ${POD_NETWORK.bridge}, this node's pod range) and ${PATHS.podNetworkScript}, run when it changed: routes to the other nodes' pod ranges, masquerading out of the pod network.`,
+          gate: 'nothing to check here: the CoreDNS gate needs pods to reach each other.',
+        },
+      },
+      {
+        name: 'manifest',
+        description: 'your CNI manifest (spec.networking.cni.manifest), applied through the API',
+        runOnce: async (ctx) => (ctx.cluster.networking.cni.type === 'manifest' ? applyAddons(ctx, ADDON_PHASES.podNetwork) : { changed: [] }),
+        plan: (cluster) =>
+          cluster.networking.cni.type !== 'manifest' ? [] : {
+          title: 'pod network (manifest)',
+          hosts: [firstControlPlane(cluster)],
+          what: `${cluster.networking.cni.manifest} as ${PATHS.addons}/30-pod-network.yaml, applied on ${firstControlPlane(cluster).name}.`,
+          gate: 'nothing to check here: the CoreDNS gate needs the network to work.',
+        },
+      },
+    ],
+  },
+  {
+    name: 'mark-control-plane',
+    description: 'control-plane Nodes: labels node-role.kubernetes.io/control-plane, exclude-from-external-load-balancers, taint NoSchedule (as kubeadm)',
+    runOnce: markControlPlanes,
+    plan: (cluster) => ({
+      title: 'mark control plane',
+      hosts: cluster.controlPlanes,
+      what: 'labels node-role.kubernetes.io/control-plane and node.kubernetes.io/exclude-from-external-load-balancers on each control-plane Node, and the taint node-role.kubernetes.io/control-plane:NoSchedule unless it is also a worker.',
+      gate: 'nothing to check: the API accepted the patch.',
+    }),
   },
   {
     name: 'addons',
@@ -268,15 +349,18 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
       },
       {
         name: 'coredns',
-        description: 'CoreDNS Deployment and the kube-dns Service; gate: available',
+        description: 'CoreDNS Deployment and the kube-dns Service; gate: available (with cni: none, created: it needs a pod network to run)',
         runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.coredns),
         plan: (cluster) => ({
           title: 'CoreDNS',
           hosts: [firstControlPlane(cluster)],
           what: `Deployment and Service kube-dns (${dnsServiceIp(cluster)}) from ${PATHS.addons}/20-coredns.yaml, applied on ${firstControlPlane(cluster).name}.`,
-          gate: 'the API reports the Deployment kube-system/coredns available (availableReplicas = replicas).',
+          gate:
+            cluster.networking.cni.type === 'none'
+              ? 'the API serves the Deployment kube-system/coredns (with no pod network its pods stay Pending until you install one).'
+              : 'the API reports the Deployment kube-system/coredns available (availableReplicas = replicas).',
         }),
-        gate: apiGate(workloadReady('Deployment', 'coredns')),
+        gate: apiGate({ name: 'Deployment kube-system/coredns', check: async (ctx) => (ctx.cluster.networking.cni.type === 'none' ? deploymentCreated(ctx) : workloadReady('Deployment', 'coredns').check(ctx)) }),
       },
     ],
   },

@@ -22,7 +22,7 @@ import { runPhases, type PhaseRecord } from '../../workflow/engine.js';
 import { selectPhases } from '../../workflow/select.js';
 import type { ApplyContext } from './context.js';
 import { DriftReportingTransport } from './drift.js';
-import { APPLY_PHASES } from './phases.js';
+import { APPLY_PHASES, POD_NETWORK_NEEDED } from './phases.js';
 import { describeDifference, PushRecord } from './push-record.js';
 import { newRestarts } from './roll.js';
 
@@ -49,6 +49,8 @@ export interface ApplyResult {
   dryRun?: DryRunRecorder;
   /** What a further worker runs to join. */
   joinCommand: string;
+  /** What the cluster still needs from the user (no pod network), said after the join command. */
+  notes: string[];
 }
 
 export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
@@ -108,6 +110,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
       records,
       dryRun: recorder,
       joinCommand: joinCommand(endpointUrl(cluster), prepared.secrets.bootstrapToken, caCertHash(prepared.pki.caCertPem)),
+      notes: cluster.networking.cni.type === 'none' ? [POD_NETWORK_NEEDED] : [],
     };
   } finally {
     try {

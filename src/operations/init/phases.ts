@@ -146,6 +146,15 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
     },
   },
   {
+    name: 'pod-network',
+    description: "kbuild: the builtin pod network's CNI config and routes on this node (spec.networking.cni: builtin)",
+    runOnce: async (ctx) => {
+      const changed = await pushFiles(ctx.transport, filesOf(ctx, 'pod-network'));
+      if (changed.includes(PATHS.podNetworkScript) || changed.includes(PATHS.cniConflist)) await runChecked(ctx.transport, PATHS.podNetworkScript);
+      return { changed };
+    },
+  },
+  {
     name: 'wait-control-plane',
     description: 'Wait for the control plane to start',
     runOnce: () => Promise.resolve({ changed: [] }),
@@ -189,6 +198,11 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
     children: [
       { name: 'coredns', description: 'Install the CoreDNS addon', runOnce: addonPhase('addon/coredns') },
       { name: 'kube-proxy', description: 'Install the kube-proxy addon', runOnce: addonPhase('addon/kube-proxy') },
+      {
+        name: 'pod-network',
+        description: 'kbuild: apply your CNI manifest (spec.networking.cni.manifest)',
+        runOnce: (ctx) => (ctx.cluster.networking.cni.type === 'manifest' ? addonPhase('addon/pod-network')(ctx) : Promise.resolve({ changed: [] })),
+      },
     ],
   },
   { name: 'show-join-command', description: 'Show the join command for control-plane and worker node', runOnce: showJoinCommand },

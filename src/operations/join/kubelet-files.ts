@@ -10,6 +10,7 @@ import type { ApiClient } from '../../kube/client.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import type { FileOwner, RenderedFile } from '../../kubeadm/files.js';
 import { bootstrapKubeconfig, clusterCaFile, kubeletDropIn, kubeletFlagsEnv } from '../../render/kubelet.js';
+import { nodePodRanges, podNetworkFiles } from '../../render/pod-network.js';
 import { generatedBy } from '../../render/yaml.js';
 import type { Templates } from '../../templates/index.js';
 import type { DiscoveredCluster } from '../../kube/cluster-info.js';
@@ -46,7 +47,9 @@ export function joinKubeletFiles(input: JoinKubeletInput): RenderedFile[] {
     clusterCaFile(input.discovered.caCertPem),
     { path: PATHS.kubeletConfig, mode: 0o644, content: input.kubeletConfig, ...KUBELET_START },
     { path: PATHS.kubeletFlags, mode: 0o644, content: kubeletFlagsEnv(templates, input.cluster, input.host), ...KUBELET_START },
-    { path: PATHS.kubeletDropIn, mode: 0o644, content: kubeletDropIn(templates, true), ...KUBELET_START },
+    { path: PATHS.kubeletDropIn, mode: 0o644, content: kubeletDropIn(templates, input.cluster, true), ...KUBELET_START },
+    // The builtin network on this node; the other nodes learn its route at the next `kbuild apply`.
+    ...podNetworkFiles(input.cluster, input.host, nodePodRanges(input.cluster)),
   ];
   if (input.tlsBootstrap) files.push({ path: PATHS.bootstrapKubeconfig, mode: 0o600, secret: true, content: joinBootstrapKubeconfig(input.discovered, input.token), ...KUBELET_START });
   return files;

@@ -21,7 +21,8 @@ import { restartKubelet } from '../../static-pods/restart.js';
 import type { JoinContext } from './context.js';
 import { controlPlaneManifests, etcdManifest } from '../../render/host.js';
 import { joinPkiFiles } from './control-plane.js';
-import { addLearnerCommand, etcdctl, existingEndpoints, joiningInitialCluster, parseMemberList, promoteCommand } from './etcd.js';
+import { addLearnerCommand, existingEndpoints, joiningInitialCluster, listMembersCommand, ownMember, promoteCommand } from './etcd.js';
+import { parseMemberList } from '../etcd-api.js';
 import { joinKubeletFiles, publishedKubeletConfig } from './kubelet-files.js';
 
 const MINUTE = 60_000;
@@ -69,19 +70,23 @@ async function kubeletStart(ctx: JoinContext): Promise<StepOutcome> {
 
 async function etcdJoin(ctx: JoinContext, host: Host): Promise<StepOutcome> {
   if (existingEndpoints(ctx.cluster, host).length === 0) throw new StateError(`${host.name}: the cluster file names no other etcd member to join`);
-  await run(ctx, addLearnerCommand(ctx.cluster, host));
-  const members = parseMemberList(await run(ctx, etcdctl(existingEndpoints(ctx.cluster, host), 'member', 'list', '-w', 'simple')));
-  ctx.etcdInitialCluster = joiningInitialCluster(members, ctx.cluster, host);
+  const members = async () => parseMemberList(await run(ctx, listMembersCommand(ctx.cluster, host)));
+  // A re-run finds the member it added before.
+  if (!ownMember(await members(), host)) await run(ctx, addLearnerCommand(ctx.cluster, host));
+  ctx.etcdInitialCluster = joiningInitialCluster(await members(), ctx.cluster, host);
   const changed = await pushFiles(ctx.transport, [etcdManifest(ctx.cluster, host, { cluster: ctx.etcdInitialCluster, state: 'existing' })]);
   // The learner is promoted once its etcd (started by the kubelet from the manifest) has caught up.
   const now = ctx.apiRetry?.now ?? Date.now;
   const delay = ctx.apiRetry?.delay ?? sleep;
   const deadline = now() + ETCD_PROMOTE_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {
-    const result = await ctx.transport.run(promoteCommand(ctx.cluster, host), { timeoutMs: 60_000 });
-    if (result.code === 0) break;
+    const own = ownMember(await members(), host);
+    if (own && !own.isLearner) break;
+    const result = own ? await ctx.transport.run(promoteCommand(ctx.cluster, host, own.id), { timeoutMs: 60_000 }) : undefined;
+    if (result?.code === 0) break;
     if (now() + ETCD_PROMOTE_INTERVAL_MS > deadline || attempt > 10_000) {
-      throw new StateError(`${host.name}: etcd did not promote learner ${host.name} within ${ETCD_PROMOTE_TIMEOUT_MS / 1000} s: ${result.stderr.trim().slice(0, 300)}; check /var/lib/etcd and the etcd static pod's log`);
+      const why = own ? (result?.stdout || result?.stderr || '').trim().slice(0, 300) : 'the member list no longer has it';
+      throw new StateError(`${host.name}: etcd did not promote learner ${host.name} within ${ETCD_PROMOTE_TIMEOUT_MS / 1000} s: ${why}; check /var/lib/etcd and the etcd static pod's log`);
     }
     await delay(ETCD_PROMOTE_INTERVAL_MS);
   }

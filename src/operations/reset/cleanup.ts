@@ -43,9 +43,17 @@ export async function directoryEntries(transport: Transport, dir: string): Promi
   return result.code === 0 ? result.stdout.split('\n').filter(Boolean).sort() : [];
 }
 
+/**
+ * crictl against the runtime the kubelet was given (kubeadm-flags.env, as kubeadm reset reads it), with
+ * a timeout long enough for a pod's containers to stop: crictl's own 2 s fails every real pod with
+ * DeadlineExceeded.
+ */
+const CRICTL = `crictl --timeout 120s $(sed -n 's/.*--container-runtime-endpoint=\\([^ "]*\\).*/--runtime-endpoint \\1/p' ${PATHS.kubeletFlags} 2>/dev/null)`;
+const CRICTL_TIMEOUT_MS = 180_000;
+
 /** The kubelet's pods outlive it under a real runtime; kubeadm removes them through the CRI, as here. */
 async function removePods(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
-  const listed = await transport.run(`if command -v crictl >/dev/null 2>&1; then crictl pods -q; else exit ${CRICTL_MISSING}; fi`, READ);
+  const listed = await transport.run(`if command -v crictl >/dev/null 2>&1; then ${CRICTL} pods -q; else exit ${CRICTL_MISSING}; fi`, READ);
   if (listed.code === CRICTL_MISSING) return [];
   if (listed.code !== 0) {
     ctx.reporter.event({ type: 'warn', host: host.name, message: `crictl pods failed, pods left to the container runtime: ${listed.stderr.trim().slice(0, 200)}` });
@@ -53,7 +61,7 @@ async function removePods(ctx: ResetContext, host: Host, transport: Transport): 
   }
   const pods = listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   if (pods.length === 0) return [];
-  await runChecked(transport, `crictl rmp -f ${pods.map(shellQuote).join(' ')}`);
+  await runChecked(transport, `${CRICTL} rmp -f ${pods.map(shellQuote).join(' ')}`, CRICTL_TIMEOUT_MS);
   return [`removed ${pods.length} pod${pods.length === 1 ? '' : 's'} (crictl rmp)`];
 }
 
@@ -85,6 +93,10 @@ export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOu
       await runChecked(transport, `systemctl stop ${service.unit}`);
       changed.push(`stopped ${service.unit}`);
     }
+  }
+  if (await ours(transport, PATHS.podNetworkScript, present)) {
+    await runChecked(transport, `${PATHS.podNetworkScript} remove`);
+    changed.push('removed the builtin pod network (routes, masquerading, bridge)');
   }
   for (const path of KBUILD_PATHS) {
     if (!(await ours(transport, path, present))) {

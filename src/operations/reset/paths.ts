@@ -32,6 +32,8 @@ export const KBUILD_PATHS: readonly string[] = [
   PATHS.kubeletPki,
   PATHS.kubeletDropIn,
   ...LOAD_BALANCER_SERVICES.flatMap((s) => s.configs),
+  PATHS.cniConflist,
+  PATHS.podNetworkScript,
   PATHS.addons,
   PATHS.backups,
 ];

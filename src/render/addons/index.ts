@@ -3,7 +3,7 @@ import { firstControlPlane, type Host } from '../../config/model.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import type { RenderContext } from '../context.js';
 import type { InitPhase, RenderedFile } from '../../kubeadm/files.js';
-import { yamlFile } from '../yaml.js';
+import { generatedBy, yamlFile } from '../yaml.js';
 import { clusterInfoConfigMap } from '../../kube/cluster-info.js';
 import { bootstrapRbacObjects, bootstrapTokenSecret, kubeletConfigMap } from './bootstrap.js';
 import { corednsObjects } from './coredns.js';
@@ -27,5 +27,13 @@ export function addonFiles(ctx: RenderContext, host: Host): RenderedFile[] {
     file('03-kubelet-config.yaml', 'upload-config/kubelet', 'render/addons/bootstrap.ts: kubelet-config', [kubeletConfigMap(cluster, host)]),
     file('10-kube-proxy.yaml', 'addon/kube-proxy', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster)),
     file('20-coredns.yaml', 'addon/coredns', 'render/addons/coredns.ts', corednsObjects(cluster)),
+    ...podNetworkManifestFile(ctx),
   ];
+}
+
+/** The user's CNI manifest (spec.networking.cni.manifest), kept as written below kbuild's header. */
+function podNetworkManifestFile(ctx: RenderContext): RenderedFile[] {
+  if (ctx.cluster.networking.cni.type !== 'manifest') return [];
+  if (ctx.podNetworkManifest === undefined) throw new Error('render: spec.networking.cni.manifest was not read before rendering (prepareCluster reads it)');
+  return [{ path: `${PATHS.addons}/30-pod-network.yaml`, mode: 0o600, content: generatedBy('spec.networking.cni.manifest, as written') + ctx.podNetworkManifest, component: 'addons', phase: 'addon/pod-network' }];
 }

@@ -1,6 +1,7 @@
 /** kube-proxy addon objects, as kubeadm's phases/addons/proxy manifests. */
 import type { V1ClusterRoleBinding, V1ConfigMap, V1DaemonSet, V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { endpointUrl, type Cluster } from '../../config/model.js';
+import { mergeConfiguration } from '../../config/component-config.js';
 import { BOOTSTRAP_GROUP } from '../../kubeadm/constants.js';
 import { isIpv6 } from '../etcd.js';
 import { toYaml } from '../../util/yaml.js';
@@ -11,13 +12,14 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export function kubeProxyConfiguration(cluster: Cluster): Record<string, unknown> {
   const firstHost = cluster.hosts[0]?.address ?? '';
-  return {
+  const defaults = {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     bindAddress: isIpv6(firstHost) ? '::' : '0.0.0.0',
     clientConnection: { kubeconfig: `${CONFIG_DIR}/kubeconfig.conf` },
     ...(cluster.networking.podSubnet !== undefined ? { clusterCIDR: cluster.networking.podSubnet } : {}),
   };
+  return mergeConfiguration(defaults, cluster.kubeProxy.configuration);
 }
 
 /** kube-proxy reaches the API through the endpoint with its ServiceAccount token. */

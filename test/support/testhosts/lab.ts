@@ -1,20 +1,24 @@
 /**
- * A set of test "machines" on this box. Each host is a network namespace on a private bridge,
- * plus mount/UTS/PID namespaces held by one `sleep` process (see host-setup.ts), with a real sshd.
+ * A set of test "machines" on this box. Each host is a network namespace on a private bridge, plus
+ * mount/UTS/PID/cgroup namespaces whose PID 1 is the real systemd (see host-setup.ts), with a real sshd.
  * See DEVELOPERS.md, "Test hosts".
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForTcp } from '../wait.js';
 import { HostProcess } from './host-process.js';
+import { cgroupHierarchies, createHostCgroups, removeRunCgroups, runIdsWithCgroups, type CgroupHierarchy } from './cgroups.js';
 import { hostSetupScript, shellQuote, sshdConfig, sudoersLine, type NonRootUser } from './host-setup.js';
 import { childPids, isRunning, pollUntil, run, runSync, signal, sleep, toolEnv, type CommandResult, type RunOptions } from './processes.js';
-import { claimSubnet, destroyNetns, registerOwner, newRunId, sweepStaleRuns, type SubnetClaim } from './registry.js';
+import { claimSubnet, destroyNetns, ownerAlive, registerOwner, newRunId, sweepStaleRuns, type SubnetClaim } from './registry.js';
 import { generateHostKeys, generateKey, knownHostsLines, type HostKey, type HostKeyType } from './sshkeys.js';
 
 export const NON_ROOT_USER = 'kbtest';
 const SSH_PORT = 22;
+/** Route realm of a host's default route: traffic it would carry out of the lab is rejected. */
+const LEAVES_LAB_REALM = 77;
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/;
 
 export interface TestHostsOptions {
@@ -50,8 +54,12 @@ interface HostState {
   host: TestHost;
   dir: string;
   holder: ChildProcess;
-  /** The holder's `sleep`: PID 1 of the host's PID namespace, as seen from the root namespace. */
+  /** The host's systemd: PID 1 of its PID namespace, as seen from the root namespace. */
   initPid: number;
+  /** The host's cgroup in each hierarchy (root namespace paths): whoever enters the host joins them. */
+  cgroups: string[];
+  /** `sh enter ARGV…` runs ARGV inside the host: its cgroups, then all its namespaces. */
+  enterScript: string;
   sshd: HostProcess | undefined;
 }
 
@@ -79,6 +87,7 @@ export class TestLab {
     readonly dir: string,
     private readonly subnet: SubnetClaim,
     nonRootUser: boolean,
+    private readonly cgroupHierarchies: readonly CgroupHierarchy[],
   ) {
     this.knownHostsFile = join(dir, 'known_hosts');
     this.identityFile = join(dir, 'id_ed25519');
@@ -105,9 +114,11 @@ export class TestLab {
     if (new Set(options.names).size !== options.names.length) throw new Error(`createTestHosts: duplicate host names in ${options.names.join(', ')}`);
     if (process.getuid?.() !== 0) throw new Error('createTestHosts: test hosts need root (network namespaces, mounts, sshd); run the e2e tests as root');
     sweepStaleRuns();
+    const hierarchies = cgroupHierarchies();
+    for (const id of runIdsWithCgroups(hierarchies)) if (!ownerAlive(id)) removeRunCgroups(hierarchies, id);
     const runId = newRunId();
     const dir = registerOwner(runId);
-    const lab = new TestLab(runId, dir, claimSubnet(runId), options.nonRootUser ?? false);
+    const lab = new TestLab(runId, dir, claimSubnet(runId), options.nonRootUser ?? false, hierarchies);
     liveLabs.add(lab);
     try {
       await lab.build(options);
@@ -124,6 +135,11 @@ export class TestLab {
     await this.ip(['link', 'add', this.bridge, 'type', 'bridge']);
     await this.ip(['addr', 'add', `${this.gateway}/${this.subnet.cidr.prefix}`, 'dev', this.bridge]);
     await this.ip(['link', 'set', this.bridge, 'up']);
+    // Hosts have a default route through the bridge (as a machine does: the kernel needs one for Service
+    // IPs before kube-proxy rewrites them), but nothing they send may leave the lab: each host rejects
+    // what its default route would carry (below), and this machine never forwards what arrives on the
+    // lab's bridge, whatever its own ip_forward.
+    writeFileSync(`/proc/sys/net/ipv4/conf/${this.bridge}/forwarding`, '0');
     const user = options.nonRootUser ? freeUser(NON_ROOT_USER) : undefined;
     const etcHosts = this.etcHosts(options.names);
     await Promise.all(options.names.map((name, index) => this.addHost(name, index, { identity, etcHosts, user, extraEmptyDirs: options.extraEmptyDirs ?? [] })));
@@ -146,7 +162,8 @@ export class TestLab {
     writeFileSync(join(hostDir, 'hosts'), shared.etcHosts);
     writeFileSync(join(hostDir, 'authorized_keys'), `${shared.identity} kbuild-tests\n`, { mode: 0o600 });
     if (shared.user) writeFileSync(join(hostDir, 'sudoers'), sudoersLine(shared.user.name), { mode: 0o440 });
-    writeFileSync(join(hostDir, 'setup.sh'), hostSetupScript({ hostName: name, hostDir, privateDir, nonRootUser: shared.user, extraEmptyDirs: shared.extraEmptyDirs }));
+    const machineId = randomBytes(16).toString('hex');
+    writeFileSync(join(hostDir, 'setup.sh'), hostSetupScript({ hostName: name, hostDir, privateDir, nonRootUser: shared.user, extraEmptyDirs: shared.extraEmptyDirs, cgroups: this.cgroupHierarchies, machineId }));
     writeFileSync(join(hostDir, 'sshd_config'), sshdConfig({ hostDir, hostKeyFiles: hostKeys.map((key) => key.privateKeyFile), port: SSH_PORT }));
 
     this.createdNetns.push(host.netns);
@@ -157,10 +174,20 @@ export class TestLab {
     await this.ip(['-n', host.netns, 'addr', 'add', `${host.address}/${this.subnet.cidr.prefix}`, 'dev', 'eth0']);
     await this.ip(['-n', host.netns, 'link', 'set', 'eth0', 'up']);
     await this.ip(['-n', host.netns, 'link', 'set', 'lo', 'up']);
+    // The default route carries a realm so the host's own firewall can refuse at once whatever would
+    // really leave through it (its first route lookup of a Service IP uses it before kube-proxy's DNAT).
+    await this.ip(['-n', host.netns, 'route', 'add', 'default', 'via', this.gateway, 'realm', String(LEAVES_LAB_REALM)]);
+    for (const chain of ['OUTPUT', 'FORWARD']) {
+      await run(['ip', 'netns', 'exec', host.netns, 'iptables', '-w', '5', '-A', chain, '-m', 'realm', '--realm', String(LEAVES_LAB_REALM), '-m', 'comment', '--comment', 'kbuild test host: nothing leaves the lab', '-j', 'REJECT'], { label: `host ${name}`, timeoutMs: 10_000 });
+    }
 
-    const { holder, initPid } = await startHolder(host, hostDir);
-    this.states.set(name, { host, dir: hostDir, holder, initPid, sshd: undefined });
+    const cgroups = createHostCgroups(this.cgroupHierarchies, this.runId, name);
+    const { holder, initPid } = await startHolder(host, hostDir, cgroups);
+    const enterScript = join(hostDir, 'enter');
+    writeFileSync(enterScript, enterScriptText(initPid, cgroups), { mode: 0o700 });
+    this.states.set(name, { host, dir: hostDir, holder, initPid, cgroups, enterScript, sshd: undefined });
     this.hosts.push(host);
+    await this.waitForSystemd(name);
     await this.startSshd(name);
   }
 
@@ -212,13 +239,26 @@ export class TestLab {
   }
 
   private nsenterArgv(name: string, argv: readonly string[]): string[] {
-    const { initPid } = this.state(name);
-    return ['nsenter', `--target=${initPid}`, '--pid', '--net', '--mount', '--uts', '--wd=/', '--', ...argv];
+    return ['sh', this.state(name).enterScript, ...argv];
   }
 
   /** The command a person can paste to get a shell inside a host (see DEVELOPERS.md). */
   debugShellCommand(name: string): string {
     return this.nsenterArgv(name, ['bash']).join(' ');
+  }
+
+  /** Waits (at most 30 s) until the host's systemd has booted its target. */
+  private async waitForSystemd(name: string): Promise<void> {
+    let seen = '';
+    try {
+      await pollUntil(`host ${name}: systemd to finish booting`, 30_000, async () => {
+        const result = await this.exec(name, ['systemctl', 'is-system-running'], { allowFailure: true, timeoutMs: 10_000 });
+        seen = result.stdout.trim();
+        return seen === 'running' || seen === 'degraded' ? true : undefined;
+      }, 200);
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (last state: ${seen || 'none'}; log: ${join(this.state(name).dir, 'systemd.log')})`, { cause: error });
+    }
   }
 
   /**
@@ -329,16 +369,37 @@ export class TestLab {
     for (const netns of this.createdNetns) destroyNetns(netns);
     // Creation may have failed half-way: delete by name whatever exists.
     runSync(['ip', 'link', 'delete', this.bridge]);
+    removeCgroupsOf(this.cgroupHierarchies, this.runId);
     rmSync(this.dir, { recursive: true, force: true });
     rmSync(this.subnet.claimFile, { force: true });
     liveLabs.delete(this);
   }
 }
 
+/** A host's cgroups empty a moment after its PID 1 dies (the kernel reaps its processes): retry briefly. */
+function removeCgroupsOf(hierarchies: readonly CgroupHierarchy[], runId: string): void {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (removeRunCgroups(hierarchies, runId).length === 0) return;
+    runSync(['sleep', '0.1']);
+  }
+}
+
+/** Joins the host's cgroups, then enters all its namespaces (nsenter does not move a process between cgroups). */
+function enterScriptText(initPid: number, cgroups: readonly string[]): string {
+  return [
+    '#!/bin/sh',
+    `for group in ${cgroups.map(shellQuote).join(' ')}; do echo $$ > "$group/cgroup.procs"; done`,
+    `exec nsenter --target=${initPid} --pid --net --mount --uts --cgroup --wd=/ -- "$@"`,
+    '',
+  ].join('\n');
+}
+
 /** Starts the process that creates and then holds a host's namespaces; resolves once setup is done. */
-async function startHolder(host: TestHost, hostDir: string): Promise<{ holder: ChildProcess; initPid: number }> {
+async function startHolder(host: TestHost, hostDir: string, cgroups: readonly string[]): Promise<{ holder: ChildProcess; initPid: number }> {
   // pdeathsig: if the test process dies without teardown, the holder dies, and with it the host.
-  const argv = ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${host.netns}`, '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount', '--uts', '--propagation', 'private', '--mount-proc', '--', 'sh', join(hostDir, 'setup.sh')];
+  // The holder joins the host's cgroups first: the cgroup namespace made next is rooted there.
+  const joinCgroups = `for group in ${cgroups.map(shellQuote).join(' ')}; do echo $$ > "$group/cgroup.procs"; done; exec "$@"`;
+  const argv = ['setpriv', '--pdeathsig', 'KILL', '--', 'sh', '-c', joinCgroups, 'join-cgroups', 'nsenter', `--net=/run/netns/${host.netns}`, '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount', '--uts', '--cgroup', '--propagation', 'private', '--mount-proc', '--', 'sh', join(hostDir, 'setup.sh')];
   const holder = spawnChild(argv[0]!, argv.slice(1), { env: toolEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   holder.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -347,8 +408,8 @@ async function startHolder(host: TestHost, hostDir: string): Promise<{ holder: C
     if (holder.exitCode !== null || holder.signalCode !== null) throw failure();
     const [pid] = holder.pid === undefined ? [] : childPids(holder.pid);
     if (pid === undefined) return undefined;
-    // Setup ends by exec'ing sleep: until then the host is not ready.
-    return readComm(pid) === 'sleep' ? pid : undefined;
+    // Setup ends by exec'ing systemd: until then the host is not ready.
+    return readComm(pid) === 'systemd' ? pid : undefined;
   });
   return { holder, initPid };
 }

@@ -38,7 +38,8 @@ export function registerOwner(runId: string): string {
   return dir;
 }
 
-function ownerAlive(runId: string): boolean {
+/** The run's owner process (pid + start time in owner.json) still runs. */
+export function ownerAlive(runId: string): boolean {
   try {
     const owner = JSON.parse(readFileSync(join(runDir(runId), 'owner.json'), 'utf8')) as { pid: number; startTicks?: string };
     return isRunning(owner.pid) && processStartTicks(owner.pid) === owner.startTicks;

@@ -186,6 +186,23 @@ export const CASES: Record<string, (d: Doc) => void> = {
     delete d.spec.hosts[4]!.address;
     delete d.metadata;
   },
+  'builtin pod network without a pod range': (d) => {
+    delete net(d).podSubnet;
+    net(d).cni = 'builtin';
+  },
+  'builtin pod network across node networks': (d) => {
+    net(d).cni = 'builtin';
+    net(d).nodeSubnets = ['192.168.10.0/24', '192.168.20.0/24'];
+    d.spec.hosts[4]!.address = '192.168.20.31';
+  },
+  'unknown pod network and cgroup driver': (d) => {
+    net(d).cni = 'calico';
+    d.spec.kubelet = { cgroupDriver: 'cgroups' };
+  },
+  'component configuration typos': (d) => {
+    d.spec.kubelet = { configuration: { maxPod: 200, kind: 'KubeletConfiguration' } };
+    d.spec.kubeProxy = { configuration: { conntrak: { maxPerCore: 0 } } };
+  },
   'wrong apiVersion and kind': (d) => {
     d.apiVersion = 'kbuild.io/v1';
     d.kind = 'Clusters';

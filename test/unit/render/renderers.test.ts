@@ -67,13 +67,15 @@ describe('stacked control plane (ha-stacked)', () => {
     expect(etcd.metadata!.annotations).toEqual({ 'kubeadm.kubernetes.io/etcd.advertise-client-urls': 'https://192.168.10.12:2379' });
   });
 
-  test('kube-apiserver: local etcd, sorted flags, probes on the advertise address, kubeadm pod fields', async () => {
+  test('kube-apiserver: local etcd first then the other members, sorted flags, probes on the advertise address, kubeadm pod fields', async () => {
     const ctx = await fixtureContext('ha-stacked');
     const files = renderHost(ctx, host(ctx.cluster, 'cp1'));
     const api = pod(files, 'kube-apiserver');
     const args = command(api).slice(1);
     expect(args).toEqual([...args].sort());
-    expect(flag(api, 'etcd-servers')).toBe('https://127.0.0.1:2379');
+    expect(flag(api, 'etcd-servers')).toBe('https://127.0.0.1:2379,https://192.168.10.12:2379,https://192.168.10.13:2379');
+    // Behind the load balancer it drains before it stops (render/README.md).
+    expect(flag(api, 'shutdown-delay-duration')).toBe('10s');
     expect(flag(api, 'advertise-address')).toBe('192.168.10.11');
     expect(flag(api, 'service-cluster-ip-range')).toBe('10.96.0.0/12');
     const c = api.spec!.containers[0]!;

@@ -1,31 +1,45 @@
 /**
- * The etcd v3 cluster API as curl commands run on the host being reset (it still holds its
- * healthcheck-client certificate), and the reading of their JSON. etcd's gateway writes uint64 ids
- * as strings; they stay strings here so no id loses precision in a JavaScript number.
+ * The etcd v3 cluster API (etcd's JSON gateway) as curl commands run on a control-plane host with the
+ * healthcheck-client certificate — the host being reset, or the one joining — and the reading of
+ * their JSON. No etcdctl: like kubeadm, kbuild needs no etcd client on the node. etcd's gateway writes
+ * uint64 ids as strings; they stay strings here so no id loses precision in a JavaScript number.
  */
 import yaml from 'js-yaml';
-import { FileError } from '../../errors/index.js';
-import { PATHS, PORTS } from '../../kubeadm/constants.js';
-import { shellQuote } from '../../transport/quote.js';
+import { FileError, StateError } from '../errors/index.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
+import { shellQuote } from '../transport/quote.js';
 
 const CLIENT_CERT = ['--cacert', `${PATHS.etcdPki}/ca.crt`, '--cert', `${PATHS.etcdPki}/healthcheck-client.crt`, '--key', `${PATHS.etcdPki}/healthcheck-client.key`];
 const curl = (...args: string[]) => ['curl', '-sS', '--fail-with-body', '--max-time', '10', ...CLIENT_CERT, ...args].map(shellQuote).join(' ');
 
 export const memberListCommand = (endpoint: string): string => curl('-X', 'POST', '-d', '{}', `${endpoint}/v3/cluster/member/list`);
 export const memberRemoveCommand = (endpoint: string, id: string): string => curl('-X', 'POST', '-d', JSON.stringify({ ID: id }), `${endpoint}/v3/cluster/member/remove`);
+export const memberAddLearnerCommand = (endpoint: string, peerUrl: string): string => curl('-X', 'POST', '-d', JSON.stringify({ peerURLs: [peerUrl], isLearner: true }), `${endpoint}/v3/cluster/member/add`);
+export const memberPromoteCommand = (endpoint: string, id: string): string => curl('-X', 'POST', '-d', JSON.stringify({ ID: id }), `${endpoint}/v3/cluster/member/promote`);
 export const healthCommand = (endpoint: string): string => curl(`${endpoint}/health`);
+
+/** The same request to each endpoint in turn until one answers: what a multi-endpoint etcd client does. */
+export const toFirstAnswering = (endpoints: readonly string[], command: (endpoint: string) => string): string => `{ ${endpoints.map((e) => command(e)).join(' || ')}; }`;
 
 export interface EtcdMember {
   id: string;
+  /** Empty for a member added but not started yet. */
   name: string;
   peerURLs: string[];
   clientURLs: string[];
+  isLearner: boolean;
 }
 
 /** The member list as one member sees it. */
 export function parseMemberList(stdout: string): EtcdMember[] {
-  const parsed = JSON.parse(stdout) as { members?: Array<{ ID?: string | number; name?: string; peerURLs?: string[]; clientURLs?: string[] }> };
-  return (parsed.members ?? []).map((m) => ({ id: String(m.ID ?? ''), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [] }));
+  let parsed: { members?: Array<{ ID?: string | number; name?: string; peerURLs?: string[]; clientURLs?: string[]; isLearner?: boolean }> };
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed;
+  } catch {
+    // Something between us and etcd (a proxy, a wrong port) answered instead.
+    throw new StateError(`etcd's member list is not the JSON etcd answers: ${JSON.stringify(stdout.trim().slice(0, 200))}; check the etcd endpoints and that etcd 3.5 or later serves /v3/cluster/member/list`);
+  }
+  return (parsed.members ?? []).map((m) => ({ id: String(m.ID ?? ''), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: m.isLearner === true }));
 }
 
 /** This host's member, from the flags of its etcd static pod. */

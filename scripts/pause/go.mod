@@ -1,0 +1,3 @@
+module kbuild.local/pause
+
+go 1.22

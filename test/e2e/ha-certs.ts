@@ -1,0 +1,174 @@
+/**
+ * Certificate lifecycle on the HA cluster of ha-stacked.test.ts (real etcd, apiservers, HAProxy,
+ * keepalived, kubelets): the fleet expiry report, `renew all` rolled host by host while a client
+ * sends an API request through the VIP every 100 ms and another keeps writing to etcd, `verify`
+ * after it, a forced gate failure that restores the host, SAN drift through apply, and what `verify`
+ * sees of a certificate renewed on disk behind kbuild's back.
+ */
+import 'reflect-metadata';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import yaml from 'js-yaml';
+import { loadClusterFile } from '../../src/config/load.js';
+import { CANDIDATES } from '../../src/operations/certs/gather.js';
+import { openFleet } from '../../src/operations/certs/fleet.js';
+import { RolloutError } from '../../src/errors/index.js';
+import { rollOutRenewal } from '../../src/operations/certs/renew.js';
+import { issueCertificate, randomSerial, validity } from '../../src/pki/issue.js';
+import { importPrivateKeyPem, webCryptoKeySource } from '../../src/pki/keys.js';
+import { prepareCluster } from '../../src/state/prepare.js';
+import { recordingReporter } from '../../src/report/reporter.js';
+import { startApiClient } from './api-client.js';
+import { jsonEvents, kbuild, repoRoot } from './cluster-lab.js';
+import { startEtcdWriter } from './etcd-writer.js';
+import type { HaContext } from './ha-stacked.test.js';
+
+const CPS = ['cp1', 'cp2', 'cp3'];
+const HOST_NAMES = ['lb1', 'lb2', 'cp1', 'cp2', 'cp3', 'w1', 'w2'];
+const ROLL_TIMEOUT_MS = 15 * 60_000;
+
+type Report = { hosts: string[]; certificates: Array<{ host: string; name: string; path: string; subject: string; notAfter: string; issuer: string; serial: string }> };
+type Verify = { results: Array<{ target: string; host: string; status: string; problems: string[] }> };
+
+export function describeCertificateLifecycle(ctx: HaContext): void {
+  const state = (p: string) => readFileSync(join(ctx.cl.stateDir, p), 'utf8');
+  const onHost = async (host: string, path: string) => (await ctx.cl.lab.exec(host, ['cat', path])).stdout;
+  const certs = (...args: string[]) => kbuild(['certs', ...args, '-i', ctx.cl.clusterFile], ROLL_TIMEOUT_MS);
+
+  describe('kbuild certs across the fleet', () => {
+    it('check-expiration -i -o json lists every certificate of every host', async () => {
+      const result = await certs('check-expiration', '-o', 'json', '--fail-within', '0');
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout) as Report;
+      expect(report.hosts).toEqual(HOST_NAMES);
+      for (const host of HOST_NAMES) {
+        // What is on the host: every candidate file that exists and holds a certificate.
+        const script = CANDIDATES.map((c) => `[ -f ${c.path} ] && grep -q -e 'BEGIN CERTIFICATE' -e client-certificate-data ${c.path} && echo ${c.path}`).join('; ') + '; true';
+        const present = (await ctx.cl.lab.exec(host, script)).stdout.trim().split('\n').filter(Boolean);
+        expect(report.certificates.filter((c) => c.host === host).map((c) => c.path).sort(), host).toEqual(present.sort());
+      }
+      const find = (host: string, name: string) => report.certificates.find((c) => c.host === host && c.name === name);
+      expect(find('cp2', 'etcd-server')).toMatchObject({ subject: 'CN=cp2', issuer: 'etcd-ca' });
+      expect(find('cp1', 'admin.conf')).toMatchObject({ issuer: 'ca' });
+      expect(find('cp3', 'front-proxy-client')).toMatchObject({ issuer: 'front-proxy-ca' });
+      // The real kubelet made its own serving certificate (serverTLSBootstrap is off), signed by a CA it made for it.
+      expect(find('w1', 'kubelet-serving')).toMatchObject({ path: '/var/lib/kubelet/pki/kubelet.crt' });
+      expect(find('w1', 'kubelet-serving')?.subject).toMatch(/^CN=w1@\d+$/);
+      expect(find('w1', 'kubelet-serving')?.issuer).toMatch(/^CN=w1-ca@\d+$/);
+      expect(find('lb1', 'haproxy-ca')).toMatchObject({ issuer: 'self-signed', subject: 'CN=kubernetes' });
+      const soon = await certs('check-expiration', '--fail-within', '400');
+      expect(soon.code).toBe(3);
+      expect(soon.stderr).toMatch(/expire within 400 days: .*cp1:\/etc\/kubernetes\/pki\/apiserver\.crt/);
+    });
+
+    it('renew all rolls host by host in startup order: zero failed API requests through the VIP (one every 100 ms), zero failed etcd writes; verify is clean afterwards', async () => {
+      const before = state('hosts/cp1/pki/apiserver.crt');
+      const tls = { ca: state('pki/etcd/ca.crt'), cert: state('hosts/cp1/pki/apiserver-etcd-client.crt'), key: state('hosts/cp1/pki/apiserver-etcd-client.key') };
+      const writer = startEtcdWriter(CPS.map((h) => ctx.cl.address(h)), tls, { intervalMs: 50, budgetMs: 3000, maxMs: ROLL_TIMEOUT_MS });
+      const admin = yaml.load(readFileSync(ctx.kubectl.kubeconfig, 'utf8')) as { clusters: [{ cluster: { 'certificate-authority-data': string } }]; users: [{ user: { 'client-certificate-data': string; 'client-key-data': string } }] };
+      const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+      const client = startApiClient(`https://${ctx.cl.vip}:6443/api/v1/namespaces/default`, {
+        ca: decode(admin.clusters[0].cluster['certificate-authority-data']),
+        cert: decode(admin.users[0].user['client-certificate-data']),
+        key: decode(admin.users[0].user['client-key-data']),
+      }, { intervalMs: 100, timeoutMs: 5_000, maxMs: ROLL_TIMEOUT_MS });
+      const result = await kbuild(['certs', 'renew', 'all', '-i', ctx.cl.clusterFile, '--state-dir', ctx.cl.stateDir, '--format', 'json'], ROLL_TIMEOUT_MS);
+      const [writes, requests] = await Promise.all([writer.stop(), client.stop()]);
+      expect(result.code, `${result.stderr}\n${result.stdout.slice(-3000)}`).toBe(0);
+      expect(requests.failed, JSON.stringify(requests.failed.slice(0, 5))).toEqual([]);
+      expect(requests.ok).toBeGreaterThan(100);
+      expect(writes.failed, JSON.stringify(writes.failed.slice(0, 3))).toEqual([]);
+      expect(writes.ok).toBeGreaterThan(50);
+
+      const events = jsonEvents(result.stdout);
+      const restarts = events.filter((e) => e.type === 'info' && e.message?.startsWith('restart ')).map((e) => `${e.message!.split(' ')[1]!.replace(':', '')}@${e.host}`);
+      expect(restarts).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => CPS.map((h) => `${p}@${h}`)));
+      // Every restart is gated on that host before the next restart begins.
+      const seq = events.filter((e) => (e.type === 'info' && e.message?.startsWith('restart ')) || e.type === 'gate-pass').map((e) => (e.type === 'gate-pass' ? `${e.gate}@${e.host}` : `restart@${e.host}`));
+      expect(seq.slice(0, 9)).toEqual(['restart@cp1', 'etcd /health@cp1', 'etcd quorum (member list)@cp1', 'restart@cp2', 'etcd /health@cp2', 'etcd quorum (member list)@cp2', 'restart@cp3', 'etcd /health@cp3', 'etcd quorum (member list)@cp3']);
+      expect(seq.slice(9, 11)).toEqual(['restart@cp1', 'kube-apiserver /readyz@cp1']);
+
+      // The state dir and the hosts hold the new certificates; backups of the old ones are on the hosts.
+      expect(state('hosts/cp1/pki/apiserver.crt')).not.toBe(before);
+      expect(await onHost('cp1', '/etc/kubernetes/pki/apiserver.crt')).toBe(state('hosts/cp1/pki/apiserver.crt'));
+      const backups = (await ctx.cl.lab.exec('cp1', 'ls -d /etc/kubernetes/tmp/kbuild-backup-*')).stdout.trim().split('\n');
+      expect(await onHost('cp1', `${backups.at(-1)}/etc/kubernetes/pki/apiserver.crt`)).toBe(before);
+
+      const verify = await certs('verify', '-o', 'json');
+      expect(verify.code, `${verify.stderr}\n${verify.stdout}`).toBe(0);
+      const results = (JSON.parse(verify.stdout) as Verify).results;
+      expect(results.filter((r) => r.status !== 'ok' && r.status !== 'self-signed')).toEqual([]);
+      expect(results.filter((r) => r.target === 'kube-apiserver' && r.status === 'ok').map((r) => r.host)).toEqual(CPS);
+    }, ROLL_TIMEOUT_MS + 60_000);
+
+    it('a gate that fails after the push restores that host, stops the roll and names the host and the error', async () => {
+      const { cluster } = await loadClusterFile(ctx.cl.clusterFile);
+      const prepared = await prepareCluster({ inventory: ctx.cl.clusterFile, stateDir: ctx.cl.stateDir, pki: { renew: ['etcd-server'] } });
+      const files = new Map([...prepared.rendered.hosts].map(([h, f]) => [h, f.map((x) => ({ ...x }))]));
+      // cp2's new etcd serving certificate is unusable: right CA, but no SAN for the addresses clients use.
+      const key = await webCryptoKeySource.generate('ECDSA-P256');
+      const signer = { certPem: state('pki/etcd/ca.crt'), key: await importPrivateKeyPem(state('pki/etcd/ca.key'), 'etcd/ca.key') };
+      const bad = await issueCertificate({ subject: { cn: 'cp2' }, isCa: false, usages: ['serverAuth', 'clientAuth'], altNames: { dns: ['wrong.invalid'], ips: [] }, serial: randomSerial(), ...validity(new Date(), 365) }, key, signer);
+      const cp2 = files.get('cp2')!;
+      cp2.find((f) => f.path === '/etc/kubernetes/pki/etcd/server.crt')!.content = bad;
+      cp2.find((f) => f.path === '/etc/kubernetes/pki/etcd/server.key')!.content = key.privateKeyPem;
+      const cp2Before = await onHost('cp2', '/etc/kubernetes/pki/etcd/server.crt');
+      const cp3Before = await onHost('cp3', '/etc/kubernetes/pki/etcd/server.crt');
+
+      const connections = await openFleet(cluster.hosts, { acceptNewHostKeys: false });
+      try {
+        const error = await rollOutRenewal(cluster, prepared.pki.actions, files, { transport: (h) => connections.get(h), reporter: recordingReporter(), gateTimeoutMs: 60_000 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RolloutError);
+        expect((error as RolloutError).host).toBe('cp2');
+        expect((error as RolloutError).message).toMatch(/^cp2: etcd did not come back healthy with the new certificates: .*(subject|SAN|certificate).*restored from \/etc\/kubernetes\/tmp\/kbuild-backup-.* on cp2 and etcd restarted \(it is healthy again\)/);
+      } finally {
+        await connections.closeAll();
+      }
+      expect(await onHost('cp2', '/etc/kubernetes/pki/etcd/server.crt')).toBe(cp2Before);
+      expect(await onHost('cp3', '/etc/kubernetes/pki/etcd/server.crt')).toBe(cp3Before);
+      expect(await onHost('cp1', '/etc/kubernetes/pki/etcd/server.crt')).toBe(state('hosts/cp1/pki/etcd/server.crt'));
+      const health = await ctx.cl.lab.exec('cp2', 'curl -sS --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2379/health');
+      expect(health.stdout).toMatch(/"health":"true"/);
+    }, ROLL_TIMEOUT_MS);
+
+    it('SAN drift: a new certSANs entry re-issues and restarts only the apiservers, one at a time', async () => {
+      // Bring every host in line with the state dir first (the previous test left cp1 on a newer etcd certificate).
+      const settle = await ctx.apply();
+      expect(settle.code, settle.stderr).toBe(0);
+      writeFileSync(ctx.cl.clusterFile, readFileSync(ctx.cl.clusterFile, 'utf8').replace('spec:\n', 'spec:\n  apiServer:\n    certSANs: [api.drift.example]\n'));
+      const result = await ctx.apply();
+      expect(result.code, `${result.stderr}\n${result.stdout.slice(-3000)}`).toBe(0);
+      const events = jsonEvents(result.stdout);
+      const restarts = events.filter((e) => e.type === 'info' && e.message?.startsWith('restart ')).map((e) => `${e.message!.split(' ')[1]!.replace(':', '')}@${e.host}`);
+      expect([...restarts].sort()).toEqual(CPS.map((h) => `kube-apiserver@${h}`));
+      const seq = events.filter((e) => (e.type === 'info' && e.message?.startsWith('restart ')) || (e.type === 'gate-pass' && e.phase?.startsWith('rollout/'))).map((e) => (e.type === 'gate-pass' ? `gate@${e.host}` : `restart@${e.host}`));
+      const order = restarts.map((r) => r.split('@')[1]);
+      expect(seq).toEqual(order.flatMap((h) => [`restart@${h}`, `gate@${h}`]));
+      for (const h of CPS) {
+        const san = (await ctx.cl.lab.exec(h, `openssl s_client -connect ${ctx.cl.address(h)}:6443 </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName`)).stdout;
+        expect(san, h).toContain('DNS:api.drift.example');
+      }
+      const again = await ctx.apply();
+      expect(again.code, again.stderr).toBe(0);
+      expect(jsonEvents(again.stdout).filter((e) => e.type === 'info' && e.message?.startsWith('restart '))).toEqual([]);
+    }, 3 * ROLL_TIMEOUT_MS);
+
+    it('a certificate renewed on disk behind kbuild\'s back is served at once by the real kube-apiserver (it watches its files), and verify says so', async () => {
+      // Renew cp2's apiserver certificate on the host itself, without restarting the apiserver.
+      await ctx.cl.lab.exec('cp2', `${process.execPath} ${join(repoRoot, 'bin/kbuild.js')} certs renew apiserver`);
+      const onDisk = (await ctx.cl.lab.exec('cp2', 'openssl x509 -in /etc/kubernetes/pki/apiserver.crt -noout -serial')).stdout.trim();
+      expect(await onHost('cp2', '/etc/kubernetes/pki/apiserver.crt'), 'the host renewal changed the file').not.toBe(state('hosts/cp2/pki/apiserver.crt'));
+      const served = async () => (await ctx.cl.lab.exec('cp2', `openssl s_client -connect ${ctx.cl.address('cp2')}:6443 </dev/null 2>/dev/null | openssl x509 -noout -serial`)).stdout.trim();
+      const deadline = Date.now() + 90_000;
+      while ((await served()) !== onDisk && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(await served()).toBe(onDisk);
+      const verify = await certs('verify', '-o', 'json');
+      expect(verify.code, `${verify.stderr}\n${verify.stdout}`).toBe(0);
+      expect((JSON.parse(verify.stdout) as Verify).results.find((r) => r.target === 'kube-apiserver' && r.host === 'cp2')?.status).toBe('ok');
+      // Put cp2 back in step with the state directory for what follows (apply restores its certificate).
+      const settle = await ctx.apply();
+      expect(settle.code, settle.stderr).toBe(0);
+    }, ROLL_TIMEOUT_MS);
+  });
+}
