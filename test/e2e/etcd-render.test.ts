@@ -16,7 +16,7 @@ import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { loadClusterFile } from '../../src/config/load.js';
-import { firstControlPlane, type Cluster } from '../../src/config/model.js';
+import { firstControlPlane, withHosts, type Cluster } from '../../src/config/model.js';
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../src/state/secrets.js';
@@ -42,7 +42,8 @@ afterAll(async () => {
 async function renderOnLab(example: string): Promise<{ cluster: Cluster; rendered: RenderedCluster }> {
   const loaded = (await loadClusterFile(join(import.meta.dirname, '../../examples', `${example}.yaml`))).cluster;
   // Only the addresses change: every host that exists in the lab takes its lab address.
-  const cluster: Cluster = { ...loaded, hosts: loaded.hosts.map((h) => (lab.hosts.some((t) => t.name === h.name) ? { ...h, address: lab.host(h.name).address } : h)) };
+  // withHosts: the model's role sets (etcdMembers, …) are computed from the hosts.
+  const cluster: Cluster = withHosts(loaded, loaded.hosts.map((h) => (lab.hosts.some((t) => t.name === h.name) ? { ...h, address: lab.host(h.name).address } : h)));
   const state = await StateDir.open(join(work, 'state', example));
   const pki = await ensureClusterPki(cluster, state);
   const secrets = await loadRenderSecrets(state);

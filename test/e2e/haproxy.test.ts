@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadClusterFile } from '../../src/config/load.js';
-import type { Cluster } from '../../src/config/model.js';
+import { withHosts, type Cluster } from '../../src/config/model.js';
 import { ensureClusterPki } from '../../src/pki/ensure.js';
 import { renderCluster, type RenderedCluster } from '../../src/render/cluster.js';
 import { loadRenderSecrets } from '../../src/state/secrets.js';
@@ -65,7 +65,7 @@ describe('rendered haproxy.cfg', () => {
     const variants = [
       await render('ha-stacked'),
       await render('ha-external-etcd'),
-      await render('ha-stacked', (c) => ({ ...c, hosts: c.hosts.filter((h) => !h.roles.includes('load-balancer')), loadBalancer: { ...c.loadBalancer, placement: 'control-plane', port: 8443 } })),
+      await render('ha-stacked', (c) => withHosts({ ...c, loadBalancer: { ...c.loadBalancer, placement: 'control-plane', port: 8443 } }, c.hosts.filter((h) => !h.roles.includes('load-balancer')))),
     ];
     let checked = 0;
     for (const { rendered } of variants) {

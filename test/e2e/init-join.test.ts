@@ -9,10 +9,13 @@
  * the stacked etcd the file describes has an odd member count; cp3 never joins.)
  */
 import { execFileSync } from 'node:child_process';
+import { createDecipheriv, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1CertificateSigningRequest, V1ConfigMap, V1Node, V1Secret } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest, V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Node, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClusterFile, parseClusterFile } from '../../src/config/load.js';
+import { renderClusterInfoKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
 import { adminKubectl, eventually, type Kubectl } from './cluster-checks.js';
 import { createClusterLab, kbuild, type ClusterLab } from './cluster-lab.js';
 import { endpointAtCp1, kbuildOnHost, type HostRun } from './init-helpers.js';
@@ -21,6 +24,13 @@ const opensslHash = (caPem: string) => {
   const pub = execFileSync('openssl', ['x509', '-pubkey', '-noout'], { input: caPem });
   const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub });
   return `sha256:${execFileSync('sha256sum', { input: der }).toString().split(/\s+/)[0]!}`;
+};
+
+const BOOTSTRAPPERS = 'system:bootstrappers:kubeadm:default-node-token';
+const group = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name });
+const tokenOf = (args: readonly string[]) => {
+  const [id = '', secret = ''] = (args[args.indexOf('--token') + 1] ?? '').split('.');
+  return { id, secret };
 };
 
 const HOST_DIRS = '/etc/kubernetes /var/lib/kubelet /etc/systemd/system/kubelet.service.d';
@@ -104,6 +114,74 @@ describe('kbuild init on cp1', () => {
     for (const name of ['kubelet-config', 'kubeadm-config']) expect((await kubectl(['get', 'configmap', '-n', 'kube-system', name, '-o', 'name'])).stdout.trim()).toBe(`configmap/${name}`);
   });
 
+  it("creates kubeadm's RBAC: bindings, roles and their subjects", async () => {
+    const get = <T>(kind: string, name: string, namespace?: string) => kubectl.json<T>(['get', kind, name, ...(namespace ? ['-n', namespace] : [])]);
+    const crb = (name: string) => get<V1ClusterRoleBinding>('clusterrolebinding', name);
+    expect(await crb('kubeadm:kubelet-bootstrap')).toMatchObject({ roleRef: { name: 'system:node-bootstrapper' }, subjects: [group(BOOTSTRAPPERS)] });
+    expect(await crb('kubeadm:get-nodes')).toMatchObject({ roleRef: { name: 'kubeadm:get-nodes' }, subjects: [group(BOOTSTRAPPERS)] });
+    expect(await get<V1ClusterRole>('clusterrole', 'kubeadm:get-nodes')).toMatchObject({ rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }] });
+    expect(await crb('kubeadm:node-autoapprove-bootstrap')).toMatchObject({ roleRef: { name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient' }, subjects: [group(BOOTSTRAPPERS)] });
+    expect(await crb('kubeadm:node-autoapprove-certificate-rotation')).toMatchObject({ roleRef: { name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' }, subjects: [group('system:nodes')] });
+    expect(await crb('kubeadm:cluster-admins')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [group('kubeadm:cluster-admins')] });
+    expect(await get<V1RoleBinding>('rolebinding', 'kubeadm:bootstrap-signer-clusterinfo', 'kube-public')).toMatchObject({ roleRef: { kind: 'Role', name: 'kubeadm:bootstrap-signer-clusterinfo' }, subjects: [{ kind: 'User', name: 'system:anonymous' }] });
+    expect(await get<V1Role>('role', 'kubeadm:bootstrap-signer-clusterinfo', 'kube-public')).toMatchObject({ rules: [{ resources: ['configmaps'], resourceNames: ['cluster-info'], verbs: ['get'] }] });
+    expect(await get<V1RoleBinding>('rolebinding', 'kubeadm:kubelet-config', 'kube-system')).toMatchObject({ subjects: [group(BOOTSTRAPPERS), group('system:nodes')] });
+    expect(await get<V1RoleBinding>('rolebinding', 'kubeadm:kubeadm-certs', 'kube-system')).toMatchObject({ roleRef: { name: 'kubeadm:kubeadm-certs' }, subjects: [{ kind: 'Group', name: BOOTSTRAPPERS }] });
+  });
+
+  it('publishes kbuild-config: the cluster file without SSH settings, which the real RBAC lets joining nodes and nodes read, and no one else', async () => {
+    const published = await kubectl.json<V1ConfigMap>(['get', 'configmap', '-n', 'kube-system', 'kbuild-config']);
+    const text = published.data?.['cluster.yaml'] ?? '';
+    expect(text).not.toMatch(/\bssh:|identityFile|knownHostsFile|sudo/);
+    const { file } = await loadClusterFile(cl.clusterFile);
+    const withoutSsh = JSON.parse(JSON.stringify({ ...file, spec: { ...file.spec, ssh: undefined, hosts: file.spec.hosts.map((h) => ({ ...h, ssh: undefined })) } })) as unknown;
+    expect(parseClusterFile(text, 'kube-system/kbuild-config')).toEqual(withoutSsh);
+    const canRead = async (...as: string[]) =>
+      (await kubectl(['auth', 'can-i', 'get', 'configmap/kbuild-config', '-n', 'kube-system', ...as], { allowFailure: true })).stdout.trim();
+    expect(await canRead('--as', `system:bootstrap:${tokenOf(joinArgs).id}`, '--as-group', BOOTSTRAPPERS)).toBe('yes');
+    expect(await canRead('--as', 'system:node:w9', '--as-group', 'system:nodes')).toBe('yes');
+    expect(await canRead('--as', 'system:serviceaccount:default:default', '--as-group', 'system:serviceaccounts')).toBe('no');
+    expect(await canRead('--as', 'system:anonymous', '--as-group', 'system:unauthenticated')).toBe('no');
+  });
+
+  it("publishes cluster-info: one cluster named \"\" with the endpoint and the CA, signed for the join command's token by the real bootstrap signer", async () => {
+    const { id, secret } = tokenOf(joinArgs);
+    const info = await kubectl.json<V1ConfigMap>(['get', 'configmap', '-n', 'kube-public', 'cluster-info']);
+    const kubeconfig = renderClusterInfoKubeconfig(`https://${cl.address('cp1')}:6443`, readFileSync(join(cl.stateDir, 'pki/ca.crt'), 'utf8'));
+    expect(info.data?.kubeconfig).toBe(kubeconfig);
+    // A detached JWS (RFC 7515 appendix F): header..signature, HS256 keyed with the token's secret
+    // zero-padded to 32 bytes (go-jose's minimum for HS256), computed here independently of src/kube/jws.ts.
+    const [header = '', , signature] = (info.data?.[`jws-kubeconfig-${id}`] ?? '').split('.');
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'HS256', kid: id });
+    const key = Buffer.alloc(32);
+    Buffer.from(secret).copy(key);
+    expect(signature).toBe(createHmac('sha256', key).update(`${header}.${Buffer.from(kubeconfig).toString('base64url')}`).digest('base64url'));
+  });
+
+  it('uploads kubeadm-certs: every shared CA file, decryptable with the printed certificate key, owned by a 2-hour token with no usages', async () => {
+    const key = controlPlaneJoin[controlPlaneJoin.indexOf('--certificate-key') + 1] ?? '';
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    const certs = await kubectl.json<V1Secret>(['get', 'secret', '-n', 'kube-system', 'kubeadm-certs']);
+    const files: Record<string, string> = { 'ca.crt': 'pki/ca.crt', 'ca.key': 'pki/ca.key', 'front-proxy-ca.crt': 'pki/front-proxy-ca.crt', 'front-proxy-ca.key': 'pki/front-proxy-ca.key', 'sa.pub': 'pki/sa.pub', 'sa.key': 'pki/sa.key', 'etcd-ca.crt': 'pki/etcd/ca.crt', 'etcd-ca.key': 'pki/etcd/ca.key' };
+    expect(Object.keys(certs.data ?? {}).sort()).toEqual(Object.keys(files).sort());
+    for (const [name, statePath] of Object.entries(files)) {
+      // kubeadm's sealing: AES-256-GCM, the 12-byte nonce first, the tag last.
+      const sealed = Buffer.from(certs.data![name]!, 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key, 'hex'), sealed.subarray(0, 12));
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      expect(Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString(), name).toBe(readFileSync(join(cl.stateDir, statePath), 'utf8'));
+    }
+    const [owner] = certs.metadata?.ownerReferences ?? [];
+    const ownerSecret = await kubectl.json<V1Secret>(['get', 'secret', '-n', 'kube-system', owner!.name]);
+    expect(owner).toEqual({ apiVersion: 'v1', kind: 'Secret', name: ownerSecret.metadata?.name, uid: ownerSecret.metadata?.uid, controller: true, blockOwnerDeletion: true });
+    const data = Object.fromEntries(Object.entries(ownerSecret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    expect(Object.keys(data).sort()).toEqual(['description', 'expiration', 'token-id', 'token-secret']);
+    expect(data.description).toBe('Proxy for managing TTL for the kubeadm-certs secret');
+    const ttl = Date.parse(data.expiration!) - Date.parse(certs.metadata!.creationTimestamp as unknown as string);
+    expect(ttl).toBeGreaterThan(2 * 3600_000 - 120_000);
+    expect(ttl).toBeLessThanOrEqual(2 * 3600_000 + 1000);
+  });
+
   it('marks cp1 as a control plane: labels and taint', async () => {
     const node = await kubectl.json<V1Node>(['get', 'node', 'cp1']);
     expect(node.metadata?.labels).toMatchObject({ 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' });
@@ -116,6 +194,8 @@ describe('kbuild init on cp1', () => {
     const command = /kbuild join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)/.exec(init.stdout);
     expect(command?.[1]).toBe(`${cl.address('cp1')}:6443`);
     expect(command?.[3]).toBe(opensslHash(ca));
+    // The control-plane command is the worker's plus the certificate key.
+    expect(controlPlaneJoin.join(' ')).toMatch(new RegExp(`^${joinArgs.join(' ').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --control-plane --certificate-key [0-9a-f]{64}$`));
   });
 });
 
@@ -136,6 +216,21 @@ describe('kbuild join on w1, with the command init printed', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/JWS signature .* does not verify/);
     expect(await w1Empty()).toBe('');
+  });
+
+  it('--dry-run -o DIR writes the join files under DIR, lists the API requests, and leaves w1 as it was', async () => {
+    const dir = join(cl.dir, 'join-dry-run');
+    const run = await kbuildOnHost(cl.lab, 'w1', [...joinArgs, '--dry-run', '-o', dir], 120_000);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(await w1Empty()).toBe('');
+    expect(run.stdout).not.toContain(tokenOf(joinArgs).secret);
+    expect(run.stdout).toMatch(/^ {2}GET v1 ConfigMap kube-system\/kubelet-config$/m);
+    expect(run.stdout).toContain('would write /etc/kubernetes/bootstrap-kubelet.conf (0600)');
+    expect(run.stdout).toMatch(/would run: systemctl daemon-reload && systemctl enable kubelet && systemctl restart kubelet/);
+    const published = await kubectl.json<V1ConfigMap>(['get', 'configmap', '-n', 'kube-system', 'kubelet-config']);
+    expect(readFileSync(join(dir, 'var/lib/kubelet/config.yaml'), 'utf8')).toBe(published.data?.kubelet);
+    expect(readFileSync(join(dir, 'etc/kubernetes/pki/ca.crt'), 'utf8')).toBe(readFileSync(join(cl.stateDir, 'pki/ca.crt'), 'utf8'));
+    expect(readFileSync(join(dir, 'etc/kubernetes/bootstrap-kubelet.conf'), 'utf8')).toContain(`token: ${tokenOf(joinArgs).id}.`);
   });
 
   it('joins: the real controller-manager approves and signs its CSR, the node is Ready, the bootstrap token is gone from disk', async () => {

@@ -1,4 +1,4 @@
-/** The batch sync scripts (src/ssh/batch-scripts.ts) run by a real local /bin/sh, batch after batch, as sshd would. */
+/** The batch sync scripts (src/transport/ssh/batch-scripts.ts) run by a real local /bin/sh, batch after batch, as sshd would. */
 import { shCommand } from '../../src/transport/quote.js';
 import { syncBatches } from '../../src/transport/ssh/batch-scripts.js';
 import type { SyncFile } from '../../src/transport/transport.js';

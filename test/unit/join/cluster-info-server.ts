@@ -1,7 +1,7 @@
 /**
  * A local HTTPS server (127.0.0.1, ephemeral port) playing the parts of an API server that discovery
  * touches: anonymous GET of kube-public/cluster-info, the bootstrap signer (a signature per token
- * that has not expired, computed here with node:crypto HMAC independently of src/bootstrap/jws.ts),
+ * that has not expired, computed here with node:crypto HMAC independently of src/kube/jws.ts),
  * and bootstrap-token authentication (401 for an unknown or expired bearer token).
  */
 import { createHmac } from 'node:crypto';

@@ -152,7 +152,7 @@ describe('external etcd (ha-external-etcd)', () => {
 describe('IPv6 addresses are bracketed in URLs and bare in probe hosts', () => {
   test('a control plane with an IPv6 address', async () => {
     const base = await fixtureContext('single-node');
-    const ctx = withCluster(base, (c) => ({ ...c, hosts: c.hosts.map((h) => ({ ...h, address: 'fd00::21' })) }));
+    const ctx = withCluster(base, (c) => withHosts(c, c.hosts.map((h) => ({ ...h, address: 'fd00::21' }))));
     const files = renderHost(ctx, ctx.cluster.hosts[0]!);
     const etcd = pod(files, 'etcd');
     expect(flag(etcd, 'listen-client-urls')).toBe('https://[::1]:2379,https://[fd00::21]:2379');
