@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // vitest's default is one worker per CPU but one: on 2 CPUs that is one. The unit tests share nothing.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], maxWorkers: 2 } },
       {
         extends: true,
         // End-to-end tests build network namespaces and start daemons: one file at a time.

@@ -183,7 +183,8 @@ async function expectNoPartialFile(before: Map<string, string>, rendered: Map<st
 async function expectConverges(rendered: Map<string, string>): Promise<void> {
   const rerun = await apply();
   expect(rerun.code, output(rerun).slice(-3000)).toBe(0);
-  const second = await apply();
+  // Converged: a dry run (the same phases, read-only) finds nothing to write or run on either host.
+  const second = await kbuild(['apply', '-i', cl.clusterFile, '--state-dir', cl.stateDir, '--dry-run', '-o', join(cl.dir, `converged-${++renders}`)], 5 * 60_000);
   expect(second.code, output(second).slice(-3000)).toBe(0);
   expect(second.stdout).toMatch(/^cp1: no changes$/m);
   expect(second.stdout).toMatch(/^w1: no changes$/m);

@@ -188,7 +188,9 @@ describe('commands and files', () => {
     expect(result.timedOut).toBe(true);
     expect(result.code).toBeNull();
     expect(result.stdout).toBe('');
-    expect(Date.now() - started).toBeLessThan(8000);
+    // Killed, not run out: TERM at 1 s and KILL 5 s later at the latest (timeout -k 5), against 30 s for the
+    // command; the margin is for a loaded machine (the suite must pass with one CPU kept busy).
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect((await transport.run('pgrep -f "sleep 3[0]; echo never" || true')).stdout.trim()).toBe('');
   });
 

@@ -1,12 +1,11 @@
 /** What the apply phases share (the cluster, the rendered files, one connection per host), and what an apply phase is. */
 import type { Cluster, Host } from '../../config/model.js';
 import type { ApiClient } from '../../kube/client.js';
-import type { Component, InitPhase, RenderedFile } from '../../kubeadm/files.js';
+import type { Component, InitPhase, RenderedFile, StaticPod } from '../../kubeadm/files.js';
 import type { RenderedCluster } from '../../render/cluster.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../transport/transport.js';
 import type { Phase } from '../../workflow/types.js';
-import type { Restarts } from './roll.js';
 
 export interface ApplyContext {
   cluster: Cluster;
@@ -49,3 +48,9 @@ export const addonFilesOf = (ctx: ApplyContext, host: Host, phases: readonly Ini
 
 /** Host names for a plan line. */
 export const hostNames = (hosts: readonly Host[]): string => (hosts.length === 0 ? '(none)' : hosts.map((h) => h.name).join(', '));
+
+/** One apply run's restarts: where the hosts keep the replaced files, and one restart at a time per component across the phase's parallel hosts. */
+export interface Restarts {
+  backupDir: string;
+  queues: Map<StaticPod, Promise<unknown>>;
+}

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../../config/model.js';
-import type { ApplyContext } from './context.js';
+import type { ApplyContext, Restarts } from './context.js';
 import { pushFiles } from '../../transport/sync.js';
 import { manifestOf, type RenderedFile, type StaticPod } from '../../kubeadm/files.js';
 import { needsWrite, statFiles } from '../../transport/sync.js';
@@ -15,11 +15,6 @@ import { hostBackupDir } from '../../static-pods/backup.js';
 import { executeStep } from '../../static-pods/rollout.js';
 import { manifestReads } from '../../static-pods/pods.js';
 
-/** One apply run's restarts: where the hosts keep the replaced files, and one restart at a time per component across the phase's parallel hosts. */
-export interface Restarts {
-  backupDir: string;
-  queues: Map<StaticPod, Promise<unknown>>;
-}
 
 export const newRestarts = (now = new Date()): Restarts => ({ backupDir: hostBackupDir(now, randomBytes(2).toString('hex')), queues: new Map() });
 

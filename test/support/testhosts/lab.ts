@@ -15,6 +15,9 @@ import { childPids, isRunning, pollUntil, run, runSync, signal, sleep, toolEnv, 
 import { claimSubnet, destroyNetns, ownerAlive, registerOwner, newRunId, sweepStaleRuns, type SubnetClaim } from './registry.js';
 import { generateHostKeys, generateKey, knownHostsLines, type HostKey, type HostKeyType } from './sshkeys.js';
 
+/** A host's namespaces, systemd and sshd come up in about a second; a machine busy with other clusters may take far longer. */
+const HOST_START_TIMEOUT_MS = 60_000;
+
 export const NON_ROOT_USER = 'kbtest';
 const SSH_PORT = 22;
 /** Route realm of a host's default route: traffic it would carry out of the lab is rejected. */
@@ -178,7 +181,7 @@ export class TestLab {
     // really leave through it (its first route lookup of a Service IP uses it before kube-proxy's DNAT).
     await this.ip(['-n', host.netns, 'route', 'add', 'default', 'via', this.gateway, 'realm', String(LEAVES_LAB_REALM)]);
     for (const chain of ['OUTPUT', 'FORWARD']) {
-      await run(['ip', 'netns', 'exec', host.netns, 'iptables', '-w', '5', '-A', chain, '-m', 'realm', '--realm', String(LEAVES_LAB_REALM), '-m', 'comment', '--comment', 'kbuild test host: nothing leaves the lab', '-j', 'REJECT'], { label: `host ${name}`, timeoutMs: 10_000 });
+      await run(['ip', 'netns', 'exec', host.netns, 'iptables', '-w', '5', '-A', chain, '-m', 'realm', '--realm', String(LEAVES_LAB_REALM), '-m', 'comment', '--comment', 'kbuild test host: nothing leaves the lab', '-j', 'REJECT'], { label: `host ${name}`, timeoutMs: 30_000 });
     }
 
     const cgroups = createHostCgroups(this.cgroupHierarchies, this.runId, name);
@@ -289,7 +292,7 @@ export class TestLab {
     if (state.sshd?.running) throw new Error(`host ${name}: sshd is already running`);
     const sshd = this.spawn(name, ['/usr/sbin/sshd', '-D', '-e', '-f', join(state.dir, 'sshd_config')]);
     state.sshd = sshd;
-    await waitForTcp(state.host.address, state.host.sshPort, { timeoutMs: 10_000, abortIf: () => sshd.assertRunning() });
+    await waitForTcp(state.host.address, state.host.sshPort, { timeoutMs: HOST_START_TIMEOUT_MS, abortIf: () => sshd.assertRunning() });
   }
 
   /** Stops the host's sshd (new connections are refused; the host itself keeps running). */
@@ -332,7 +335,7 @@ export class TestLab {
   }
 
   private ip(args: readonly string[]): Promise<CommandResult> {
-    return run(['ip', ...args], { label: `test hosts ${this.runId}`, timeoutMs: 10_000 });
+    return run(['ip', ...args], { label: `test hosts ${this.runId}`, timeoutMs: 30_000 });
   }
 
   /** Stops every process, deletes namespaces, bridge and files. Safe to call more than once. */
@@ -404,7 +407,7 @@ async function startHolder(host: TestHost, hostDir: string, cgroups: readonly st
   let stderr = '';
   holder.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const failure = (): Error => new Error(`host ${host.name}: namespace setup failed (exit ${holder.exitCode ?? holder.signalCode}):\n${stderr.trim()}\nscript: ${join(hostDir, 'setup.sh')}`);
-  const initPid = await pollUntil(`host ${host.name} setup`, 10_000, () => {
+  const initPid = await pollUntil(`host ${host.name} setup`, HOST_START_TIMEOUT_MS, () => {
     if (holder.exitCode !== null || holder.signalCode !== null) throw failure();
     const [pid] = holder.pid === undefined ? [] : childPids(holder.pid);
     if (pid === undefined) return undefined;
