@@ -14,7 +14,7 @@ import { parseClusterFile } from '../config/load.js';
 import { hostPort, type Cluster } from '../config/model.js';
 import type { ClusterFile } from '../config/schema.js';
 import { StateError } from '../errors/index.js';
-import { CLUSTER_NAME, PATHS } from '../kubeadm/constants.js';
+import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
 import { toYaml } from '../util/yaml.js';
 import { isForbidden, type ApiClient } from './client.js';
 import { nodesMayGetConfigMap } from './rbac.js';
@@ -64,25 +64,61 @@ export interface ClusterConfiguration {
   networking?: { serviceSubnet?: string; podSubnet?: string; dnsDomain?: string };
 }
 
+/** kubeadm v1beta4's extraArgs: a list of name/value pairs, sorted by name (as kubeadm writes it). */
+const argList = (args: Record<string, string>) => {
+  const list = Object.entries(args)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => ({ name, value }));
+  return list.length > 0 ? list : undefined;
+};
+
+/**
+ * The cluster as kubeadm's own ClusterConfiguration (v1beta4), complete enough that kubeadm itself
+ * can work from it (`kubeadm config validate`, `join`, `upgrade`): the etcd it uses (local, or the
+ * external endpoints with the apiserver's client certificate), the components' extra arguments,
+ * the API server's SANs and the key algorithm. The e2e kubeadm-reference test feeds it to the real
+ * kubeadm and compares what kubeadm writes with kbuild's render.
+ */
+export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, unknown> {
+  const etcd =
+    cluster.etcd.topology === 'stacked'
+      ? { local: { dataDir: PATHS.etcdData } }
+      : {
+          external: {
+            endpoints: cluster.etcdMembers.map((m) => `https://${hostPort(m.address, PORTS.etcdClient)}`),
+            caFile: `${PATHS.etcdPki}/ca.crt`,
+            certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
+            keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
+          },
+        };
+  // JSON round trip: the undefined fields go, as kubeadm omits empty ones.
+  return JSON.parse(
+    JSON.stringify({
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'ClusterConfiguration',
+      apiServer: { certSANs: cluster.apiServer.certSANs.length > 0 ? cluster.apiServer.certSANs : undefined, extraArgs: argList(cluster.apiServer.extraArgs) },
+      controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs) },
+      scheduler: { extraArgs: argList(cluster.scheduler.extraArgs) },
+      certificatesDir: PATHS.pki,
+      clusterName: CLUSTER_NAME,
+      controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
+      encryptionAlgorithm: cluster.certificates.encryptionAlgorithm,
+      etcd,
+      imageRepository: cluster.imageRepository,
+      kubernetesVersion: cluster.kubernetesVersion,
+      networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, podSubnet: cluster.networking.podSubnet },
+    }),
+  ) as Record<string, unknown>;
+}
+
 /** kube-system/kubeadm-config (key ClusterConfiguration), with the RBAC that lets joining nodes and nodes read it. */
 export function kubeadmConfigObjects(cluster: Cluster): KubernetesObject[] {
-  const clusterConfiguration = {
-    apiVersion: 'kubeadm.k8s.io/v1beta4',
-    kind: 'ClusterConfiguration',
-    apiServer: { certSANs: cluster.apiServer.certSANs.length > 0 ? cluster.apiServer.certSANs : undefined },
-    certificatesDir: PATHS.pki,
-    clusterName: CLUSTER_NAME,
-    controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
-    etcd: cluster.etcd.topology === 'stacked' ? { local: { dataDir: PATHS.etcdData } } : { external: { endpoints: [] } },
-    imageRepository: cluster.imageRepository,
-    kubernetesVersion: cluster.kubernetesVersion,
-    networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, ...(cluster.networking.podSubnet ? { podSubnet: cluster.networking.podSubnet } : {}) },
-  };
+  const clusterConfiguration = kubeadmClusterConfiguration(cluster);
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
-    data: { ClusterConfiguration: toYaml(JSON.parse(JSON.stringify(clusterConfiguration)) as object) },
+    data: { ClusterConfiguration: toYaml(clusterConfiguration) },
   };
   return [configMap, ...nodesMayGetConfigMap('kubeadm-config', 'kubeadm:nodes-kubeadm-config')];
 }

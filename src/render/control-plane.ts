@@ -3,6 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
+import { kubernetesMinor } from '../kubeadm/versions.js';
 import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
 import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
 
@@ -156,16 +157,20 @@ export function schedulerPod(cluster: Cluster): V1Pod {
   ];
   const extra = argsFromRecord(cluster.scheduler.extraArgs);
   const probeGet = (path: string) => ({ host: cluster.scheduler.extraArgs['bind-address'] ?? '127.0.0.1', path, port: PORTS.scheduler, scheme: 'HTTPS' });
+  // From v1.32 kubeadm probes the scheduler's /livez and /readyz (kubernetes PR 126945; the real kubeadm
+  // v1.32.4 writes exactly these), before that /healthz with no readiness probe.
+  const livez = kubernetesMinor(cluster.kubernetesVersion) >= 32;
   return staticPod({
     name: 'kube-scheduler',
     container: {
       command: ['kube-scheduler', ...argumentsToCommand(defaults, extra)],
       image: image(cluster, 'kube-scheduler'),
       imagePullPolicy: 'IfNotPresent',
-      livenessProbe: livenessProbe(probeGet('/healthz')),
+      livenessProbe: livenessProbe(probeGet(livez ? '/livez' : '/healthz')),
       name: 'kube-scheduler',
+      ...(livez ? { readinessProbe: readinessProbe(probeGet('/readyz')) } : {}),
       resources: { requests: { cpu: '100m' } },
-      startupProbe: startupProbe(probeGet('/healthz')),
+      startupProbe: startupProbe(probeGet(livez ? '/livez' : '/healthz')),
     },
     volumes: [{ name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true }],
   });
