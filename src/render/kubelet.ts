@@ -19,6 +19,10 @@ function kbuildKubeletConfiguration(cluster: Cluster, host: Host): Record<string
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
+    // A standalone kubelet authorizes everything (it has no API server to ask), so its API listens on
+    // loopback only, as kubeadm's HA etcd guide has it: a certificate from the cluster CA (any worker's)
+    // must not be able to exec into etcd.
+    ...(standalone ? { address: '127.0.0.1' } : {}),
     authentication: {
       anonymous: { enabled: false },
       // A standalone kubelet has no API server to ask (kubeadm's external-etcd guide).

@@ -48,11 +48,11 @@ function portsFor(cluster: Cluster, host: Host): PortRule[] {
   if (isNode) {
     rules.push({ port: String(PORTS.kubelet), protocol: 'TCP', component: 'kubelet API', from: `control planes ${cpNames}` });
   } else if (runsKubelet(host)) {
-    rules.push({ port: String(PORTS.kubelet), protocol: 'TCP', component: 'kubelet API (standalone)', from: 'nobody: keep closed' });
+    rules.push({ port: String(PORTS.kubelet), protocol: 'TCP', component: 'kubelet API (standalone)', from: 'nobody: local only (127.0.0.1)' });
   }
   if (runsKubelet(host)) rules.push({ port: String(PORTS.kubeletHealthz), protocol: 'HTTP', component: 'kubelet healthz', from: 'nobody: local only (127.0.0.1)' });
   if (isNode) {
-    rules.push({ port: String(PORTS.kubeProxyHealthz), protocol: 'HTTP', component: 'kube-proxy healthz', from: 'nobody: local only' });
+    rules.push({ port: String(PORTS.kubeProxyHealthz), protocol: 'HTTP', component: 'kube-proxy healthz (listens on every address)', from: 'external load balancers that health-check nodes, else nobody' });
     rules.push({ port: '30000-32767', protocol: 'TCP/UDP', component: 'NodePort Services', from: 'external clients of NodePort Services' });
   }
   return rules;
