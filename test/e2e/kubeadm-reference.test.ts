@@ -11,6 +11,7 @@
  * purpose"): a new one fails the test the day it appears.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -76,9 +77,35 @@ function kubeadmWrites(name: string, config: string, external: boolean): Map<str
     `${kubeadm} config validate --config ${dir}/config.yaml`,
     ...phases.map((phase) => `${kubeadm} init phase ${phase} --config ${dir}/config.yaml >/dev/null 2>&1 || { echo "kubeadm init phase ${phase} failed" >&2; ${kubeadm} init phase ${phase} --config ${dir}/config.yaml >&2; exit 1; }`),
     `mkdir -p ${dir}/out/etc ${dir}/out/var/lib && cp -a /etc/kubernetes ${dir}/out/etc/ && cp -a /var/lib/kubelet ${dir}/out/var/lib/`,
+    // The addons as kubeadm would create them: its dry run prints every object (with a fake client).
+    `KUBEADM_INIT_DRYRUN_DIR=/etc/kubernetes ${kubeadm} init phase addon all --config ${dir}/config.yaml --dry-run > ${dir}/addons.txt 2>&1`,
   ].join('\n');
   execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-  return filesUnder(join(dir, 'out'));
+  const files = filesUnder(join(dir, 'out'));
+  files.set('addons', readFileSync(join(dir, 'addons.txt'), 'utf8'));
+  return files;
+}
+
+/** The objects a kubeadm dry run would create ("[dryrun] Attached object:" followed by YAML). */
+function dryRunObjects(text: string): Array<{ kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>> {
+  return text
+    .split(/^\[dryrun\] Attached object:\n/m)
+    .slice(1)
+    .map((chunk) => yaml.load(chunk.split(/^\[(?:dryrun|addons)\]/m)[0]!) as { kind: string; metadata: { name: string } } & Record<string, unknown>)
+    .filter((o) => o && typeof o === 'object' && typeof o.kind === 'string');
+}
+
+/** Leaf paths where two objects differ (kubeadm's zero values dropped first, as for the kubelet). */
+function objectDiffs(where: string, a: unknown, b: unknown, diffs: Diff[]): void {
+  const walk = (path: string, x: unknown, y: unknown) => {
+    if (x && y && typeof x === 'object' && typeof y === 'object' && Array.isArray(x) === Array.isArray(y)) {
+      const keys = Array.isArray(x) ? [...Array(Math.max(x.length, (y as unknown[]).length)).keys()].map(String) : [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+      for (const k of keys) walk(`${path}.${k}`, (x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
+      return;
+    }
+    if (!same(x, y)) diffs.push(`${where}${path}: kubeadm ${show(x)}, kbuild ${show(y)}`);
+  };
+  walk('', withoutZeroValues(a), withoutZeroValues(b));
 }
 
 type Diff = string;
@@ -158,8 +185,13 @@ function withoutZeroValues(value: unknown): unknown {
   if (!value || typeof value !== 'object') return value;
   const kept = Object.entries(value)
     .map(([k, v]) => [k, withoutZeroValues(v)] as const)
-    .filter(([, v]) => !(v === '0s' || v === '0' || v === '' || v === 0 || (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)));
+    .filter(([, v]) => !(v === null || v === '0s' || v === '0' || v === '' || v === 0 || (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)));
   return Object.fromEntries(kept);
+}
+
+function withoutFalse(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== false).map(([k, v]) => [k, withoutFalse(v)]));
 }
 
 const kubeletFlags = (env: string) => flags(['kubelet', ...(/KUBELET_KUBEADM_ARGS="(.*)"/.exec(env)?.[1] ?? '').split(' ').filter(Boolean)]);
@@ -174,6 +206,39 @@ async function differences(example: string): Promise<Diff[]> {
   const diffs: Diff[] = [];
   for (const [path, content] of [...theirs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const mine = ours.get(path);
+    if (path === 'addons') {
+      const addons = [...ours].filter(([p]) => p.startsWith('/etc/kubernetes/addons/1') || p.startsWith('/etc/kubernetes/addons/2')).flatMap(([, text]) => yaml.loadAll(text) as Array<{ kind: string; metadata: { name: string; namespace?: string } }>);
+      const key = (o: { kind: string; metadata: { name: string; namespace?: string } }) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+      const byKey = new Map(addons.map((o) => [key(o), o]));
+      for (const object of dryRunObjects(content)) {
+        const own = byKey.get(key(object));
+        if (!own) {
+          diffs.push(`addon ${key(object)}: created by kubeadm, not by kbuild`);
+          continue;
+        }
+        byKey.delete(key(object));
+        // kube-proxy's configuration and kubeconfig are YAML inside the ConfigMap: compared as data. kubeadm
+        // serialises every unset boolean of KubeProxyConfiguration as false, each of them its default.
+        const parsedConfig = (o: unknown) => {
+          const data = (o as { data?: Record<string, string> }).data;
+          if (!data?.['config.conf']) return o;
+          return { ...(o as object), data: { ...data, 'config.conf': withoutFalse(yaml.load(data['config.conf'])), 'kubeconfig.conf': yaml.load(data['kubeconfig.conf'] ?? '') } };
+        };
+        // kubeadm's hash of a ConfigMap is over its own serialisation: kbuild's must be that hash of kbuild's
+        // data (what `kubeadm upgrade` recomputes), checked here independently of src/kubeadm/config-hash.ts.
+        const annotations = (o: unknown) => (o as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {};
+        const HASH = 'kubeadm.kubernetes.io/component-config.hash';
+        if (annotations(object)[HASH] && annotations(own)[HASH]) {
+          const data = (own as unknown as { data: Record<string, string> }).data;
+          const expected = `sha256:${createHash('sha256').update(Object.keys(data).sort().map((k) => data[k]).join('')).digest('hex')}`;
+          compareValues(`addon ${key(object)} ${HASH} of its own data`, expected, annotations(own)[HASH], diffs);
+          for (const o of [object, own]) delete annotations(o)[HASH];
+        }
+        objectDiffs(`addon ${key(object)}`, parsedConfig(object), parsedConfig(own), diffs);
+      }
+      for (const k of byKey.keys()) diffs.push(`addon ${k}: created by kbuild, not by kubeadm`);
+      continue;
+    }
     if (mine === undefined) {
       diffs.push(`${path}: written by kubeadm, not by kbuild`);
       continue;

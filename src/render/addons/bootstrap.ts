@@ -6,6 +6,7 @@
  * ConfigMap is kube/cluster-info.ts's. kubeadm's `kubeadm-config` ConfigMap (ClusterConfiguration)
  * is not rendered: init publishes it (kube/published-cluster.ts).
  */
+import { signedBy } from '../../kubeadm/config-hash.js';
 import type { V1ClusterRole, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Cluster, Host } from '../../config/model.js';
 import { clusterAdminsBinding } from '../../kube/admin-binding.js';
@@ -50,5 +51,6 @@ export function bootstrapTokenSecret(secrets: RenderSecrets): V1Secret {
 
 /** kube-system/kubelet-config (key `kubelet`), read by joining kubelets as with kubeadm. */
 export function kubeletConfigMap(cluster: Cluster, host: Host): V1ConfigMap {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubelet-config', namespace: 'kube-system' }, data: { kubelet: toYaml(kubeletConfiguration(cluster, host)) } };
+  const data = { kubelet: toYaml(kubeletConfiguration(cluster, host)) };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { annotations: signedBy(data), name: 'kubelet-config', namespace: 'kube-system' }, data };
 }

@@ -2,6 +2,7 @@
 import type { V1ClusterRoleBinding, V1ConfigMap, V1DaemonSet, V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { endpointUrl, type Cluster } from '../../config/model.js';
 import { mergeConfiguration } from '../../config/component-config.js';
+import { signedBy } from '../../kubeadm/config-hash.js';
 import { BOOTSTRAP_GROUP } from '../../kubeadm/constants.js';
 import { isIpv6 } from '../etcd.js';
 import { toYaml } from '../../util/yaml.js';
@@ -55,13 +56,14 @@ export function kubeProxyObjects(cluster: Cluster): unknown[] {
     kind: 'RoleBinding',
     metadata: { name: 'kube-proxy', namespace: NAMESPACE },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kube-proxy' },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: BOOTSTRAP_GROUP }],
+    subjects: [{ kind: 'Group', name: BOOTSTRAP_GROUP }],
   };
+  const data = { 'config.conf': toYaml(kubeProxyConfiguration(cluster)), 'kubeconfig.conf': toYaml(kubeProxyKubeconfig(cluster)) };
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { labels: { app: 'kube-proxy' }, name: 'kube-proxy', namespace: NAMESPACE },
-    data: { 'config.conf': toYaml(kubeProxyConfiguration(cluster)), 'kubeconfig.conf': toYaml(kubeProxyKubeconfig(cluster)) },
+    metadata: { annotations: signedBy(data), labels: { app: 'kube-proxy' }, name: 'kube-proxy', namespace: NAMESPACE },
+    data,
   };
   const daemonSet: V1DaemonSet = {
     apiVersion: 'apps/v1',
