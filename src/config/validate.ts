@@ -401,7 +401,57 @@ const componentConfigurations: Rule = (file) => {
   return problems;
 };
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * Every string of the file reaches configuration that runs as root (keepalived.conf, which runs
+ * scripts; kubeadm-flags.env; static pod manifests; haproxy.cfg) or a command line: a line break
+ * there adds lines of its own. Strings are also used as written, so spaces around an address would
+ * reach `--advertise-address= 10.0.0.1`. Component configurations are exempt: js-yaml quotes them.
+ */
+const plainStrings: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const visit = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      if (CONTROL.test(value)) {
+        problems.push({ path, message: `"${value}" contains a line break or control character; kbuild writes this value into configuration run as root, where it could add lines of its own: remove it` });
+      } else if (value !== value.trim()) {
+        problems.push({ path, message: `"${value}" has spaces around it; write "${value.trim()}"` });
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, [...path, i]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (key === 'configuration' && (path.at(-1) === 'kubelet' || path.at(-1) === 'kubeProxy')) continue;
+        visit(item, [...path, key]);
+      }
+    }
+  };
+  visit(file.metadata, ['metadata']);
+  visit(file.spec, ['spec']);
+  return problems;
+};
+
+/** Linux's limit on interface names (IFNAMSIZ, with its NUL). */
+const IFNAMSIZ = 16;
+
+/** keepalived.conf's `interface` takes one word: a Linux interface name (dev_valid_name) that keepalived's syntax keeps whole. */
+const interfaceName: Rule = (file) => {
+  const name = file.spec.loadBalancer?.interface;
+  if (name === undefined || CONTROL.test(name) || name !== name.trim()) return []; // plain-strings reports those
+  const path: PathSegment[] = ['spec', 'loadBalancer', 'interface'];
+  const invalid = (why: string): RuleProblem[] => [{ path, message: `"${name}" is not a network interface name: ${why}; give the interface that carries the VIP, e.g. eth0` }];
+  if (name === '' || name === '.' || name === '..') return invalid('Linux refuses it');
+  if (Buffer.byteLength(name) >= IFNAMSIZ) return invalid(`Linux allows at most ${IFNAMSIZ - 1} bytes (IFNAMSIZ), it has ${Buffer.byteLength(name)}`);
+  if (/[/:\s]/.test(name)) return invalid(`Linux refuses '/', ':' and spaces in interface names`);
+  if (/[#!"{}\\]/.test(name)) return invalid(`keepalived.conf reads # ! " { } and \\ as its own syntax`);
+  return [];
+};
+
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
+  ['plain-strings', plainStrings],
+  ['interface-name', interfaceName],
   ['metadata-and-version', metadataAndVersion],
   ['cidr-syntax', cidrSyntax],
   ['dual-stack', dualStack],

@@ -180,7 +180,7 @@ export class ApiError extends KbuildError {
 }
 
 /** Bootstrap-token discovery failed, saying which check failed, before anything is written. */
-export type DiscoveryFailure = 'unreachable' | 'no-signature' | 'bad-signature' | 'ca-hash-mismatch' | 'token-rejected' | 'content-changed' | 'malformed';
+export type DiscoveryFailure = 'unreachable' | 'no-signature' | 'bad-signature' | 'ca-hash-mismatch' | 'unpinned-ca' | 'token-rejected' | 'content-changed' | 'malformed';
 
 export class DiscoveryError extends KbuildError {
   readonly exitCode = ExitCode.failed;

@@ -5,7 +5,8 @@
  *  1. GET kube-public/cluster-info without trusting the server, polling until the signature for our
  *     token id appears (the bootstrap signer adds it a little after the token is created);
  *  2. verify the detached JWS over the exact kubeconfig string with the token secret;
- *  3. require the CA in that kubeconfig to match one of the `sha256:` pins;
+ *  3. require every CA certificate in that kubeconfig to match one of the `sha256:` pins (kubeadm needs
+ *     one match; an unpinned certificate beside it would become trusted too, so kbuild refuses it);
  *  4. GET it again over TLS verified with that CA (anonymously, as kubeadm) and require byte-equal content;
  *  5. present the token to the verified server: a 401 means it no longer accepts the token (expired or deleted).
  * The token is only ever sent on a verified connection (step 5), so a man in the middle of step 1 never sees it.
@@ -149,10 +150,19 @@ export async function discoverClusterInfo(options: DiscoveryOptions): Promise<Di
   }
   const { server, caCertPem } = clusterOf(kubeconfig);
 
-  // 3. The CA must be the one the operator pinned.
+  // 3. The CA must be the one the operator pinned. Every certificate of the bundle, not one of them:
+  //    the bundle becomes the node's whole trust (the next fetch, the API client, pki/ca.crt), so an
+  //    unpinned one beside the real CA would let whoever signed with a stolen token add its own CA.
   const found = caCertsOf(caCertPem).map(caCertHash);
   if (!found.some((hash) => pins.includes(hash))) {
     throw new DiscoveryError('ca-hash-mismatch', `the cluster CA in kube-public/cluster-info has public key hash ${found.join(', ')}, which matches no --discovery-token-ca-cert-hash (${pins.join(', ')}); check the hash with \`kbuild token ca-hash\` on a control plane`);
+  }
+  const unpinned = found.filter((hash) => !pins.includes(hash));
+  if (unpinned.length > 0) {
+    throw new DiscoveryError(
+      'unpinned-ca',
+      `kube-public/cluster-info on ${options.endpoint} carries ${found.length} CA certificates and ${unpinned.join(', ')} matches no --discovery-token-ca-cert-hash: refusing to trust a certificate nobody pinned (a forged answer signed with a leaked token looks like this). If the cluster really carries several CAs (a CA rotation), pass one --discovery-token-ca-cert-hash per CA`,
+    );
   }
 
   // 4. Again over TLS verified with that CA, anonymously as kubeadm does (cluster-info is readable by

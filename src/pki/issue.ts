@@ -65,6 +65,9 @@ const EKU_OIDS: Record<ExtendedUsage, string> = { serverAuth: x509.ExtendedKeyUs
 /** Signs `spec` for `key` with `signer`, or self-signs when there is no signer (a CA). Returns PEM. */
 export async function issueCertificate(spec: CertificateSpec, key: KeyPair, signer?: Signer): Promise<string> {
   const { KeyUsageFlags } = x509;
+  // As kubeadm v1.32 (pkiutil NewSignedCert / NewSelfSignedCACert): keyEncipherment for every key type.
+  // For ECDSA it is unused (nothing is enciphered with the key) but harmless, and certificates stay
+  // comparable with kubeadm's; kubeadm sets it regardless of the key, so kbuild does too.
   const usage = KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | (spec.isCa ? KeyUsageFlags.keyCertSign : 0);
   const extensions: x509.Extension[] = [
     new x509.KeyUsagesExtension(usage, true),

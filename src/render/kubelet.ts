@@ -92,8 +92,7 @@ export function kubeletRenderer(ctx: RenderContext): (host: Host) => RenderedFil
       { path: PATHS.kubeletDropIn, mode: 0o644, content: once(`drop-in:${standalone}`, () => kubeletDropIn(templates, cluster, !standalone)), ...KUBELET },
       clusterCaFile(ctx.pki.caCertPem),
     ];
-    // Control planes get kubelet.conf from the PKI; workers join through TLS bootstrap.
-    if (hasRole(host, 'worker') && !hasRole(host, 'control-plane')) {
+    if (tlsBootstraps(host)) {
       files.push({
         path: PATHS.bootstrapKubeconfig,
         mode: 0o600,
@@ -105,6 +104,9 @@ export function kubeletRenderer(ctx: RenderContext): (host: Host) => RenderedFil
     return files;
   };
 }
+
+/** Control planes get kubelet.conf from the PKI; workers join through TLS bootstrap (bootstrap-kubelet.conf). */
+export const tlsBootstraps = (host: Host): boolean => hasRole(host, 'worker') && !hasRole(host, 'control-plane');
 
 /** /etc/kubernetes/pki/ca.crt as the kubelet (and a joining node) gets it. */
 export const clusterCaFile = (caCertPem: string): RenderedFile => ({ path: `${PATHS.pki}/ca.crt`, mode: 0o644, content: caCertPem, ...CLUSTER_CA });

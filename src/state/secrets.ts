@@ -14,6 +14,7 @@ const PASS_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 export const BOOTSTRAP_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** keepalived uses only the first 8 characters of a PASS secret. */
+/** keepalived's PASS authentication uses only the first 8 characters (VRRP's 8-octet authentication data), so 8 it is: the secret must stay off command lines and out of hashes shown there. */
 export const generateAuthPass = (random: RandomInt = randomInt): string => pick(PASS_ALPHABET, 8, random);
 export const generateRouterId = (random: RandomInt = randomInt): number => 1 + random(255);
 

@@ -1,17 +1,25 @@
 /**
  * The state directory (default `.kbuild/<cluster name>/` beside the cluster file, 0700) holds what
  * must survive between runs: the PKI master copy, the bootstrap token, keepalived's shared secret.
+ * A CA found there is reused, so the directory is trusted only when nobody else could have written it.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic, writeFilesAtomic } from '../util/atomic-write.js';
+import { checkParents, checkRoot, currentOwner, readStateFile, type Owner } from './safe-path.js';
 
 export class StateDir {
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly owner: Owner,
+  ) {}
 
-  static async open(root: string): Promise<StateDir> {
+  /** Refuses a directory someone else could have written (safe-path.ts), then makes it 0700. */
+  static async open(root: string, owner: Owner = currentOwner()): Promise<StateDir> {
+    await checkParents(root, owner);
+    await checkRoot(root, owner, false);
     await ensurePrivateDir(root);
-    return new StateDir(root);
+    await checkRoot(root, owner, true);
+    return new StateDir(root, owner);
   }
 
   /** Default location for a cluster file: `.kbuild/<name>/` next to it. */
@@ -23,13 +31,9 @@ export class StateDir {
     return join(this.root, ...parts);
   }
 
+  /** A file as written by this user or root; symlinks, others' files and readable secrets are refused. */
   async read(relative: string): Promise<string | undefined> {
-    try {
-      return await readFile(this.path(relative), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    return (await readStateFile(this.root, this.path(relative), this.owner))?.toString('utf8');
   }
 
   /** Writes with mode 0600 (state is private) unless told otherwise. */

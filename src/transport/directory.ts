@@ -6,7 +6,7 @@
 import { sha256Hex } from '../util/sha256.js';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-write.js';
 import { ownerIds } from './owner.js';
 import type { CommandResult, FileInfo, RunOptions, Transport, WriteOptions } from './transport.js';
 
@@ -19,6 +19,8 @@ export class DirectoryTransport implements Transport {
   private readonly recorded: RecordedAction[] = [];
   /** Paths removed during this run, so reads afterwards see them as gone. */
   private readonly removed = new Set<string>();
+  /** The root made 0700, once per transport. */
+  private madePrivate?: Promise<void>;
 
   constructor(
     readonly root: string,
@@ -67,7 +69,10 @@ export class DirectoryTransport implements Transport {
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions): Promise<void> {
     const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-    await writeFileAtomic(this.localPath(path), bytes, options.mode);
+    // Keys land here (init/apply --dry-run -o DIR): the tree is the owner's only, as render's is.
+    this.madePrivate ??= ensurePrivateDir(this.root);
+    await this.madePrivate;
+    await writeFileAtomic(this.localPath(path), bytes, options.mode, 0o700);
     const normal = normalize(path);
     this.removed.delete(normal);
     this.recorded.push({

@@ -104,13 +104,17 @@ describe('kbuild apply: 3 stacked control planes, 2 load balancers with a VIP, 2
     await ctx.kubectl(['delete', 'pod', 'server-w2', 'client-w1', '--wait=false']);
   }, 5 * 60_000);
 
-  it('left every rendered file on its host with the rendered content and mode', async () => {
+  it('left every rendered file on its host with the rendered content and mode, but no bootstrap token on the workers', async () => {
     const out = `${ctx.cl.dir}/rendered`;
     const render = await kbuild(['render', '-i', ctx.cl.clusterFile, '--state-dir', ctx.cl.stateDir, '-o', out]);
     expect(render.code, render.stderr).toBe(0);
+    const bootstrapConf = '/etc/kubernetes/bootstrap-kubelet.conf';
     for (const { name } of HOSTS) {
       const listing = execFileSync('sh', ['-c', `cd ${out}/${name} && find . -type f -printf '%m %p\\n' | sort`], { encoding: 'utf8' });
-      const expected = listing.trim().split('\n').map((line) => {
+      // Removed after the TLS bootstrap, as join does: the token must not stay on the workers.
+      const kept = listing.trim().split('\n').filter((line) => !line.endsWith(` .${bootstrapConf}`));
+      if (WORKERS.includes(name)) expect((await ctx.cl.lab.exec(name, `test -e ${bootstrapConf} && echo present || echo absent`)).stdout.trim(), name).toBe('absent');
+      const expected = kept.map((line) => {
         const [mode, rel] = line.split(' ');
         return `${mode} ${execFileSync('sha256sum', [`${out}/${name}${rel!.slice(1)}`], { encoding: 'utf8' }).split(' ')[0]} ${rel!.slice(1)}`;
       });
@@ -125,6 +129,8 @@ describe('kbuild apply: 3 stacked control planes, 2 load balancers with a VIP, 2
     expect(result.code, result.stderr).toBe(0);
     for (const { name } of HOSTS) expect(result.stdout).toMatch(new RegExp(`^${name}: no changes$`, 'm'));
     expect(result.stdout).not.toMatch(/API objects applied/);
+    expect(result.stdout).not.toContain('bootstrap-kubelet.conf');
+    for (const name of WORKERS) expect((await ctx.cl.lab.exec(name, 'test -e /etc/kubernetes/bootstrap-kubelet.conf && echo present || echo absent')).stdout.trim(), name).toBe('absent');
   }, APPLY_TIMEOUT_MS);
 });
 

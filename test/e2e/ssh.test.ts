@@ -25,6 +25,7 @@ let encryptedPemKey: UserKey;
 let agentOnlyKey: UserKey;
 let target: Sshd;
 let twoKeyTarget: Sshd;
+let rsaOnlyTarget: Sshd;
 let bastion: Sshd;
 const sudoUser = `kbt${randomBytes(3).toString('hex')}ok`;
 const passwordUser = `kbt${randomBytes(3).toString('hex')}pw`;
@@ -46,12 +47,14 @@ beforeAll(async () => {
   const authorizedKeys = { root: everyKey, [sudoUser]: [rootKey.publicLine], [passwordUser]: [rootKey.publicLine] };
   target = await startSshd({ authorizedKeys });
   twoKeyTarget = await startSshd({ authorizedKeys, hostKeyTypes: ['ed25519', 'rsa'] });
+  rsaOnlyTarget = await startSshd({ authorizedKeys, hostKeyTypes: ['rsa'] });
   bastion = await startSshd({ authorizedKeys, logLevel: 'DEBUG1' });
 });
 
 afterAll(async () => {
   await target?.stop();
   await twoKeyTarget?.stop();
+  await rsaOnlyTarget?.stop();
   await bastion?.stop();
   if (usersCreated) {
     for (const user of [sudoUser, passwordUser]) {
@@ -151,6 +154,32 @@ describe('host keys', () => {
     await withTransport(hostFor(twoKeyTarget, { knownHostsFile }), {}, async (t) => {
       expect((await t.run('true')).code).toBe(0);
     });
+  });
+
+  it('a host known by ed25519 that offers only RSA is refused even with --accept-new-host-keys, and nothing is recorded', async () => {
+    // The man in the middle: the name is known by an ed25519 key, the server in the path has only RSA.
+    const known = await makeUserKey(work, 'known_ed25519_host_key');
+    const knownHostsFile = freshKnownHosts();
+    const text = `[127.0.0.1]:${rsaOnlyTarget.port} ${known.publicLine}\n`;
+    await writeFile(knownHostsFile, text);
+    const recorded: string[] = [];
+    const error = await connect(hostFor(rsaOnlyTarget, { knownHostsFile }), { ...quick, acceptNewHostKeys: true, onHostKeyRecorded: (l) => recorded.push(l) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostKeyError);
+    expect((error as Error).message).toContain('ssh-ed25519 at line 1');
+    expect((error as Error).message).toContain('with or without --accept-new-host-keys');
+    expect(recorded).toEqual([]);
+    expect(await readFile(knownHostsFile, 'utf8')).toBe(text);
+  });
+
+  it('refuses a key revoked for the bare name on a non-22 port, where the bare name would otherwise vouch for it', async () => {
+    const knownHostsFile = freshKnownHosts();
+    const key = target.hostKeys[0]!.publicLine;
+    await writeFile(knownHostsFile, `127.0.0.1 ${key}\n@revoked 127.0.0.1 ${key}\n`);
+    for (const acceptNewHostKeys of [false, true]) {
+      const error = await connect(hostFor(target, { knownHostsFile }), { ...quick, acceptNewHostKeys }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HostKeyError);
+      expect((error as Error).message).toContain(`marked @revoked in ${knownHostsFile}:2`);
+    }
   });
 
   it('treats a key of another type as unknown (as OpenSSH does), not as changed', async () => {

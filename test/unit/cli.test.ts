@@ -31,6 +31,21 @@ describe('kbuild validate (CLI)', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses a keepalived interface that would inject a notify_master script, on one escaped line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kbuild-cli-'));
+    const file = join(dir, 'inject.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: kbuild.io/v1alpha1\nkind: Cluster\nmetadata: {name: demo}\nspec:\n  controlPlaneEndpoint: 192.168.1.100:8443\n  loadBalancer:\n    vip: 192.168.1.100\n' +
+        '    interface: "eth0\\n    notify_master \\"/bin/sh -c touch /pwned\\""\n  hosts:\n    - {name: lb1, address: 192.168.1.5, roles: [load-balancer]}\n    - {name: cp1, address: 192.168.1.10, roles: [control-plane]}\n',
+    );
+    const result = await kbuild('validate', '-i', file);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/inject\.yaml:8: spec\.loadBalancer\.interface: "eth0\\u000a {4}notify_master .* contains a line break/);
+  });
+
   it('exits 2 for usage errors', async () => {
     expect((await kbuild('validate')).code).toBe(2);
     expect((await kbuild('validate', '-i', 'x.yaml', '--bogus')).code).toBe(2);

@@ -22,6 +22,8 @@ import { runChecked } from '../../transport/run.js';
 import { pushFiles } from '../../transport/sync.js';
 import type { HealthGate, StepOutcome } from '../../workflow/types.js';
 import { addonFilesOf, filesOf, type ApplyContext, type ApplyPhase } from './context.js';
+import { kubeletConfUsable, removeBootstrapKubeconfig } from '../kubelet-bootstrap.js';
+import { tlsBootstraps } from '../../render/kubelet.js';
 import { pushStaticPodFiles } from './roll.js';
 
 const MINUTE = 60_000;
@@ -38,11 +40,34 @@ async function push(ctx: ApplyContext, host: Host, component: Component): Promis
   return pushFiles(await ctx.transport(host), filesOf(ctx, host, component));
 }
 
-/** Writes the kubelet's files and (re)starts it only when they changed. */
+/**
+ * Writes the kubelet's files and (re)starts it only when they changed. A node whose kubelet already
+ * has its own credential (kubelet.conf from the TLS bootstrap) does not get the bootstrap token again.
+ */
 async function ensureKubelet(ctx: ApplyContext, host: Host): Promise<string[]> {
-  const changed = await push(ctx, host, 'kubelet');
-  if (changed.length > 0) await restartKubelet(await ctx.transport(host));
+  const transport = await ctx.transport(host);
+  const bootstrapped = tlsBootstraps(host) && (await kubeletConfUsable(transport)).ok;
+  const files = filesOf(ctx, host, 'kubelet').filter((f) => !(bootstrapped && f.path === PATHS.bootstrapKubeconfig));
+  const changed = await pushFiles(transport, files);
+  if (changed.length > 0) await restartKubelet(transport);
   return changed;
+}
+
+/**
+ * As join does after the TLS bootstrap: bootstrap-kubelet.conf goes once the node is registered and
+ * its kubelet.conf is usable (the kubelet phase's gate waited for both); otherwise it stays, said so.
+ */
+async function removeBootstrapStep(ctx: ApplyContext, host: Host): Promise<StepOutcome> {
+  const transport = await ctx.transport(host);
+  if (!(await transport.stat(PATHS.bootstrapKubeconfig))) return { changed: [] };
+  const usable = await kubeletConfUsable(transport);
+  const registered = usable.ok && (await (await ctx.api()).read('v1', 'Node', undefined, host.name)) !== undefined;
+  if (!registered) {
+    const why = usable.ok ? 'the API has no Node for it yet' : usable.seen;
+    ctx.reporter.event({ type: 'warn', host: host.name, message: `${PATHS.bootstrapKubeconfig} kept: ${why}; the next kbuild apply removes it once the kubelet has its own credential` });
+    return { changed: [] };
+  }
+  return { changed: await removeBootstrapKubeconfig(transport) };
 }
 
 /**
@@ -287,6 +312,22 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
       gate: `\`GET http://127.0.0.1:${PORTS.kubeletHealthz}/healthz\` answers 200 on each host; then the API lists a Node for every control plane and worker.`,
     }),
     gate: gate('kubelet /healthz', 4 * MINUTE, () => kubeletHealthz(), nodesRegistered),
+  },
+  {
+    name: 'remove-bootstrap-kubeconfig',
+    description: `remove ${PATHS.bootstrapKubeconfig} (a bootstrap token) from workers whose kubelet has its own credential, as kbuild join and kubeadm do`,
+    targets: (ctx) => ctx.cluster.hosts.filter(tlsBootstraps),
+    skipReason: 'no worker joins through TLS bootstrap',
+    run: removeBootstrapStep,
+    plan: (cluster) =>
+      cluster.hosts.some(tlsBootstraps)
+        ? {
+            title: 'remove bootstrap kubeconfig',
+            hosts: cluster.hosts.filter(tlsBootstraps),
+            what: `${PATHS.bootstrapKubeconfig} removed once ${PATHS.kubeletKubeconfig} holds the kubelet's own credential and its Node is registered; later applies do not write it again.`,
+            gate: 'nothing to check.',
+          }
+        : [],
   },
   {
     name: 'pod-network',

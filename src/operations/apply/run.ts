@@ -64,6 +64,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
     readOnly: recorder !== undefined,
     passphrase: options.passphrase,
     onReconnect: (host, cause) => reporter.event({ type: 'warn', host: host.name, message: `reconnected after the connection dropped (${cause})` }),
+    onKeyWarning: (message) => reporter.event({ type: 'warn', message }),
   });
   const connections = new Connections(async (host: Host): Promise<Transport> => {
     const real = await connectHost(host);

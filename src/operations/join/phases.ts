@@ -8,7 +8,6 @@ import type { Host } from '../../config/model.js';
 import { StateError } from '../../errors/index.js';
 import { isForbidden } from '../../kube/client.js';
 import { controlPlaneProbes, etcdHealth, kubeletHealthz, probeAll, type GateCheck, type Probe } from '../../health/probes.js';
-import { parseKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import type { Phase, StepOutcome } from '../../workflow/types.js';
 import { runPreflight } from '../../preflight/run.js';
 import { runChecked } from '../../transport/run.js';
@@ -23,6 +22,7 @@ import { controlPlaneManifests, etcdManifest } from '../../render/host.js';
 import { joinPkiFiles } from './control-plane.js';
 import { addLearnerCommand, existingEndpoints, joiningInitialCluster, listMembersCommand, ownMember, promoteCommand } from './etcd.js';
 import { parseMemberList } from '../etcd-api.js';
+import { kubeletConfUsable as kubeletConfUsableOn, removeBootstrapKubeconfig as removeBootstrapKubeconfigOn } from '../kubelet-bootstrap.js';
 import { joinKubeletFiles, publishedKubeletConfig } from './kubelet-files.js';
 
 const MINUTE = 60_000;
@@ -99,25 +99,9 @@ async function markControlPlane(ctx: JoinContext, host: Host): Promise<StepOutco
 
 const probe = (ctx: JoinContext, probes: Array<[string, Probe]>): Promise<GateCheck> => probeAll(ctx.transport, probes);
 
-/** kubelet.conf exists and names a server and a client credential: the TLS bootstrap is done. */
-async function kubeletConfUsable(ctx: JoinContext): Promise<GateCheck> {
-  const text = await ctx.transport.readFile(PATHS.kubeletKubeconfig);
-  if (!text) return { ok: false, seen: `${PATHS.kubeletKubeconfig} does not exist yet (the kubelet's CSR is not signed yet)` };
-  try {
-    const parsed = parseKubeconfig(text.toString());
-    if (!parsed.server || !(parsed.clientCertPem || /client-certificate:/.test(text.toString()))) return { ok: false, seen: `${PATHS.kubeletKubeconfig} has no server or client certificate yet` };
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, seen: `${PATHS.kubeletKubeconfig} does not parse: ${(error as Error).message}` };
-  }
-}
+const kubeletConfUsable = (ctx: JoinContext): Promise<GateCheck> => kubeletConfUsableOn(ctx.transport);
 
-/** The bootstrap token stays valid for the whole cluster until it expires: it should not outlive its use on disk. */
-async function removeBootstrapKubeconfig(ctx: JoinContext): Promise<StepOutcome> {
-  if (!(await ctx.transport.stat(PATHS.bootstrapKubeconfig))) return { changed: [] };
-  await ctx.transport.remove(PATHS.bootstrapKubeconfig);
-  return { changed: [`removed ${PATHS.bootstrapKubeconfig}`] };
-}
+const removeBootstrapKubeconfig = async (ctx: JoinContext): Promise<StepOutcome> => ({ changed: await removeBootstrapKubeconfigOn(ctx.transport) });
 
 export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
   {

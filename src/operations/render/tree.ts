@@ -40,19 +40,17 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
 
 async function prepare(outDir: string, force: boolean): Promise<void> {
   const entries = await entriesOf(outDir);
-  if (entries === undefined || entries.length === 0) {
-    // Keys land in the tree: only the owner may read it.
-    await mkdir(outDir, { recursive: true, mode: 0o700 });
-    await chmod(outDir, 0o700);
-  } else if (entries.includes(RENDER_MARKER)) {
-    await Promise.all(entries.filter((e) => e !== RENDER_MARKER).map((e) => rm(join(outDir, e), { recursive: true, force: true })));
-    return;
-  } else if (!force) {
+  if (entries !== undefined && entries.length > 0 && !entries.includes(RENDER_MARKER) && !force) {
     throw new FileError(outDir, 'is not empty and was not written by `kbuild render`; choose an empty or new directory, or pass --force to write into it anyway');
-  } else {
-    return;
   }
-  await writeFile(join(outDir, RENDER_MARKER), MARKER_TEXT, { mode: 0o644 });
+  // Keys land in the tree: only the owner may read it, also when it existed before (re-render, --force).
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  await chmod(outDir, 0o700);
+  if (entries?.includes(RENDER_MARKER)) {
+    await Promise.all(entries.filter((e) => e !== RENDER_MARKER).map((e) => rm(join(outDir, e), { recursive: true, force: true })));
+  } else if (entries === undefined || entries.length === 0) {
+    await writeFile(join(outDir, RENDER_MARKER), MARKER_TEXT, { mode: 0o644 });
+  }
 }
 
 /** Files in flight at once: enough to overlap the system calls, far below the open-file limit. */
@@ -75,7 +73,7 @@ async function writeTreeFile(path: string, file: TreeFile, run: TreeWrite): Prom
   const dir = dirname(path);
   let made = directories.get(dir);
   if (made === undefined) {
-    made = mkdir(dir, { recursive: true, mode: 0o755 });
+    made = mkdir(dir, { recursive: true, mode: 0o700 });
     directories.set(dir, made);
   }
   await made;

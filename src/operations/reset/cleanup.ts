@@ -37,10 +37,18 @@ async function ours(transport: Transport, path: string, present: ReadonlySet<str
   return content !== undefined && writtenByKbuild(content);
 }
 
-/** The entries of a directory (full paths); none when it is missing. */
-export async function directoryEntries(transport: Transport, dir: string): Promise<string[]> {
-  const result = await transport.run(`find ${shellQuote(dir)} -mindepth 1 -maxdepth 1`, READ);
-  return result.code === 0 ? result.stdout.split('\n').filter(Boolean).sort() : [];
+/** Whether a directory has any entry; false when it is missing. */
+export async function hasEntries(transport: Transport, dir: string): Promise<boolean> {
+  const result = await transport.run(`find ${shellQuote(dir)} -mindepth 1 -maxdepth 1 -print -quit`, READ);
+  return result.code === 0 && result.stdout !== '';
+}
+
+/**
+ * Removes a directory's contents, not the directory (it may be a mount point), in one command: find
+ * hands the names to rm itself, so a name holding a line break never turns into a path of its own.
+ */
+export function removeEntriesCommand(dir: string): string {
+  return `find ${shellQuote(dir)} -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +`;
 }
 
 /**
@@ -66,15 +74,13 @@ async function removePods(ctx: ResetContext, host: Host, transport: Transport): 
 }
 
 async function removeEtcdData(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
-  const entries = await directoryEntries(transport, PATHS.etcdData);
-  if (entries.length === 0) return [];
+  if (!(await hasEntries(transport, PATHS.etcdData))) return [];
   const decision = ctx.etcdData ?? { remove: false, reason: 'preflight was skipped, so nobody confirmed' };
   if (!decision.remove) {
     ctx.reporter.event({ type: 'info', host: host.name, message: `etcd data in ${PATHS.etcdData} kept: ${decision.reason}` });
     return [];
   }
-  // The directory itself stays (it may be a mount point); its contents go.
-  for (const entry of entries) await transport.remove(entry);
+  await runChecked(transport, removeEntriesCommand(PATHS.etcdData));
   return [`removed etcd data in ${PATHS.etcdData}`];
 }
 

@@ -6,14 +6,14 @@
 import type { Phase } from '../../workflow/types.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import { forEachHost } from '../../transport/fleet.js';
-import { cleanupNode, directoryEntries } from './cleanup.js';
+import { cleanupNode, hasEntries } from './cleanup.js';
 import type { ResetContext } from './context.js';
 import { remainingMembersHealthy, removeEtcdMember } from './etcd-member.js';
 
 const MINUTE = 60_000;
 
 async function preflight(ctx: ResetContext): Promise<{ changed: string[] }> {
-  const found = await forEachHost('preflight', ctx.targets, ctx.concurrency, async (h) => (await directoryEntries(await ctx.transport(h), PATHS.etcdData)).length > 0);
+  const found = await forEachHost('preflight', ctx.targets, ctx.concurrency, async (h) => hasEntries(await ctx.transport(h), PATHS.etcdData));
   const withData = ctx.targets.filter((_, i) => found[i]);
   if (withData.length === 0) return { changed: [] };
   ctx.etcdData = await ctx.decideEtcdData(withData.map((h) => h.name));

@@ -101,6 +101,7 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
       readOnly: options.dryRun,
       passphrase: options.passphrase,
       onReconnect: (h, cause) => options.reporter.event({ type: 'warn', host: h.name, message: `reconnected after the connection dropped (${cause})` }),
+      onKeyWarning: (message) => options.reporter.event({ type: 'warn', message }),
     });
   const connections = new Connections(async (h) => {
     const real = await connectHost(h);

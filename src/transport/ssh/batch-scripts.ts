@@ -2,8 +2,10 @@
  * Scripts that handle many files in one exec channel, so a push costs one SSH round trip (and one
  * login-shell start on the host) per batch instead of two per file.
  *
- * sync: the script (the `sh -c` argument) lists the files; stdin carries their bytes back to back,
- * raw, in the same order. For each file the script compares the existing SHA-256 and mode and either
+ * sync: the script (the `sh -c` argument) lists the files; stdin carries, for each in the same order,
+ * its SHA-256 on a line of its own and then its bytes, raw. Hashes stay off the command line, which ps
+ * shows every user of the host: the hash of a file with a short secret in it (keepalived.conf's
+ * password) is enough to guess the secret offline. For each file the script compares the existing SHA-256 and mode and either
  * skips its bytes or streams them into a temp file in the target's directory
  * (`.NAME.kbuild-RANDOM`, created 0600 by umask), fsyncs and checks it against the expected
  * SHA-256, then chown, chmod and rename — the same atomic write as writeScript, file by file. A
@@ -42,16 +44,18 @@ const SYNC_PRELUDE = [
   `trap 'exit 1' HUP INT TERM PIPE`,
   'umask 077',
   `fail() { printf 'kbuild: %s\\n' "$2" >&2; exit "$1"; }`,
-  // f INDEX PATH MODE OWNER SIZE SHA256 TEMP: one file; its SIZE bytes are next on stdin.
+  // f INDEX PATH MODE OWNER SIZE TEMP: one file; its SHA-256 line and then its SIZE bytes are next on stdin.
   'f() {',
+  // sh's read takes one line from a pipe byte by byte, leaving the bytes after it for head or dd.
+  '  IFS= read -r e || fail 75 "input ended before $2"',
   '  d=${2%/*}; d=${d:-/}',
   // Temp files of an earlier run whose session died without its trap firing (a network partition): gone after a minute idle.
-  '  [ ! -d "$d" ] || find "$d" -maxdepth 1 -name ".${2##*/}.kbuild-*" ! -name "${7##*/}" -mmin +1 -exec rm -f -- {} + 2>/dev/null || :',
+  '  [ ! -d "$d" ] || find "$d" -maxdepth 1 -name ".${2##*/}.kbuild-*" ! -name "${6##*/}" -mmin +1 -exec rm -f -- {} + 2>/dev/null || :',
   '  s=created; o=',
   '  if [ -f "$2" ]; then',
   '    h=$(sha256sum < "$2") || fail 1 "cannot read $2"',
   '    o=${h%% *}',
-  '    if [ "$o" != "$6" ]; then s=replaced',
+  '    if [ "$o" != "$e" ]; then s=replaced',
   '    elif [ "$(stat -c %a -- "$2")" != "$3" ]; then s=updated',
   '    else s=unchanged; fi',
   '  elif [ -e "$2" ] || [ -L "$2" ]; then s=updated',
@@ -61,11 +65,11 @@ const SYNC_PRELUDE = [
   '    echo "$1 $s"; return 0',
   '  fi',
   '  [ -d "$d" ] || mkdir -p -- "$d" || fail 1 "cannot create directory $d"',
-  '  t=$7',
+  '  t=$6',
   '  if [ "$5" -eq 0 ]; then : > "$t" || fail 1 "cannot write $2"',
   '  else dd of="$t" bs="$5" count=1 iflag=fullblock conv=fsync status=none || fail 1 "cannot write $2"; fi',
   '  h=$(sha256sum < "$t") || fail 1 "cannot read back $t"',
-  `  [ "\${h%% *}" = "$6" ] || fail 75 "$2: content arrived incomplete; the target file was left unchanged"`,
+  `  [ "\${h%% *}" = "$e" ] || fail 75 "$2: content arrived incomplete; the target file was left unchanged"`,
   '  chown -- "$4" "$t" || fail 1 "cannot set owner $4 on $2"',
   '  chmod -- "$3" "$t" || fail 1 "cannot set mode $3 on $2"',
   // -T: a directory in the target's place is an error, not a place to move the file into.
@@ -80,12 +84,12 @@ const SYNC_PRELUDE = [
 function syncLine(index: number, file: SyncFile, content: Buffer, tempSuffix: string): string {
   const target = absolute(file.path);
   const temp = tempPathBeside(target, tempSuffix);
-  return ['f', index, shellQuote(target), file.mode.toString(8), shellQuote(file.owner ?? 'root:root'), content.length, sha256Hex(content), shellQuote(temp)].join(' ');
+  return ['f', index, shellQuote(target), file.mode.toString(8), shellQuote(file.owner ?? 'root:root'), content.length, shellQuote(temp)].join(' ');
 }
 
 export interface SyncBatch {
   script: string;
-  /** The files' bytes back to back, in the script's order. */
+  /** Per file in the script's order: its SHA-256 line, then its bytes. */
   stdin: Buffer;
   files: readonly SyncFile[];
 }
@@ -122,7 +126,7 @@ export function syncBatches(files: readonly SyncFile[], tempSuffix: () => string
     if (size + cost(line) > MAX_SCRIPT_BYTES) throw new Error(`path too long for a remote script: ${file.path.slice(0, 200)}`);
     lines.push(line);
     chunk.push(file);
-    contents.push(content);
+    contents.push(Buffer.from(`${sha256Hex(content)}\n`), content);
     size += cost(line);
   }
   flush();

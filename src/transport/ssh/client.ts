@@ -5,19 +5,8 @@
 import type { Duplex } from 'node:stream';
 import type { Client as ClientType, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError, HostKeyError } from '../../errors/index.js';
-import { fingerprint, keyTypeOf, preferKnownTypes } from './known-hosts.js';
+import { fingerprint, hostKeyAlgorithms, keyTypeOf } from './known-hosts.js';
 import type { SshSession } from './session.js';
-
-/** ssh2's default host key algorithms, in its order (ssh2 does not export the list). */
-const DEFAULT_HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
 
 export interface SshEndpoint {
   /** Name in messages: the host's name, or e.g. `cp1 (bastion 10.0.0.1)`. */
@@ -46,7 +35,8 @@ export class TransientConnectionError extends ConnectionError {}
 export async function openClient(endpoint: SshEndpoint, options: ClientOptions, sock?: Duplex): Promise<ClientType> {
   const auth = await authConfig(endpoint, options);
   const knownHosts = options.session.knownHosts(options.knownHostsFile);
-  const knownTypes = await knownHosts.knownKeyTypes(endpoint.address, endpoint.port);
+  const recorded = await knownHosts.recorded(endpoint.address, endpoint.port);
+  const knownTypes = [...new Set(recorded.map((e) => e.keyType))];
   const where = `${endpoint.user}@${endpoint.address}:${endpoint.port}`;
   // Loaded on first use: commands that never connect should not pay for ssh2.
   const { default: ssh2 } = await import('ssh2');
@@ -66,6 +56,7 @@ export async function openClient(endpoint: SshEndpoint, options: ClientOptions, 
     });
     client.on('error', (error: Error & { level?: string; code?: string }) => {
       if (hostKeyFailure !== undefined) return fail(hostKeyFailure);
+      if (recorded.length > 0 && /no matching host key format/.test(error.message)) return fail(knownHosts.noRecordedTypeError(endpoint, recorded));
       if (error.level === 'client-authentication') {
         const how = endpoint.identityFile ? `the key ${endpoint.identityFile}` : `the keys in ssh-agent (${options.agentSocket})`;
         return fail(new ConnectionError(endpoint.label, `${where} refused ${how}. Check ssh.user and ssh.identityFile, and that the public key is in the user's authorized_keys.`));
@@ -85,7 +76,7 @@ export async function openClient(endpoint: SshEndpoint, options: ClientOptions, 
       readyTimeout: options.connectTimeoutMs,
       keepaliveInterval: options.keepaliveIntervalMs,
       keepaliveCountMax: 3,
-      algorithms: { serverHostKey: preferKnownTypes(DEFAULT_HOST_KEY_ALGORITHMS, knownTypes) as ServerHostKeyAlgorithm[] },
+      algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as ServerHostKeyAlgorithm[] },
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         knownHosts.verify(endpoint, key, options.acceptNewHostKeys).then(
           (outcome) => {

@@ -126,10 +126,12 @@ export interface FleetConnectOptions {
   passphrase?: PassphrasePrompt;
   /** Hears each reconnect after a drop, with what was lost. */
   onReconnect?: (host: Host, cause: string) => void;
+  /** Hears a warning about an identity file (readable by others), once per file. */
+  onKeyWarning?: (message: string) => void;
 }
 
 /** How one run connects to its hosts: connectResilient for each, sharing one SshSession. */
 export function sshConnector(options: FleetConnectOptions): (host: Host) => Promise<Transport> {
-  const session = new SshSession({ prompt: options.passphrase });
+  const session = new SshSession({ prompt: options.passphrase, warn: options.onKeyWarning });
   return (host) => connectResilient(host, { acceptNewHostKeys: options.acceptNewHostKeys, readOnly: options.readOnly, session }, options.onReconnect && ((cause) => options.onReconnect!(host, cause)));
 }

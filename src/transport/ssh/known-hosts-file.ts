@@ -38,11 +38,23 @@ export class KnownHostsFile {
     }
   }
 
-  /** Key types recorded for a host, to prefer them when negotiating. */
-  async knownKeyTypes(address: string, port: number): Promise<string[]> {
+  /** Plain keys recorded for a host's lookup name, to negotiate only their types. */
+  async recorded(address: string, port: number): Promise<KnownHostsEntry[]> {
     const name = lookupName(address, port);
-    const entries = await this.entries();
-    return [...new Set(entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name)).map((e) => e.keyType))];
+    return (await this.entries()).filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name));
+  }
+
+  /** The handshake found no algorithm in common with a host offered only its recorded types. */
+  noRecordedTypeError(target: HostKeyTarget, recorded: readonly KnownHostsEntry[]): HostKeyError {
+    const name = lookupName(target.address, target.port);
+    const where = recorded.map((e) => `${e.keyType} at line ${e.line}`).join(', ');
+    return new HostKeyError(
+      target.label,
+      `host key for ${name} is not known: the host offers none of the key types ${this.path} records for it (${where}), and kbuild negotiates only those ` +
+        `(as OpenSSH does), with or without ${ACCEPT_NEW_HOST_KEYS_FLAG}: a key of a new type could be someone in the path. If the host really changed ` +
+        `its keys, compare its fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host), remove the old entries ` +
+        `(ssh-keygen -R '${name}' -f ${this.path}) and run again with ${ACCEPT_NEW_HOST_KEYS_FLAG}.`,
+    );
   }
 
   /**
@@ -74,6 +86,8 @@ export class KnownHostsFile {
           );
         case 'unknown': {
           if (!acceptNew) throw new HostKeyError(target.label, unknownMessage(this.path, name, type, print, result.otherTypes, result.certAuthorities));
+          // A new key type is not a new host: the flag is for first contact only.
+          if (result.otherTypes.length > 0) throw new HostKeyError(target.label, newTypeMessage(this.path, name, type, print, result.otherTypes));
           await this.append(name, key);
           return 'recorded';
         }
@@ -118,6 +132,16 @@ function unknownMessage(
       `then run again with ${ACCEPT_NEW_HOST_KEYS_FLAG} to record it.`,
   );
   return lines.join(' ');
+}
+
+function newTypeMessage(file: string, name: string, type: string, print: string, otherTypes: KnownHostsEntry[]): string {
+  const where = otherTypes.map((e) => `${e.keyType} at line ${e.line}`).join(', ');
+  return (
+    `${name} presents a ${type} host key ${print}, but ${file} records it by other key types (${where}): a known host's key of a new type is ` +
+    `not recorded as a new key, with or without ${ACCEPT_NEW_HOST_KEYS_FLAG} (someone in the path offering only ${type} could replace the key that way). ` +
+    `If the host really changed its keys, compare the fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_${hostKeyFileStem(type)}_key.pub on the host), ` +
+    `remove the old entries (ssh-keygen -R '${name}' -f ${file}) and run again with ${ACCEPT_NEW_HOST_KEYS_FLAG}.`
+  );
 }
 
 function hostKeyFileStem(type: string): string {

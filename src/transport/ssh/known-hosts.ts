@@ -8,7 +8,10 @@
  *   or a comma list of patterns with `*`/`?` wildcards; a matching `!pattern` excludes the line;
  * - names compare case-insensitively;
  * - keys are checked per type: a host known only by an ed25519 key that presents an RSA key is
- *   "new" (OpenSSH's HOST_NEW, "keys of different type are already known"), not "changed".
+ *   "new" (OpenSSH's HOST_NEW, "keys of different type are already known"), not "changed"; but a
+ *   known host negotiates only its recorded types (hostKeyAlgorithms) and KnownHostsFile never
+ *   records a new type for it, so a man in the middle offering only RSA cannot swap the key;
+ * - `@revoked` wins under every name a lookup tries (the port-qualified one and the bare fallback).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -121,7 +124,8 @@ export type HostKeyStatus =
 export function checkHostKey(entries: readonly KnownHostsEntry[], name: string, key: Buffer, fallbackName?: string): HostKeyStatus {
   const forName = entries.filter((e) => hostFieldMatches(e.hosts, name));
   const type = keyTypeOf(key);
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key) && hostFieldMatches(e.hosts, name));
+  const names = fallbackName === undefined ? [name] : [name, fallbackName];
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key) && names.some((n) => hostFieldMatches(e.hosts, n)));
   if (revoked) return { status: 'revoked', entry: revoked };
   const plain = forName.filter((e) => e.marker === undefined);
   const sameType = plain.filter((e) => e.keyType === type);
@@ -139,16 +143,25 @@ export function checkHostKey(entries: readonly KnownHostsEntry[], name: string, 
   };
 }
 
+/**
+ * ssh2's host key algorithms, in its order (ssh2 does not export the list). `ssh-rsa` signs with
+ * SHA-1: it is offered only for a host whose RSA key is recorded, after the SHA-2 variants, so it is
+ * chosen only when the host has nothing better.
+ */
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
 /** Host key algorithms in ssh2's names for a known_hosts key type. */
 export function algorithmsForKeyType(keyType: string): string[] {
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
 }
 
 /**
- * Host key algorithm preference: types already recorded for the host first (as OpenSSH's
- * order_hostkeyalgs does), so a host with both ed25519 and RSA keys negotiates the one we know.
+ * What to offer a host: with keys recorded for it, only their types (as OpenSSH orders its
+ * algorithms by known_hosts; an attacker offering another type then fails the handshake instead of
+ * reaching trust on first use); without, every modern algorithm but SHA-1 `ssh-rsa`.
  */
-export function preferKnownTypes(defaults: readonly string[], knownTypes: readonly string[]): string[] {
-  const preferred = knownTypes.flatMap(algorithmsForKeyType).filter((a) => defaults.includes(a));
-  return [...new Set([...preferred, ...defaults])];
+export function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
+  const allowed = new Set(knownTypes.flatMap(algorithmsForKeyType));
+  const recorded = HOST_KEY_ALGORITHMS.filter((a) => allowed.has(a));
+  return recorded.length > 0 ? recorded : HOST_KEY_ALGORITHMS.filter((a) => a !== 'ssh-rsa');
 }

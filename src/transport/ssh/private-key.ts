@@ -3,7 +3,7 @@
  * Encrypted keys take their passphrase from KBUILD_SSH_PASSPHRASE or, on a terminal, a prompt.
  * A run reads and decrypts each file once (SshSession).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ConnectionError } from '../../errors/index.js';
 
 export const PASSPHRASE_ENV = 'KBUILD_SSH_PASSPHRASE';
@@ -14,6 +14,8 @@ export type PassphrasePrompt = (question: string) => Promise<string | undefined>
 export interface KeySources {
   env?: NodeJS.ProcessEnv;
   prompt?: PassphrasePrompt;
+  /** Hears what is wrong but not fatal about an identity file (readable by others). */
+  warn?: (message: string) => void;
 }
 
 export interface LoadedKey {
@@ -26,6 +28,11 @@ export async function loadPrivateKey(path: string, host: string, sources: KeySou
   let privateKey: Buffer;
   try {
     privateKey = await readFile(path);
+    // OpenSSH refuses such a key ("UNPROTECTED PRIVATE KEY FILE"); kbuild says so and goes on.
+    const mode = (await stat(path)).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      sources.warn?.(`SSH identity file ${path} is readable by others (mode 0${mode.toString(8)}): whoever reads it logs in to the cluster's hosts. chmod 600 ${path}`);
+    }
   } catch (error) {
     throw new ConnectionError(host, `cannot read SSH identity file ${path}: ${(error as Error).message}. Fix ssh.identityFile in the cluster file.`, {
       cause: error,

@@ -16,16 +16,17 @@ function absolute(path: string): string {
 }
 
 /**
- * Atomic write: content arrives on stdin into a temp file in the target's directory (created 0600
- * by umask), is fsynced and checked against the expected SHA-256 before chmod/chown/rename. A
- * connection cut mid-stream gives dd an early EOF; the hash check then fails, the temp file is
- * removed and the target keeps its old content.
+ * Atomic write: the expected SHA-256 and then the content arrive on stdin (writeStdin), the content
+ * into a temp file in the target's directory (created 0600 by umask), fsynced and checked against the
+ * hash before chmod/chown/rename. A connection cut mid-stream gives dd an early EOF; the hash check
+ * then fails, the temp file is removed and the target keeps its old content. The hash is not on the
+ * command line: ps shows that to every user of the host, and the hash of a file holding a short
+ * secret (keepalived.conf's password) is enough to guess it offline.
  */
-export function writeScript(path: string, content: Buffer, mode: number, owner: string, tempSuffix: string): string {
+export function writeScript(path: string, mode: number, owner: string, tempSuffix: string): string {
   const target = absolute(path);
   const dir = dirname(target);
   const temp = tempPathBeside(target, tempSuffix);
-  const sha256 = sha256Hex(content);
   return [
     'set -e',
     `t=${shellQuote(temp)}`,
@@ -35,14 +36,21 @@ export function writeScript(path: string, content: Buffer, mode: number, owner: 
     // Leftovers of a session that died unseen (see batch-scripts.ts), idle for a minute.
     `find ${shellQuote(dir)} -maxdepth 1 -name ${shellQuote(basename(tempPathBeside(target, '*')))} ! -name ${shellQuote(basename(temp))} -mmin +1 -exec rm -f -- {} + 2>/dev/null || :`,
     'umask 077',
+    // sh's read takes one line from a pipe byte by byte, leaving the content for dd.
+    `IFS= read -r e || { echo 'kbuild: input ended before the content' >&2; exit 75; }`,
     'dd of="$t" bs=65536 conv=fsync status=none',
-    `if [ "$(sha256sum < "$t" | cut -d ' ' -f 1)" != ${sha256} ]; then echo 'kbuild: content arrived incomplete; the target file was left unchanged' >&2; exit 75; fi`,
+    `if [ "$(sha256sum < "$t" | cut -d ' ' -f 1)" != "$e" ]; then echo 'kbuild: content arrived incomplete; the target file was left unchanged' >&2; exit 75; fi`,
     `chmod ${mode.toString(8).padStart(4, '0')} -- "$t"`,
     `chown ${shellQuote(owner)} -- "$t"`,
     `mv -f -- "$t" ${shellQuote(target)}`,
     // Make the rename durable; `sync DIR` fsyncs the directory (coreutils >= 8.24).
     `sync -- ${shellQuote(dir)} 2>/dev/null || true`,
   ].join('\n');
+}
+
+/** writeScript's stdin: the content's SHA-256 on a line of its own, then the content. */
+export function writeStdin(content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${sha256Hex(content)}\n`), content]);
 }
 
 /** Prints `<hex mode> <size> <uid> <gid>` and, for regular files, the SHA-256; `missing` when absent. */

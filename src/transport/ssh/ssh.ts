@@ -8,7 +8,7 @@ import type { Client } from 'ssh2';
 import { ConnectionError, ConnectionLostError, RemoteCommandError } from '../../errors/index.js';
 import { shCommand } from '../quote.js';
 import { parseStatFilesOutput, parseSyncLines, statBatches, statFilesScript, syncBatches } from './batch-scripts.js';
-import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from './remote-scripts.js';
+import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript, writeStdin } from './remote-scripts.js';
 import type { CommandResult, FileInfo, RunOptions, SyncFile, SyncResult, Transport, WriteOptions } from '../transport.js';
 
 export interface SshTransportSettings {
@@ -85,9 +85,9 @@ export class SshTransport implements Transport {
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions): Promise<void> {
     const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-    const script = writeScript(path, bytes, options.mode, options.owner ?? 'root:root', randomBytes(6).toString('hex'));
+    const script = writeScript(path, options.mode, options.owner ?? 'root:root', randomBytes(6).toString('hex'));
     const what = `write ${path}`;
-    const raw = await this.exec(script, bytes, undefined, what);
+    const raw = await this.exec(script, writeStdin(bytes), undefined, what);
     if (raw.code !== 0) throw new RemoteCommandError(this.name, what, raw.code, raw.stderr.toString('utf8'));
   }
 

@@ -94,6 +94,49 @@ describe('apply phases over a scripted transport', () => {
     for (const record of second) for (const [host, changed] of record.changed) if (host !== '') expect(changed, `${record.path} ${host}`).toEqual([]);
   });
 
+  it('removes bootstrap-kubelet.conf from workers once their kubelet has its own credential, and never writes it again', async () => {
+    const { cluster, rendered } = await renderExample('ha-stacked');
+    const workers = cluster.hosts.filter((h) => h.roles.includes('worker') && !h.roles.includes('control-plane'));
+    expect(workers.length).toBeGreaterThan(0);
+    // The kubelet's TLS bootstrap, as a restart of a worker's kubelet ends it: its own kubelet.conf.
+    const kubeletConf = 'apiVersion: v1\nkind: Config\nclusters:\n- name: default-cluster\n  cluster: {server: "https://api.example.internal:6443", certificate-authority: /etc/kubernetes/pki/ca.crt}\n' +
+      'contexts:\n- name: default-context\n  context: {cluster: default-cluster, user: default-auth}\ncurrent-context: default-context\n' +
+      'users:\n- name: default-auth\n  user: {client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem, client-key: /var/lib/kubelet/pki/kubelet-client-current.pem}\n';
+    const fakes = new Map<string, FakeTransport>();
+    for (const h of cluster.hosts) {
+      const fake: FakeTransport = new FakeTransport(h.name, {
+        rules: [
+          { match: /restart kubelet/, result: () => (workers.includes(h) && fake.files.set('/etc/kubernetes/kubelet.conf', { content: Buffer.from(kubeletConf), mode: 0o600, owner: 'root:root' }), { code: 0 }) },
+          { match: /^systemctl /, result: { code: 0 } },
+        ],
+      });
+      fakes.set(h.name, fake);
+    }
+    const nodes = new Set(cluster.hosts.filter((h) => h.roles.some((r) => r === 'control-plane' || r === 'worker')).map((h) => h.name));
+    const api = { ...recordingApiClient(), read: async (_v: string, kind: string, _ns: string | undefined, name: string) => (kind === 'Node' && nodes.has(name) ? { metadata: { name } } : undefined) };
+    const ctx: ApplyContext = {
+      cluster,
+      rendered,
+      reporter: recordingReporter(),
+      concurrency: 20,
+      ignorePreflightErrors: [],
+      transport: async (h) => fakes.get(h.name)!,
+      api: async () => api,
+      restarts: newRestarts(),
+    };
+    const phases = selectPhases(APPLY_PHASES, { skip: ['preflight'] });
+    const first = await runPhases(phases, ctx, { concurrency: 20, reporter: ctx.reporter, skipGates: true });
+    for (const w of workers) {
+      expect(fakes.get(w.name)!.files.has('/etc/kubernetes/bootstrap-kubelet.conf'), w.name).toBe(false);
+      expect(first.find((r) => r.path === 'remove-bootstrap-kubeconfig')!.changed.get(w.name)).toEqual(['removed /etc/kubernetes/bootstrap-kubelet.conf']);
+    }
+    // Second run: the token is not pushed again, nothing is removed, nothing changes.
+    for (const fake of fakes.values()) fake.calls.length = 0;
+    const second = await runPhases(phases, ctx, { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    for (const fake of fakes.values()) expect(fake.calls.filter((c) => c.op === 'writeFile' || c.op === 'remove' || (c.op === 'run' && /restart/.test(c.command)))).toEqual([]);
+    for (const record of second) for (const [host, changed] of record.changed) if (host !== '') expect(changed, `${record.path} ${host}`).toEqual([]);
+  });
+
   it('shares one connection per host across phases, and retries one that failed', async () => {
     let attempts = 0;
     const connections = new Connections(async (h) => {

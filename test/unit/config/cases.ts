@@ -203,6 +203,29 @@ export const CASES: Record<string, (d: Doc) => void> = {
     d.spec.kubelet = { configuration: { maxPod: 200, kind: 'KubeletConfiguration' } };
     d.spec.kubeProxy = { configuration: { conntrak: { maxPerCore: 0 } } };
   },
+  'keepalived interface with a line break (script injection)': (d) => {
+    (d.spec.loadBalancer as Record<string, unknown>).interface = 'eth0\n    notify_master "/bin/sh -c id"';
+  },
+  'keepalived interface that is no Linux interface name': (d) => {
+    (d.spec.loadBalancer as Record<string, unknown>).interface = 'enp0s31f6-uplink0';
+  },
+  'keepalived interface with a slash': (d) => {
+    (d.spec.loadBalancer as Record<string, unknown>).interface = 'eth0/1';
+  },
+  'keepalived interface with keepalived comment syntax': (d) => {
+    (d.spec.loadBalancer as Record<string, unknown>).interface = 'eth0#x';
+  },
+  'addresses with spaces and line breaks around them': (d) => {
+    d.spec.hosts[1]!.address = ' 192.168.10.11\n';
+    net(d).nodeSubnets = ['192.168.10.0/24 '];
+    (d.spec.loadBalancer as Record<string, unknown>).vip = '\t192.168.10.100';
+  },
+  'control characters in values written into root-run configuration': (d) => {
+    d.spec.imageRepository = 'registry.k8s.io\nevil';
+    d.spec.apiServer = { extraArgs: { 'audit-log-path': '/var/log/a.log\n- --anonymous-auth=true' } };
+    d.spec.kubelet = { criSocket: 'unix:///run/containerd/containerd.sock\r', extraArgs: { v: '2\u2028' } };
+    d.spec.ssh = { identityFile: '~/.ssh/id\u0007' };
+  },
   'wrong apiVersion and kind': (d) => {
     d.apiVersion = 'kbuild.io/v1';
     d.kind = 'Clusters';

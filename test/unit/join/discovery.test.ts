@@ -115,3 +115,40 @@ describe('pins', () => {
     expect(() => parsePins([])).toThrow(/required/);
   });
 });
+
+describe('a forged cluster-info from a man in the middle', () => {
+  // The attacker holds a stolen bootstrap token and serves [real CA, attacker CA] with its own server
+  // certificate: one pinned certificate must not make the whole bundle the node's trust.
+  test('a bundle with a certificate that matches no pin is refused, naming it', async () => {
+    const attacker = makeTlsFixture('kubernetes');
+    const forged = renderClusterInfoKubeconfig('https://127.0.0.1:6443', `${tls.caCertPem.trim()}\n${attacker.caCertPem.trim()}\n`);
+    const mitm = await startClusterInfoServer(attacker, forged, [{ ...GOOD, expires: new Date(Date.now() + 3600_000) }]);
+    try {
+      const outcome = await discoverClusterInfo({ endpoint: mitm.endpoint, token: `${GOOD.id}.${GOOD.secret}`, caCertHashes: [hash], timeoutMs: 300, intervalMs: 100 }).then(
+        (found) => found,
+        (e: unknown) => e,
+      );
+      expect(outcome).toBeInstanceOf(DiscoveryError);
+      const error = outcome as DiscoveryError;
+      expect(error.reason).toBe('unpinned-ca');
+      expect(error.message).toContain(opensslCaHash(attacker.caCertPem));
+      expect(error.message).not.toContain(`${hash},`);
+      // The token never reached the attacker's server.
+      expect(mitm.requests.every((r) => r.authorization === undefined)).toBe(true);
+    } finally {
+      await mitm.close();
+    }
+  });
+
+  test('a bundle whose every certificate is pinned (CA rotation) is trusted whole', async () => {
+    const next = makeTlsFixture('kubernetes');
+    const both = renderClusterInfoKubeconfig('https://127.0.0.1:6443', `${tls.caCertPem.trim()}\n${next.caCertPem.trim()}\n`);
+    const rotating = await startClusterInfoServer(tls, both, [{ ...GOOD, expires: new Date(Date.now() + 3600_000) }]);
+    try {
+      const found = await discoverClusterInfo({ endpoint: rotating.endpoint, token: `${GOOD.id}.${GOOD.secret}`, caCertHashes: [hash, opensslCaHash(next.caCertPem)], timeoutMs: 300, intervalMs: 100 });
+      expect(found.caCertPem).toContain(next.caCertPem.trim());
+    } finally {
+      await rotating.close();
+    }
+  });
+});

@@ -1,12 +1,13 @@
 /** The master copy across runs: reuse, no writes on a second run, SAN drift, BYO CA, external CA. */
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withHosts, type Cluster } from '../../../src/config/model.js';
-import { PkiError } from '../../../src/errors/index.js';
+import { FileError, PkiError } from '../../../src/errors/index.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { StateDir } from '../../../src/state/state-dir.js';
-import { START, example, openssl, removeDir, snapshot, tempDir, testOptions } from '../../support/pki.js';
+import { START, example, openssl, removeDir, repoRoot, snapshot, tempDir, testOptions } from '../../support/pki.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -123,5 +124,80 @@ describe('PKI state directory', () => {
     const ca = await readFile(join(dir, 'pki/ca.crt'));
     await expect(run(cluster)).rejects.toThrow(/pki\/ca.key does not belong to pki\/ca.crt/);
     expect(await readFile(join(dir, 'pki/ca.crt'))).toEqual(ca);
+  });
+});
+
+/**
+ * A state directory someone else could write: a CA planted there would be reused by a root run and
+ * sign the whole cluster. As root the other user is uid 65534 (chown); without root, kbuild is told it
+ * runs as a uid that does not own the test's files.
+ */
+describe('a state directory someone else could have written', () => {
+  const isRoot = process.getuid?.() === 0;
+  const other = 65534;
+  const me = isRoot ? { uid: 0 } : { uid: process.getuid!() + 1 };
+  const plantCa = async (pkiDir: string) => {
+    await mkdir(pkiDir, { recursive: true });
+    const key = join(repoRoot, 'test/fixtures/keys/rsa-2048-01.key');
+    openssl(['req', '-x509', '-key', key, '-out', join(pkiDir, 'ca.crt'), '-subj', '/CN=planted', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature']);
+    await cp(key, join(pkiDir, 'ca.key'));
+    await chmod(join(pkiDir, 'ca.key'), 0o644);
+  };
+  const giveAway = async (...paths: string[]) => {
+    if (isRoot) for (const p of paths) await chown(p, other, other);
+  };
+
+  it('a CA planted by another user beside the cluster file is refused, not reused; its files are left alone', async () => {
+    const clusterDir = join(dir, 'cluster');
+    const state = join(clusterDir, '.kbuild', 'single-node');
+    await plantCa(join(state, 'pki'));
+    await giveAway(clusterDir, join(clusterDir, '.kbuild'), state, join(state, 'pki'), join(state, 'pki/ca.crt'), join(state, 'pki/ca.key'));
+    const planted = await readFile(join(state, 'pki/ca.key'));
+    const error = await (async () => ensureClusterPki(await example('single-node'), await StateDir.open(state, me), testOptions(new Date())))().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileError);
+    expect((error as Error).message).toMatch(/refusing this state directory: its parent .*cluster: it is owned by uid \d+, not by you/);
+    expect((error as Error).message).toContain('--state-dir');
+    expect(await readFile(join(state, 'pki/ca.key'))).toEqual(planted);
+    expect((await stat(join(state, 'pki/ca.key'))).mode & 0o777).toBe(0o644);
+  });
+
+  it('a parent writable by group or others is refused (not sticky), naming it; a root-owned sticky /tmp is fine', async () => {
+    const shared = join(dir, 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    await expect(StateDir.open(join(shared, '.kbuild', 'c'))).rejects.toThrow(new RegExp(`its parent ${shared}: it is writable by its group \\(mode 0777\\)`));
+    await chmod(shared, 0o1777); // sticky, but not root's (unless we are root): still only fine when root owns it
+    if (!isRoot) await expect(StateDir.open(join(shared, '.kbuild', 'c'))).rejects.toThrow(/writable by its group/);
+    expect((await stat(tmpdir())).mode & 0o1777).toBe(0o1777);
+    await expect(StateDir.open(join(dir, 'mine'))).resolves.toBeInstanceOf(StateDir);
+  });
+
+  it('a state directory that is a symlink, or a file in it owned by another user, is refused', async () => {
+    const real = join(dir, 'real');
+    await mkdir(real, { mode: 0o700 });
+    await symlink(real, join(dir, 'link'));
+    await expect(StateDir.open(join(dir, 'link'))).rejects.toThrow(/it is a symlink/);
+    const state = await StateDir.open(join(dir, 'own'));
+    await plantCa(state.path('pki'));
+    await chmod(state.path('pki/ca.key'), 0o600);
+    await symlink(state.path('pki/ca.key'), state.path('pki/front-proxy-ca.key'));
+    await expect(state.read('pki/front-proxy-ca.key')).rejects.toThrow(/is a symlink inside the state directory/);
+    if (isRoot) {
+      await chown(state.path('pki/ca.crt'), other, other);
+      await expect(state.read('pki/ca.crt')).rejects.toThrow(/owned by uid 65534, not by you \(uid 0\) or root/);
+    }
+  });
+
+  it('its own CA key readable by others is refused with how to fix it; at 0600 it is used', async () => {
+    const state = await StateDir.open(join(dir, 'own'));
+    await plantCa(state.path('pki'));
+    const error = await ensureClusterPki(await example('single-node'), state, testOptions(new Date())).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileError);
+    expect((error as Error).message).toBe(
+      `${state.path('pki/ca.key')}: holds a secret (a private key, a kubeconfig or a token) but has mode 0644: it must be readable by its owner only. Check that nobody else placed or read it, then chmod 600 ${state.path('pki/ca.key')}.`,
+    );
+    await chmod(state.path('pki/ca.key'), 0o600);
+    const pki = await ensureClusterPki(await example('single-node'), state, testOptions(new Date()));
+    expect(pki.actions.find((a) => a.name === 'ca')!.outcome).toBe('reused');
   });
 });

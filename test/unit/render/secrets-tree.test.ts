@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -55,6 +55,29 @@ describe('output tree', () => {
     await writeRenderedTree(out, hosts, plan, { force: true });
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('keep me');
     expect(readFileSync(join(out, 'cp1/etc/kubernetes/pki/ca.key'), 'utf8')).toBe('k');
+  });
+});
+
+describe('output tree modes: keys land there, so every directory kbuild makes for it is 0700', () => {
+  const hosts = new Map([['cp1', [{ path: '/etc/kubernetes/pki/ca.key', mode: 0o600, content: 'k', secret: true }]]]);
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  test('re-rendering into its own directory that was opened up restores 0700', async () => {
+    const out = join(work, 'reopened');
+    await writeRenderedTree(out, hosts, '# plan\n');
+    chmodSync(out, 0o755);
+    await writeRenderedTree(out, hosts, '# plan\n');
+    expect(modeOf(out)).toBe(0o700);
+  });
+
+  test('--force into an existing 0755 directory makes it 0700; host directories are 0700', async () => {
+    const out = join(work, 'forced');
+    mkdirSync(out, { mode: 0o755 });
+    chmodSync(out, 0o755);
+    writeFileSync(join(out, 'notes.txt'), 'keep me');
+    await writeRenderedTree(out, hosts, '# plan\n', { force: true });
+    expect(modeOf(out)).toBe(0o700);
+    for (const dir of ['cp1', 'cp1/etc', 'cp1/etc/kubernetes', 'cp1/etc/kubernetes/pki']) expect(modeOf(join(out, dir)), dir).toBe(0o700);
   });
 });
 

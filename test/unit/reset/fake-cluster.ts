@@ -76,11 +76,21 @@ export function fakeHost(host: Host, files: Record<string, string>, etcd: SimEtc
       },
       { match: 'hostname', result: { stdout: `${host.name}\n` } },
       {
-        match: /^find \S+ -mindepth 1 -maxdepth 1$/,
+        // hasEntries(): the first entry, if any (the directories asked about are plain words, unquoted).
+        match: /^find \S+ -mindepth 1 -maxdepth 1 -print -quit$/,
         result: (command) => {
           const dir = command.split(' ')[1]!;
-          const children = new Set([...fake.files.keys()].filter((k) => k.startsWith(`${dir}/`)).map((k) => `${dir}/${k.slice(dir.length + 1).split('/')[0]!}`));
-          return children.size === 0 ? { code: 1, stderr: `find: '${dir}': No such file or directory` } : { stdout: `${[...children].join('\n')}\n` };
+          const first = [...fake.files.keys()].find((k) => k.startsWith(`${dir}/`));
+          return first === undefined ? { code: 1, stderr: `find: '${dir}': No such file or directory` } : { stdout: `${dir}/${first.slice(dir.length + 1).split('/')[0]!}\n` };
+        },
+      },
+      {
+        // removeEntriesCommand(): every entry of the directory, whatever its name.
+        match: /^find \S+ -mindepth 1 -maxdepth 1 -exec rm -rf -- \{\} \+$/,
+        result: (command) => {
+          const dir = command.split(' ')[1]!;
+          for (const key of [...fake.files.keys()]) if (key.startsWith(`${dir}/`)) fake.files.delete(key);
+          return {};
         },
       },
       { match: /^systemctl is-active (\S+)$/, result: (c) => ((c.endsWith('kubelet') ? fake.kubeletActive : fake.active.has(c.split(' ')[2]!)) ? { stdout: 'active\n' } : { code: 3, stdout: 'inactive\n' }) },

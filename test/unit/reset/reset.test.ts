@@ -91,7 +91,7 @@ describe('kbuild reset phases over scripted hosts', () => {
     const removeMember = opIndex(cp3, (c) => c.op === 'run' && c.command.includes('/v3/cluster/member/remove'));
     const stopKubelet = opIndex(cp3, (c) => c.op === 'run' && c.command === 'systemctl stop kubelet');
     const firstRemove = opIndex(cp3, (c) => c.op === 'remove');
-    const etcdData = opIndex(cp3, (c) => c.op === 'remove' && c.path.startsWith('/var/lib/etcd/'));
+    const etcdData = opIndex(cp3, (c) => c.op === 'run' && c.command.startsWith("find /var/lib/etcd -mindepth 1 -maxdepth 1 -exec rm -rf"));
     expect(removeMember).toBeGreaterThan(-1);
     expect(removeMember).toBeLessThan(stopKubelet);
     expect(stopKubelet).toBeLessThan(firstRemove);
@@ -106,6 +106,19 @@ describe('kbuild reset phases over scripted hosts', () => {
     expect(run.prompts).toEqual([]);
     // Other hosts were not touched.
     for (const name of ['cp1', 'cp2', 'worker1']) expect(run.fakes.get(name)!.calls).toEqual([]);
+  });
+
+  it('etcd data goes in one find -exec: an entry whose name holds a line break never becomes a path of its own', async () => {
+    const { cluster, rendered } = await stacked;
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp3']);
+    const cp3 = fakes.get('cp3')!;
+    cp3.files.set('/var/lib/etcd/x\netc/passwd', { content: Buffer.from('crafted'), mode: 0o600, owner: 'root:root' });
+    await reset(fakes, etcd, hosts, { force: true });
+    // Split on lines, `x\netc` would have been removed as "etc": relative to the remote shell's directory.
+    const outside = cp3.calls.filter((c) => c.op === 'remove' && !c.path.startsWith('/'));
+    expect(outside).toEqual([]);
+    expect(cp3.commands).toContain('find /var/lib/etcd -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +');
+    expect([...cp3.files.keys()]).toEqual([]);
   });
 
   it('the last member is not removed from etcd; it just stops with the kubelet', async () => {

@@ -14,7 +14,7 @@ import type { Client } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SCRIPT_BYTES, parseStatFilesOutput, parseSyncOutput, statBatches, statFilesScript, syncBatches } from '../../../src/transport/ssh/batch-scripts.js';
 import { shCommand } from '../../../src/transport/quote.js';
-import { writeScript } from '../../../src/transport/ssh/remote-scripts.js';
+import { writeScript, writeStdin } from '../../../src/transport/ssh/remote-scripts.js';
 import { SshTransport } from '../../../src/transport/ssh/ssh.js';
 import type { SyncFile } from '../../../src/transport/transport.js';
 import { RemoteCommandError } from '../../../src/errors/index.js';
@@ -77,7 +77,7 @@ describe('sync script', () => {
     expect((await readdir(dir)).sort()).toEqual(['.etcd.yaml.kbuild-0a1b2c3d4e5f', '.kube-apiserver.yaml.kbuild-ffffffffffff', 'kube-apiserver.yaml']);
     // The single-file write does the same.
     await utimes(recent, twoMinutesAgo, twoMinutesAgo);
-    const single = await sh(shCommand(writeScript(target, Buffer.from('new\n'), 0o600, me, 'abcdefabcdef')), 'new\n');
+    const single = await sh(shCommand(writeScript(target, 0o600, me, 'abcdefabcdef')), writeStdin(Buffer.from('new\n')));
     expect(single).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await readdir(dir)).sort()).toEqual(['.etcd.yaml.kbuild-0a1b2c3d4e5f', 'kube-apiserver.yaml']);
   });
@@ -112,7 +112,8 @@ describe('sync script', () => {
       { path: join(dir, 'a'), mode: 0o644, owner: me, content: 'new a\n' },
       { path: join(dir, 'b'), mode: 0o644, owner: me, content: 'the whole new content of b\n' },
     ];
-    const [result] = await sync(files, (stdin) => stdin.subarray(0, 10));
+    // a's hash line and bytes, b's hash line, then 10 of b's bytes.
+    const [result] = await sync(files, (stdin) => stdin.subarray(0, 65 + 6 + 65 + 10));
     expect(result!.code).toBe(75);
     expect(result!.stdout).toBe('0 created\n');
     expect(result!.stderr).toContain(`kbuild: ${join(dir, 'b')}: content arrived incomplete; the target file was left unchanged`);
@@ -180,6 +181,14 @@ describe('sync script', () => {
     expect(result).toEqual({ code: 0, stdout: '0 created\n1 created\n', stderr: '' });
     expect(await readFile(join(dir, 'big'))).toEqual(big);
     expect(await readFile(join(dir, 'after'), 'utf8')).toBe('after\n');
+  });
+
+  it('keeps content hashes off the command line (ps shows it): keepalived.conf\'s hash would give its 8-character password away', () => {
+    const secret = 'vrrp_instance VI_1 {\n    authentication {\n        auth_type PASS\n        auth_pass Xy7#q2Lm\n    }\n}\n';
+    const [batch] = syncBatches([{ path: '/etc/keepalived/keepalived.conf', mode: 0o600, content: secret }], suffix);
+    expect(shCommand(batch!.script)).not.toContain(sha(secret));
+    expect(batch!.stdin.toString()).toBe(`${sha(secret)}\n${secret}`);
+    expect(shCommand(writeScript('/etc/keepalived/keepalived.conf', 0o600, 'root:root', 'abcdefabcdef'))).not.toMatch(/[0-9a-f]{64}/);
   });
 
   it('refuses relative paths', () => {

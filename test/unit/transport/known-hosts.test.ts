@@ -16,7 +16,7 @@ import {
   keyTypeOf,
   lookupName,
   parseKnownHosts,
-  preferKnownTypes,
+  hostKeyAlgorithms,
 } from '../../../src/transport/ssh/known-hosts.js';
 
 const run = promisify(execFile);
@@ -164,14 +164,21 @@ describe('checking a presented key', () => {
     expect(checkHostKey(entries, '[10.0.0.1]:2222', ed).status).toBe('unknown');
   });
 
-  it('prefers recorded key types when negotiating', () => {
-    expect(preferKnownTypes(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], ['ssh-rsa'])).toEqual([
-      'rsa-sha2-512',
-      'rsa-sha2-256',
-      'ssh-rsa',
-      'ssh-ed25519',
-      'ecdsa-sha2-nistp256',
-    ]);
+  it('refuses a key revoked for the bare name on a non-22 port, even though the fallback would accept it', () => {
+    const entries = parseKnownHosts([line('10.0.0.1', ed), line('10.0.0.1', ed, 'revoked')].join('\n'));
+    expect(checkHostKey(entries, '[10.0.0.1]:2222', ed, '10.0.0.1')).toMatchObject({ status: 'revoked', entry: { line: 2 } });
+    // Revoked under the port-qualified name and recorded under the bare one: refused too.
+    const crossed = parseKnownHosts([line('10.0.0.1', ed), line('[10.0.0.1]:2222', ed, 'revoked')].join('\n'));
+    expect(checkHostKey(crossed, '[10.0.0.1]:2222', ed, '10.0.0.1').status).toBe('revoked');
+  });
+
+  it('negotiates only the recorded key types once any is recorded; without one, no SHA-1 ssh-rsa', () => {
+    expect(hostKeyAlgorithms(['ssh-rsa'])).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    expect(hostKeyAlgorithms(['ssh-ed25519'])).toEqual(['ssh-ed25519']);
+    expect(hostKeyAlgorithms(['ssh-rsa', 'ecdsa-sha2-nistp256'])).toEqual(['ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    expect(hostKeyAlgorithms([])).toEqual(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256']);
+    // Only types ssh2 cannot negotiate recorded: the defaults, and verify refuses whatever comes.
+    expect(hostKeyAlgorithms(['sk-ssh-ed25519@openssh.com'])).not.toContain('ssh-rsa');
   });
 });
 
@@ -223,6 +230,18 @@ describe('KnownHostsFile', () => {
     const error = await file.verify(target, keyBlob('ssh-rsa'), false).catch((e: unknown) => e);
     expect((error as Error).message).toContain('Keys of other types are recorded for this host (ssh-ed25519 at line 1); the host offered ssh-rsa instead.');
     expect((error as Error).message).toContain(`${file.path}:2 has a @cert-authority line for this host, but kbuild does not verify host certificates`);
+  });
+
+  it('a new key type is not a new host: refused even with the flag when other types are recorded, nothing written', async () => {
+    const file = new KnownHostsFile(join(dir, 'new_type_known_hosts'));
+    const text = `${line('[10.0.0.1]:2222', keyBlob('ssh-ed25519'))}\n`;
+    await writeFile(file.path, text);
+    const error = await file.verify(target, keyBlob('ssh-rsa'), true).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostKeyError);
+    expect((error as Error).message).toContain('ssh-ed25519 at line 1');
+    expect((error as Error).message).toContain('not recorded as a new key, with or without --accept-new-host-keys');
+    expect((error as Error).message).toContain(`ssh-keygen -R '[10.0.0.1]:2222' -f ${file.path}`);
+    expect(await readFile(file.path, 'utf8')).toBe(text);
   });
 
   it('refuses a revoked key even with the flag', async () => {

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import type { Client } from 'ssh2';
 import { shCommand, shellQuote } from '../../../src/transport/quote.js';
 import { SshTransport } from '../../../src/transport/ssh/ssh.js';
-import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript } from '../../../src/transport/ssh/remote-scripts.js';
+import { MISSING_EXIT_CODE, parseStatOutput, readScript, removeScript, statScript, writeScript, writeStdin } from '../../../src/transport/ssh/remote-scripts.js';
 import { sh } from '../../support/sh.js';
 
 const run = promisify(execFile);
@@ -58,7 +58,7 @@ describe('file scripts', () => {
   it('writes to a path with quotes and spaces, with mode and owner, leaving no temp file', async () => {
     const path = join(dir, `new dir/it's "x" $PATH.conf`);
     const content = Buffer.from('payload\n');
-    const result = await sh(shCommand(writeScript(path, content, 0o600, `${process.getuid!()}:${process.getgid!()}`, 'abc123')), content);
+    const result = await sh(shCommand(writeScript(path, 0o600, `${process.getuid!()}:${process.getgid!()}`, 'abc123')), writeStdin(content));
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(await readFile(path, 'utf8')).toBe('payload\n');
     expect((await stat(path)).mode & 0o7777).toBe(0o600);
@@ -69,7 +69,7 @@ describe('file scripts', () => {
     const path = join(dir, 'target');
     await writeFile(path, 'old');
     const full = Buffer.from('the whole new content');
-    const result = await sh(shCommand(writeScript(path, full, 0o644, 'root:root', 'abc123')), full.subarray(0, 5));
+    const result = await sh(shCommand(writeScript(path, 0o644, 'root:root', 'abc123')), writeStdin(full).subarray(0, 65 + 5));
     expect(result.code).toBe(75);
     expect(result.stderr).toContain('content arrived incomplete');
     expect(await readFile(path, 'utf8')).toBe('old');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +18,18 @@ afterEach(async () => {
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 describe('DirectoryTransport', () => {
+  it('keeps what it writes private: its root and every directory it creates are 0700 (dry-run trees hold keys)', async () => {
+    const out = join(root, 'dry-run-out');
+    const dir = new DirectoryTransport(join(out, 'cp1'), 'cp1');
+    await dir.writeFile('/etc/kubernetes/pki/ca.key', 'KEY', { mode: 0o600 });
+    for (const d of [out, join(out, 'cp1'), join(out, 'cp1/etc'), join(out, 'cp1/etc/kubernetes/pki')]) expect((await stat(d)).mode & 0o777, d).toBe(0o700);
+    const existing = join(root, 'existing');
+    await mkdir(existing, { mode: 0o755 });
+    await chmod(existing, 0o755);
+    await new DirectoryTransport(existing, 'cp1').writeFile('/etc/kubernetes/admin.conf', 'x', { mode: 0o600 });
+    expect((await stat(existing)).mode & 0o777).toBe(0o700);
+  });
+
   it('writes under <root>/<path> with the mode, records owner, commands and removals in order, runs nothing', async () => {
     const dir = new DirectoryTransport(root, 'cp1');
     await dir.writeFile('/etc/kubernetes/pki/ca.key', 'KEY', { mode: 0o600 });
