@@ -1,10 +1,10 @@
 /** Shared test helpers: fixture keys, a fixed clock, temp state dirs, loading examples. */
 import 'reflect-metadata';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { scratchDir } from './scratch.js';
 import { loadClusterFile } from '../../src/config/load.js';
 import type { Cluster } from '../../src/config/model.js';
 import { importPrivateKeyPem, type KeySource } from '../../src/pki/keys.js';
@@ -27,8 +27,9 @@ export async function example(name: string): Promise<Cluster> {
   return (await loadClusterFile(join(repoRoot, 'examples', `${name}.yaml`))).cluster;
 }
 
+/** A scratch directory, removed when the test file ends (scratch.ts). */
 export async function tempDir(prefix = 'kbuild-pki-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return Promise.resolve(scratchDir(prefix));
 }
 
 export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });

@@ -1,12 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFilesAtomic } from '../../src/util/atomic-write.js';
+import { scratchDir } from '../support/scratch.js';
 
 describe('writeFilesAtomic', () => {
   it('writes every file with its exact mode, creating directories', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kbuild-atomic-'));
+    const root = scratchDir('kbuild-atomic-');
     await writeFilesAtomic([
       { path: join(root, 'pki/ca.key'), content: 'key', mode: 0o600 },
       { path: join(root, 'pki/ca.crt'), content: 'crt', mode: 0o644 },
@@ -19,7 +19,7 @@ describe('writeFilesAtomic', () => {
   });
 
   it('changes no target and leaves no temp file when one write fails', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kbuild-atomic-'));
+    const root = scratchDir('kbuild-atomic-');
     writeFileSync(join(root, 'a'), 'old a');
     // A 250-byte name is legal, but its temp name (.NAME.kbuild-xxxxxxxxxxxx) is not: that write fails
     // (ENAMETOOLONG, for root too) after the other temp file was already written.

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kbuild } from '../support/cli.js';
+import { scratchDir } from '../support/scratch.js';
 
 const root = join(import.meta.dirname, '../..');
 describe('kbuild validate (CLI)', () => {
@@ -16,7 +16,7 @@ describe('kbuild validate (CLI)', () => {
   });
 
   it('exits 1 with the overlap on one line and no stack trace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kbuild-cli-'));
+    const dir = scratchDir('kbuild-cli-');
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
@@ -32,7 +32,7 @@ describe('kbuild validate (CLI)', () => {
   });
 
   it('refuses a keepalived interface that would inject a notify_master script, on one escaped line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kbuild-cli-'));
+    const dir = scratchDir('kbuild-cli-');
     const file = join(dir, 'inject.yaml');
     writeFileSync(
       file,

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadClusterFile, parseClusterFile } from '../../../src/config/load.js';
 import { ConfigError, FileError } from '../../../src/errors/index.js';
 import { dnsServiceIp, endpointUrl, kubernetesServiceIps } from '../../../src/config/model.js';
+import { scratchDir } from '../../support/scratch.js';
 
 const messages = (text: string): string[] => {
   try {
@@ -73,7 +74,7 @@ describe('loader', () => {
   });
 
   it('applies kubeadm defaults and derives the model', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kbuild-load-'));
+    const dir = scratchDir('kbuild-load-');
     const path = join(dir, 'c.yaml');
     writeFileSync(path, VALID);
     const { cluster } = await loadClusterFile(path);
