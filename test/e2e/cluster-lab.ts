@@ -109,3 +109,26 @@ export function jsonEvents(stdout: string): JsonEvent[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as JsonEvent);
 }
+
+/** The health gates a full apply passed, in order (a gate passed on several hosts counts once). */
+export const gatesInOrder = (stdout: string): string[] =>
+  jsonEvents(stdout)
+    .filter((e) => e.type === 'gate-pass')
+    .map((e) => String(e.gate))
+    .filter((g, i, all) => g !== all[i - 1]);
+
+/** A full apply of a cluster with a load balancer passes these gates in this order: the documented startup order. */
+export const APPLY_GATES_IN_ORDER = [
+  'etcd /health',
+  'etcd quorum (member list)',
+  'kube-apiserver /readyz',
+  'kube-controller-manager /healthz',
+  'kube-scheduler /healthz',
+  'load balancer frontend',
+  'kube-apiserver via the endpoint',
+  'kube-public/cluster-info readable',
+  'kubelet /healthz',
+  'every node registered',
+  'DaemonSet kube-system/kube-proxy ready',
+  'Deployment kube-system/coredns',
+];

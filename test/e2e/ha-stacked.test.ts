@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POD_IMAGE } from '../support/kube-lab.js';
 import { adminKubectl, eventually, expectWorkingCluster, type Kubectl } from './cluster-checks.js';
-import { createClusterLab, jsonEvents, kbuild, type ClusterLab } from './cluster-lab.js';
+import { APPLY_GATES_IN_ORDER, createClusterLab, gatesInOrder, kbuild, type ClusterLab } from './cluster-lab.js';
 import { describeCertificateLifecycle } from './ha-certs.js';
 import { describeReset } from './ha-reset.js';
 
@@ -35,12 +35,6 @@ export interface HaContext {
 
 const ctx = {} as HaContext;
 
-const gatesInOrder = (stdout: string) =>
-  jsonEvents(stdout)
-    .filter((e) => e.type === 'gate-pass')
-    .map((e) => e.gate)
-    .filter((g, i, all) => g !== all[i - 1]);
-
 beforeAll(async () => {
   ctx.cl = await createClusterLab('ha-stacked', HOSTS, { etcd: { topology: 'stacked' } }, { vip: true });
   ctx.apply = () => kbuild(['apply', '-i', ctx.cl.clusterFile, '--state-dir', ctx.cl.stateDir, '--format', 'json'], APPLY_TIMEOUT_MS);
@@ -53,20 +47,7 @@ describe('kbuild apply: 3 stacked control planes, 2 load balancers with a VIP, 2
   it('brings every host up in startup order, gated on real health', async () => {
     const result = await ctx.apply();
     expect(result.code, `${result.stderr}\n${result.stdout.slice(-4000)}`).toBe(0);
-    expect(gatesInOrder(result.stdout)).toEqual([
-      'etcd /health',
-      'etcd quorum (member list)',
-      'kube-apiserver /readyz',
-      'kube-controller-manager /healthz',
-      'kube-scheduler /healthz',
-      'load balancer frontend',
-      'kube-apiserver via the endpoint',
-      'kube-public/cluster-info readable',
-      'kubelet /healthz',
-      'every node registered',
-      'DaemonSet kube-system/kube-proxy ready',
-      'Deployment kube-system/coredns',
-    ]);
+    expect(gatesInOrder(result.stdout)).toEqual(APPLY_GATES_IN_ORDER);
     ctx.kubectl = await adminKubectl(ctx.cl);
   }, APPLY_TIMEOUT_MS);
 
