@@ -4,7 +4,7 @@ import type { ApplyContext } from '../../../src/operations/apply/context.js';
 import { newRestarts } from '../../../src/operations/apply/roll.js';
 import { Connections } from '../../../src/transport/fleet.js';
 import { ADDON_PHASES, APPLY_PHASES } from '../../../src/operations/apply/phases.js';
-import type { Cluster } from '../../../src/config/model.js';
+import { registersNode, type Cluster } from '../../../src/config/model.js';
 import { recordingApiClient } from '../../../src/kube/client.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { runPhases } from '../../../src/workflow/engine.js';
@@ -112,7 +112,7 @@ describe('apply phases over a scripted transport', () => {
       });
       fakes.set(h.name, fake);
     }
-    const nodes = new Set(cluster.hosts.filter((h) => h.roles.some((r) => r === 'control-plane' || r === 'worker')).map((h) => h.name));
+    const nodes = new Set(cluster.hosts.filter(registersNode).map((h) => h.name));
     const api = { ...recordingApiClient(), read: async (_v: string, kind: string, _ns: string | undefined, name: string) => (kind === 'Node' && nodes.has(name) ? { metadata: { name } } : undefined) };
     const ctx: ApplyContext = {
       cluster,
