@@ -18,4 +18,6 @@ export const DEFAULTS = {
   sshPort: 22,
   knownHostsFile: '~/.ssh/known_hosts',
   sudo: false,
+  sshConnectTimeoutSeconds: 15,
+  sshServerAliveIntervalSeconds: 15,
 } as const;

@@ -18,7 +18,17 @@ export interface SshSettings {
   knownHostsFile: string;
   sudo: boolean;
   bastion?: { address: string; port: number; user: string; identityFile?: string };
+  /** Per connection attempt. */
+  connectTimeoutMs: number;
+  /** Keepalive interval on an open connection; three unanswered keepalives drop it. */
+  serverAliveIntervalMs: number;
 }
+
+/** The SSH timing of a host the cluster file does not describe (this machine, tests). */
+export const DEFAULT_SSH_TIMING = {
+  connectTimeoutMs: 1000 * DEFAULTS.sshConnectTimeoutSeconds,
+  serverAliveIntervalMs: 1000 * DEFAULTS.sshServerAliveIntervalSeconds,
+} as const;
 
 export interface Host {
   name: string;
@@ -204,6 +214,8 @@ function buildHost(host: HostSpec, defaults: NonNullable<ClusterFile['spec']['ss
       identityFile: identityFile === undefined ? undefined : expandHome(identityFile),
       knownHostsFile: expandHome(own.knownHostsFile ?? defaults.knownHostsFile ?? DEFAULTS.knownHostsFile),
       sudo: own.sudo ?? defaults.sudo ?? DEFAULTS.sudo,
+      connectTimeoutMs: 1000 * (own.connectTimeout ?? defaults.connectTimeout ?? DEFAULTS.sshConnectTimeoutSeconds),
+      serverAliveIntervalMs: 1000 * (own.serverAliveInterval ?? defaults.serverAliveInterval ?? DEFAULTS.sshServerAliveIntervalSeconds),
       bastion: bastion && {
         address: bastion.address,
         port: bastion.port ?? 22,

@@ -15,6 +15,8 @@ const oneOf = <T extends string>(values: readonly T[], description: string, defa
   );
 const port = (description: string, defaultValue?: number) =>
   Type.Integer({ minimum: 1, maximum: 65535, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
+const seconds = (description: string, defaultValue?: number) =>
+  Type.Integer({ minimum: 1, maximum: 3600, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
 const strict = <T extends Record<string, TSchema>>(properties: T, description: string) =>
   Type.Object(properties, { additionalProperties: false, description });
 const stringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description, default: {} });
@@ -47,6 +49,8 @@ const sshFields = {
   knownHostsFile: Type.Optional(str('known_hosts file used to verify host keys.')),
   sudo: Type.Optional(Type.Boolean({ description: 'Run privileged commands through `sudo -n`.' })),
   bastion: Type.Optional(sshBastion),
+  connectTimeout: Type.Optional(seconds('Seconds per connection attempt (TCP connect, handshake, authentication), like OpenSSH ConnectTimeout.')),
+  serverAliveInterval: Type.Optional(seconds('Seconds between keepalives on an idle connection; three unanswered ones drop it (OpenSSH ServerAliveInterval, ServerAliveCountMax 3).')),
 };
 
 const clusterSsh = strict(
@@ -56,6 +60,8 @@ const clusterSsh = strict(
     port: Type.Optional(port('SSH port.', DEFAULTS.sshPort)),
     knownHostsFile: Type.Optional(str('known_hosts file used to verify host keys.', { default: DEFAULTS.knownHostsFile })),
     sudo: Type.Optional(Type.Boolean({ description: 'Run privileged commands through `sudo -n`.', default: DEFAULTS.sudo })),
+    connectTimeout: Type.Optional(seconds('Seconds per connection attempt (TCP connect, handshake, authentication), like OpenSSH ConnectTimeout.', DEFAULTS.sshConnectTimeoutSeconds)),
+    serverAliveInterval: Type.Optional(seconds('Seconds between keepalives on an idle connection; three unanswered ones drop it (OpenSSH ServerAliveInterval, ServerAliveCountMax 3).', DEFAULTS.sshServerAliveIntervalSeconds)),
   },
   'SSH defaults for every host.',
 );

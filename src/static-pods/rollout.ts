@@ -14,6 +14,7 @@ import type { Transport } from '../transport/transport.js';
 import { backUp, restore } from './backup.js';
 import { RolloutError } from '../errors/index.js';
 import { restartStaticPod } from './restart.js';
+import { handOffLeadership } from './etcd-leader.js';
 import { runProbe } from '../health/probes.js';
 import { gateProbes, listenAddress, manifestReads } from './pods.js';
 import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
@@ -115,6 +116,11 @@ async function restartAndGate(step: RollStep, transport: Transport, options: Rol
   const { cluster, reporter } = options;
   const { host, pod } = step;
   const downTimeoutMs = options.downTimeoutMs ?? DEFAULTS.downTimeoutMs;
+  if (pod === 'etcd') {
+    const handOff = await handOffLeadership(transport, `https://${listenAddress(cluster, host, pod)}`);
+    if (handOff.moved) reporter.event({ type: 'info', host: host.name, message: `etcd: leadership handed to ${handOff.to} before the restart` });
+    else if ('warning' in handOff) reporter.event({ type: 'warn', host: host.name, message: `etcd: ${handOff.warning}` });
+  }
   reporter.event({ type: 'info', host: host.name, message: `restart ${pod}: manifest moved out of ${PATHS.manifests} until it stops, then back` });
   const restarted = await restartStaticPod(transport, pod, { parkDir: `${options.backupDir}/parked-manifests`, listen: listenAddress(cluster, host, pod), downTimeoutMs });
   if (!restarted.ok) return restarted.error;

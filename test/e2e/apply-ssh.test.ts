@@ -31,7 +31,8 @@ describe('apply over SSH: host keys, sudo, bastion, preflight', () => {
         { name: 'w1', roles: ['worker'] },
       ],
       {},
-      { nonRootUser: true },
+      // Short connection attempts: the unreachable host is reported after 4 × 5 s, not 4 × 15 s.
+      { nonRootUser: true, ssh: { connectTimeout: 5 } },
     );
   });
   afterAll(async () => {

@@ -39,7 +39,7 @@ const runsKubelet = (h: LabHost) => h.roles.some((r) => r !== 'load-balancer');
  * writes the cluster file: cgroupfs (the hosts' systemd is not the machine's init) and kbuild's builtin
  * pod network unless `spec` says otherwise.
  */
-export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean; vip?: boolean } = {}): Promise<ClusterLab> {
+export async function createClusterLab(name: string, hosts: LabHost[], spec: Record<string, unknown> = {}, options: { nonRootUser?: boolean; vip?: boolean; ssh?: Record<string, unknown> } = {}): Promise<ClusterLab> {
   const lab = await createTestHosts({ names: hosts.map((h) => h.name), nonRootUser: options.nonRootUser });
   try {
     const node = { kubernetesVersion: LAB_KUBERNETES_VERSION, cgroupDriver: 'cgroupfs' as const, pauseImage: `registry.k8s.io/pause:${componentVersions(LAB_KUBERNETES_VERSION).pause}` };
@@ -65,7 +65,7 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
       kubeProxy: { configuration: { conntrack: { maxPerCore: 0 } } },
       // ECDSA keys keep the PKI fast; RSA is covered by the PKI tests.
       certificates: { encryptionAlgorithm: 'ECDSA-P256' },
-      ssh: lab.sshDefaults,
+      ssh: { ...lab.sshDefaults, ...options.ssh },
       ...vipSpec,
       ...spec,
       hosts: hosts.map((h) => ({ name: h.name, address: address(h.name), roles: h.roles, ...(h.ssh ? { ssh: h.ssh } : {}) })),

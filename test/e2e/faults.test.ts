@@ -3,10 +3,12 @@
  * down), sshd restarted mid-run, a full disk, a hand-edited manifest. No host may ever hold a
  * partial file or a leftover temp file; failures name the host; a re-run converges.
  *
- * Real components: the kubelet restarts kube-apiserver from every manifest apply leaves, and apply's
- * gates wait for it. A push is made slow enough to cut on purpose: a ~60 KB kube-apiserver.yaml (a
- * long, harmless --cors-allowed-origins, one literal regex) through a 64 kbit/s shaper on the
- * host's link, and the cut happens as soon as kbuild's temp file shows up next to the target.
+ * Real components: the kubelet restarts kube-scheduler from every manifest apply leaves, and apply's
+ * gates wait for it. A push is made slow enough to cut on purpose: a ~60 KB kube-scheduler.yaml (one
+ * long, harmless path added to --authorization-always-allow-paths) through a 64 kbit/s shaper on the
+ * host's link, and the cut happens as soon as kbuild's temp file shows up next to the target. The
+ * scheduler, not the apiserver, carries the padding because it restarts in seconds: every fault's
+ * re-run waits for the restart.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClusterLab, kbuild, type CliResult, type ClusterLab } from './cluster-lab.js';
 
 const HOST = 'cp1';
-const APISERVER = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+const PADDED = '/etc/kubernetes/manifests/kube-scheduler.yaml';
 const DIRS = ['/etc/kubernetes', '/var/lib/kubelet', '/etc/systemd/system/kubelet.service.d', '/etc/cni/net.d'];
 const TEMP = /\.kbuild-[0-9a-f]+$/;
 
@@ -28,7 +30,8 @@ beforeAll(async () => {
   cl = await createClusterLab('faults', [
     { name: 'cp1', roles: ['control-plane'] },
     { name: 'w1', roles: ['worker'] },
-  ]);
+    // A dead link is noticed after three unanswered keepalives 3 s apart (the default waits 45 s).
+  ], {}, { ssh: { connectTimeout: 5, serverAliveInterval: 3 } });
 });
 afterEach(async () => {
   // A failed fault test must not leave the next one a shaped link, a down link or no sshd.
@@ -43,11 +46,11 @@ afterAll(async () => {
 const apply = () => kbuild(['apply', '-i', cl.clusterFile, '--state-dir', cl.stateDir], 10 * 60_000);
 const output = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
 
-/** Pads kube-apiserver.yaml (changes only cp1's) with a long, harmless flag value and returns the rendered tree for cp1. */
+/** Pads kube-scheduler.yaml (changes only cp1's) with a long, harmless flag value and returns the rendered tree for cp1. */
 async function setPadding(tag: string, bytes = 60_000): Promise<Map<string, string>> {
   const doc = yaml.load(readFileSync(cl.clusterFile, 'utf8')) as { spec: Record<string, unknown> };
-  // One CORS origin regex that matches nothing a browser sends: the apiserver compiles it and runs as before.
-  doc.spec.apiServer = { extraArgs: { 'cors-allowed-origins': `^${tag}-${'x'.repeat(bytes)}$` } };
+  // The scheduler's default always-allowed paths plus one nobody requests: it serves as before.
+  doc.spec.scheduler = { extraArgs: { 'authorization-always-allow-paths': `/healthz,/readyz,/livez,/kbuild-e2e-${tag}-${'x'.repeat(bytes)}` } };
   writeFileSync(cl.clusterFile, yaml.dump(doc, { lineWidth: -1 }));
   const out = join(cl.dir, `render-${++renders}`);
   const r = await kbuild(['render', '-i', cl.clusterFile, '--state-dir', cl.stateDir, '-o', out]);
@@ -120,18 +123,18 @@ async function ensureSshd(host = HOST): Promise<void> {
   });
 }
 
-/** Starts an apply and resolves once kbuild's temp file for kube-apiserver.yaml is on the host. */
+/** Starts an apply and resolves once kbuild's temp file for kube-scheduler.yaml is on the host. */
 async function applyCaughtMidPush(): Promise<{ run: Promise<CliResult> }> {
   shape();
   const run = apply();
   let finished = false;
   void run.then(() => (finished = true));
   await waitFor(
-    'the kube-apiserver.yaml temp file',
+    'the kube-scheduler.yaml temp file',
     async () => {
       if (finished) throw new Error(`apply ended before the push could be cut:\n${output(await run)}`);
       const r = await cl.lab.exec(HOST, 'ls -A /etc/kubernetes/manifests');
-      return r.stdout.split('\n').some((n) => n.startsWith('.kube-apiserver.yaml.kbuild-')) ? true : undefined;
+      return r.stdout.split('\n').some((n) => n.startsWith('.kube-scheduler.yaml.kbuild-')) ? true : undefined;
     },
     180_000,
   );
@@ -140,7 +143,7 @@ async function applyCaughtMidPush(): Promise<{ run: Promise<CliResult> }> {
 
 /** Every file is absent, the old version or the new one; no temp file is left. */
 /**
- * A push of a new kube-apiserver.yaml (padding `tag`) cut by `fault` as soon as its temp file is on
+ * A push of a new kube-scheduler.yaml (padding `tag`) cut by `fault` as soon as its temp file is on
  * the host; `restore` (then the shaper's removal) runs once apply has ended, whatever it did.
  */
 async function pushCutBy(tag: string, fault: () => Promise<void>, restore: () => Promise<void> = () => Promise.resolve()) {
@@ -170,14 +173,14 @@ async function expectNoPartialFile(before: Map<string, string>, rendered: Map<st
   const now = await hostSums();
   for (const [path, sum] of now) {
     if (TEMP.test(path)) {
-      if (leftoversAllowed && path.startsWith('/etc/kubernetes/manifests/.kube-apiserver.yaml.kbuild-')) continue;
+      if (leftoversAllowed && path.startsWith('/etc/kubernetes/manifests/.kube-scheduler.yaml.kbuild-')) continue;
       throw new Error(`temp file ${path} left on ${HOST}`);
     }
     // The kubelet's own files (its state, rotated client certificate, pod volumes) are not kbuild's to push.
     if (!rendered.has(path)) continue;
     expect([before.get(path), rendered.get(path)], `${HOST}:${path} is neither the old nor the rendered version`).toContain(sum);
   }
-  expect([before.get(APISERVER), rendered.get(APISERVER)]).toContain(now.get(APISERVER));
+  expect([before.get(PADDED), rendered.get(PADDED)]).toContain(now.get(PADDED));
 }
 
 async function expectConverges(rendered: Map<string, string>): Promise<void> {
@@ -215,14 +218,14 @@ describe('kbuild apply under faults', () => {
   });
 
   it('a cluster-file change is an update, not drift (the push record in the state directory tells them apart)', async () => {
-    const apiserver = APISERVER;
+    const padded = PADDED;
     const rendered = await setPadding('update', 100);
     const r = await apply();
     expect(r.code, output(r).slice(-3000)).toBe(0);
-    expect(r.stdout).toContain(`cp1: updated ${apiserver}: the cluster file or a certificate changed since the last apply`);
+    expect(r.stdout).toContain(`cp1: updated ${padded}: the cluster file or a certificate changed since the last apply`);
     expect(output(r)).not.toMatch(/drift/);
-    expect((await hostSums()).get(apiserver)).toBe(rendered.get(apiserver));
-    expect((JSON.parse(readFileSync(join(cl.stateDir, 'hosts/cp1/pushed.json'), 'utf8')) as Record<string, string>)[apiserver]).toBe(rendered.get(apiserver));
+    expect((await hostSums()).get(padded)).toBe(rendered.get(padded));
+    expect((JSON.parse(readFileSync(join(cl.stateDir, 'hosts/cp1/pushed.json'), 'utf8')) as Record<string, string>)[padded]).toBe(rendered.get(padded));
   });
 
   it('sshd killed mid-push: no partial file, fails naming the host, a re-run converges', async () => {
@@ -238,7 +241,7 @@ describe('kbuild apply under faults', () => {
     const { before, rendered, r } = await pushCutBy('session-dropped', () => killSshdSessions());
     expect(r.code, output(r).slice(-3000)).toBe(0);
     expect(r.stderr).toMatch(/^warning: cp1: reconnected after the connection dropped \(connection lost during `write /m);
-    expect((await hostSums()).get(APISERVER)).toBe(rendered.get(APISERVER));
+    expect((await hostSums()).get(PADDED)).toBe(rendered.get(PADDED));
     await expectNoPartialFile(before, rendered);
     await expectConverges(rendered);
   });
@@ -275,7 +278,7 @@ describe('kbuild apply under faults', () => {
     await setPadding('disk-full', 200_000);
     const r = await apply();
     expect(r.code, output(r).slice(-3000)).toBe(1);
-    expect(r.stderr).toMatch(/cp1: .*kube-apiserver\.yaml[\s\S]*no space left on device/i);
+    expect(r.stderr).toMatch(/cp1: .*kube-scheduler\.yaml[\s\S]*no space left on device/i);
     expect(await tempFiles()).toEqual([]);
     const now = await hostSums();
     for (const [path, sum] of before) if (path.startsWith('/etc/kubernetes/')) expect(now.get(path), `${HOST}:${path}`).toBe(sum);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Host, SshSettings } from '../../src/config/model.js';
+import { DEFAULT_SSH_TIMING, type Host, type SshSettings } from '../../src/config/model.js';
 import { ConnectionError, HostKeyError } from '../../src/errors/index.js';
 import { connect, type ConnectOptions } from '../../src/transport/ssh/connect.js';
 import type { Transport } from '../../src/transport/transport.js';
@@ -76,7 +76,7 @@ function hostFor(server: { port: number }, ssh: Partial<SshSettings> = {}): Host
     name: 'node1',
     address: '127.0.0.1',
     roles: ['worker'],
-    ssh: { address: '127.0.0.1', user: 'root', port: server.port, identityFile: rootKey.privatePath, knownHostsFile: freshKnownHosts(), sudo: false, ...ssh },
+    ssh: { address: '127.0.0.1', user: 'root', port: server.port, identityFile: rootKey.privatePath, knownHostsFile: freshKnownHosts(), sudo: false, ...DEFAULT_SSH_TIMING, ...ssh },
   };
 }
 

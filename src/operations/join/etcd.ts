@@ -6,7 +6,7 @@
  */
 import { type Cluster, type Host } from '../../config/model.js';
 import { etcdClientUrl, etcdPeerUrl } from '../../render/etcd.js';
-import { memberAddLearnerCommand, memberListCommand, memberPromoteCommand, toFirstAnswering, type EtcdMember } from '../etcd-api.js';
+import { memberAddLearnerCommand, memberListCommand, memberPromoteCommand, toFirstAnswering, type EtcdMember } from '../../static-pods/etcd-api.js';
 
 /** Client URLs of the cluster file's other etcd members: the existing cluster. */
 export const existingEndpoints = (cluster: Cluster, host: Host): string[] => cluster.etcdMembers.filter((m) => m.name !== host.name).map(etcdClientUrl);

@@ -21,7 +21,7 @@ import type { JoinContext } from './context.js';
 import { controlPlaneManifests, etcdManifest } from '../../render/host.js';
 import { joinPkiFiles } from './control-plane.js';
 import { addLearnerCommand, existingEndpoints, joiningInitialCluster, listMembersCommand, ownMember, promoteCommand } from './etcd.js';
-import { parseMemberList } from '../etcd-api.js';
+import { parseMemberList } from '../../static-pods/etcd-api.js';
 import { kubeletConfUsable as kubeletConfUsableOn, removeBootstrapKubeconfig as removeBootstrapKubeconfigOn } from '../kubelet-bootstrap.js';
 import { joinKubeletFiles, publishedKubeletConfig } from './kubelet-files.js';
 

@@ -10,7 +10,7 @@ import type { GateCheck } from '../../health/probes.js';
 import type { StepOutcome } from '../../workflow/types.js';
 import type { Transport } from '../../transport/transport.js';
 import type { ResetContext } from './context.js';
-import { healthCommand, memberListCommand, memberRemoveCommand, parseEtcdManifest, parseMemberList, type EtcdMember, type LocalMember } from '../etcd-api.js';
+import { healthCommand, memberListCommand, memberRemoveCommand, parseEtcdManifest, parseMemberList, type EtcdMember, type LocalMember } from '../../static-pods/etcd-api.js';
 import { ETCD_MANIFEST } from './paths.js';
 
 const TIMEOUT_MS = 20_000;

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadClusterFile } from '../../config/load.js';
-import type { Host } from '../../config/model.js';
+import { DEFAULT_SSH_TIMING, type Host } from '../../config/model.js';
 import { StateError, UsageError } from '../../errors/index.js';
 import { runPhases, type PhaseRecord } from '../../workflow/engine.js';
 import { selectPhases } from '../../workflow/select.js';
@@ -133,7 +133,7 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
 
 /** This machine as a cluster host: only its name is used, in messages. */
 function thisHost(name: string): Host {
-  return { name, address: '127.0.0.1', roles: [], ssh: { address: 'localhost', user: 'root', port: 22, knownHostsFile: '', sudo: false } };
+  return { name, address: '127.0.0.1', roles: [], ssh: { address: 'localhost', user: 'root', port: 22, knownHostsFile: '', sudo: false, ...DEFAULT_SSH_TIMING } };
 }
 
 export async function resetThisHost(options: LocalResetOptions): Promise<ResetResult> {

@@ -19,12 +19,13 @@ export interface ConnectOptions {
   acceptNewHostKeys: boolean;
   /** Refuse every write and non-read-only command (the dry-run connection). */
   readOnly?: boolean;
-  /** Per attempt: TCP connect + SSH handshake + authentication. */
+  /** Per attempt: TCP connect + SSH handshake + authentication (default: the host's `connectTimeout`). */
   connectTimeoutMs?: number;
   /** Attempts in all, for transient failures (refused, unreachable, timeout). */
   attempts?: number;
   /** Delay before the second attempt; doubles after each. */
   backoffMs?: number;
+  /** Default: the host's `serverAliveInterval`. */
   keepaliveIntervalMs?: number;
   /** ssh-agent socket when a host has no identityFile; defaults to SSH_AUTH_SOCK. */
   agentSocket?: string;
@@ -37,7 +38,7 @@ export interface ConnectOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const CONNECT_DEFAULTS = { connectTimeoutMs: 15_000, attempts: 4, backoffMs: 500, keepaliveIntervalMs: 15_000 } as const;
+export const CONNECT_DEFAULTS = { attempts: 4, backoffMs: 500 } as const;
 
 export async function connect(host: Host, options: ConnectOptions): Promise<Transport> {
   const attempts = Math.max(1, options.attempts ?? CONNECT_DEFAULTS.attempts);
@@ -71,8 +72,8 @@ async function connectOnce(host: Host, options: ConnectOptions, session: SshSess
     session,
     knownHostsFile: ssh.knownHostsFile,
     acceptNewHostKeys: options.acceptNewHostKeys,
-    connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs,
-    keepaliveIntervalMs: options.keepaliveIntervalMs ?? CONNECT_DEFAULTS.keepaliveIntervalMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? ssh.connectTimeoutMs,
+    keepaliveIntervalMs: options.keepaliveIntervalMs ?? ssh.serverAliveIntervalMs,
     agentSocket: options.agentSocket ?? process.env.SSH_AUTH_SOCK,
     onHostKeyRecorded: options.onHostKeyRecorded,
   };
@@ -102,9 +103,9 @@ async function connectOnce(host: Host, options: ConnectOptions, session: SshSess
 
 /**
  * Reconnecting after a drop mid-run: two attempts a second apart (an sshd restart or a reset session
- * is back by then), 10 s each, so a host that stays unreachable fails within ~21 s more.
+ * is back by then), at most 10 s each, so a host that stays unreachable fails within ~21 s more.
  */
-const RECONNECT = { attempts: 2, backoffMs: 1000, connectTimeoutMs: 10_000 } as const;
+const RECONNECT = { attempts: 2, backoffMs: 1000, maxConnectTimeoutMs: 10_000 } as const;
 
 /**
  * connect(), wrapped so that a connection dropped mid-run is re-opened (host key verified again)
@@ -114,7 +115,7 @@ export async function connectResilient(host: Host, options: ConnectOptions, onRe
   const session = options.session ?? new SshSession(options.keySources);
   const first = await connect(host, { ...options, session });
   return new ReconnectingTransport(first, {
-    reconnect: () => connect(host, { ...options, session, ...RECONNECT }),
+    reconnect: () => connect(host, { ...options, session, attempts: RECONNECT.attempts, backoffMs: RECONNECT.backoffMs, connectTimeoutMs: Math.min(RECONNECT.maxConnectTimeoutMs, options.connectTimeoutMs ?? host.ssh.connectTimeoutMs) }),
     onReconnect: (cause) => onReconnect?.(withoutHost(host.name, cause)),
   });
 }

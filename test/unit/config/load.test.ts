@@ -73,6 +73,14 @@ describe('loader', () => {
     await expect(loadClusterFile(tmpdir())).rejects.toThrow(/is a directory/);
   });
 
+  it('SSH timing: the cluster default, a host overriding it, in milliseconds', async () => {
+    const dir = scratchDir('kbuild-load-');
+    const path = join(dir, 'c.yaml');
+    writeFileSync(path, VALID.replace('spec:\n', 'spec:\n  ssh: { connectTimeout: 3, serverAliveInterval: 2 }\n').replace('      roles: [control-plane]\n', '      roles: [control-plane]\n      ssh: { connectTimeout: 30 }\n'));
+    const { cluster } = await loadClusterFile(path);
+    expect(cluster.hosts[0]!.ssh).toMatchObject({ connectTimeoutMs: 30_000, serverAliveIntervalMs: 2_000 });
+  });
+
   it('applies kubeadm defaults and derives the model', async () => {
     const dir = scratchDir('kbuild-load-');
     const path = join(dir, 'c.yaml');
@@ -81,7 +89,7 @@ describe('loader', () => {
     expect(cluster.networking.serviceSubnet).toBe('10.96.0.0/12');
     expect(cluster.networking.dnsDomain).toBe('cluster.local');
     expect(cluster.certificates).toEqual({ encryptionAlgorithm: 'RSA-2048', validityDays: 365, caValidityDays: 3650 });
-    expect(cluster.hosts[0]!.ssh).toMatchObject({ user: 'root', port: 22, sudo: false, address: '192.168.10.11' });
+    expect(cluster.hosts[0]!.ssh).toMatchObject({ user: 'root', port: 22, sudo: false, address: '192.168.10.11', connectTimeoutMs: 15_000, serverAliveIntervalMs: 15_000 });
     expect(cluster.loadBalancer.placement).toBe('none');
     expect(endpointUrl(cluster)).toBe('https://192.168.10.11:6443');
     expect(kubernetesServiceIps(cluster)).toEqual(['10.96.0.1']);

@@ -2,9 +2,14 @@
 import type { Cluster } from '../../../src/config/model.js';
 import { FakeTransport, type FakeRule } from '../../support/fake-transport.js';
 
-/** Rules for a healthy host; `unhealthy(command)` may turn a probe into a failure. */
-export function healthyRules(cluster: Cluster, unhealthy: (command: string) => string | undefined = () => undefined): FakeRule[] {
-  const members = JSON.stringify({ members: cluster.etcdMembers.map((m) => ({ name: m.name })) });
+/**
+ * Rules for a healthy host; `unhealthy(command)` may turn a probe into a failure. etcd member ids are
+ * 1, 2, … in cluster order; the first member leads (a leadership hand-off does not change that here).
+ */
+export function healthyRules(cluster: Cluster, unhealthy: (command: string) => string | undefined = () => undefined, host?: string): FakeRule[] {
+  const ids = new Map(cluster.etcdMembers.map((m, i) => [m.name, String(i + 1)]));
+  const members = JSON.stringify({ members: cluster.etcdMembers.map((m) => ({ ID: ids.get(m.name), name: m.name })) });
+  const status = JSON.stringify({ header: { member_id: ids.get(host ?? '') ?? '0' }, leader: '1' });
   return [
     {
       match: (c) => c.startsWith('curl '),
@@ -13,6 +18,8 @@ export function healthyRules(cluster: Cluster, unhealthy: (command: string) => s
         if (bad !== undefined) return { code: 22, stderr: bad };
         if (c.includes('/health') && c.includes(':2379/health')) return { stdout: '{"health":"true"}' };
         if (c.includes('/v3/cluster/member/list')) return { stdout: members };
+        if (c.includes('/v3/maintenance/status')) return { stdout: status };
+        if (c.includes('/v3/maintenance/transfer-leadership')) return { stdout: '{}' };
         return { stdout: 'ok' };
       },
     },
@@ -24,7 +31,7 @@ export function healthyRules(cluster: Cluster, unhealthy: (command: string) => s
 }
 
 export function fakeFleet(cluster: Cluster, unhealthy?: (host: string, command: string) => string | undefined): Map<string, FakeTransport> {
-  return new Map(cluster.hosts.map((h) => [h.name, new FakeTransport(h.name, { rules: healthyRules(cluster, unhealthy ? (c) => unhealthy(h.name, c) : undefined) })]));
+  return new Map(cluster.hosts.map((h) => [h.name, new FakeTransport(h.name, { rules: healthyRules(cluster, unhealthy ? (c) => unhealthy(h.name, c) : undefined, h.name) })]));
 }
 
 /** Every host's commands in one global order, tagged with the host. */

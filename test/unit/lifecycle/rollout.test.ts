@@ -82,9 +82,18 @@ describe('roll-out over scripted hosts', () => {
     const restarts = order.filter((o) => o.command.includes('parked-manifests')).map((o) => `${/manifests\/([a-z-]+)\.yaml/.exec(o.command)![1]}@${o.host}`);
     expect(restarts).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => ['cp1', 'cp2', 'cp3'].map((h) => `${p}@${h}`)));
     // Each restart is followed by its host's gates before the next host's backup starts.
-    const kinds = order.map((o) => (o.command.includes('parked-manifests') ? `restart@${o.host}` : o.command.includes('umask 077') ? `backup@${o.host}` : o.command.startsWith('curl') ? `gate@${o.host}` : `other@${o.host}`));
+    // The hand-off's own member list (to pick the next leader) is not a gate.
+    const kinds = order.filter((o, i) => !(o.command.includes('/v3/cluster/member/list') && order[i + 1]?.command.includes('transfer-leadership'))).map((o) => (o.command.includes('parked-manifests') ? `restart@${o.host}` : o.command.includes('umask 077') ? `backup@${o.host}` : o.command.includes('/v3/maintenance/') ? `leader@${o.host}` : o.command.startsWith('curl') ? `gate@${o.host}` : `other@${o.host}`));
     const compact = kinds.filter((k, i) => k !== kinds[i - 1]);
-    expect(compact.slice(0, 9)).toEqual(['backup@cp1', 'restart@cp1', 'gate@cp1', 'backup@cp2', 'restart@cp2', 'gate@cp2', 'backup@cp3', 'restart@cp3', 'gate@cp3']);
+    expect(compact.slice(0, 12)).toEqual(['backup@cp1', 'leader@cp1', 'restart@cp1', 'gate@cp1', 'backup@cp2', 'leader@cp2', 'restart@cp2', 'gate@cp2', 'backup@cp3', 'leader@cp3', 'restart@cp3', 'gate@cp3']);
+    // The leading member (cp1, id 1) hands leadership to a started voting member before it stops; followers keep theirs.
+    const handOffs = order.filter((o) => o.command.includes('/v3/maintenance/transfer-leadership'));
+    expect(handOffs.map((o) => o.host)).toEqual(['cp1']);
+    expect(handOffs[0]!.command).toContain('{"targetID":"2"}');
+    expect(reporter.events).toContainEqual(expect.objectContaining({ type: 'info', host: 'cp1', message: 'etcd: leadership handed to cp2 before the restart' }));
+    // Only etcd steps ask who leads.
+    expect(new Set(order.filter((o) => o.command.includes('/v3/maintenance/status')).map((o) => o.host))).toEqual(new Set(['cp1', 'cp2', 'cp3']));
+    expect(order.filter((o) => o.command.includes('/v3/maintenance/status'))).toHaveLength(3);
     // etcd gates: member health and the member list, on the restarted member.
     const passes = reporter.events.flatMap((e) => (e.type === 'gate-pass' ? [`${e.gate}@${e.host}`] : []));
     expect(passes.slice(0, 2)).toEqual(['etcd /health@cp1', 'etcd quorum (member list)@cp1']);
@@ -114,8 +123,8 @@ describe('roll-out over scripted hosts', () => {
     expect(rollout.host).toBe('cp2');
     expect(rollout.pod).toBe('etcd');
     expect(rollout.message).toMatch(/^cp2: etcd did not come back healthy.*no alternative certificate subject name matches.*restored from \/etc\/kubernetes\/tmp\/kbuild-backup-test on cp2.*healthy again/);
-    const cp2 = order.filter((o) => o.host === 'cp2').map((o) => (o.command.includes('parked-manifests') ? 'restart' : o.command.includes('kbuild-restore') ? 'restore' : o.command.includes('umask 077') ? 'backup' : 'probe'));
-    expect(cp2.filter((k, i) => k !== cp2[i - 1])).toEqual(['backup', 'restart', 'probe', 'restore', 'restart', 'probe']);
+    const cp2 = order.filter((o) => o.host === 'cp2').map((o) => (o.command.includes('parked-manifests') ? 'restart' : o.command.includes('kbuild-restore') ? 'restore' : o.command.includes('umask 077') ? 'backup' : o.command.includes('/v3/maintenance/') ? 'leader' : 'probe'));
+    expect(cp2.filter((k, i) => k !== cp2[i - 1])).toEqual(['backup', 'leader', 'restart', 'probe', 'restore', 'leader', 'restart', 'probe']);
     const restore = fakes.get('cp2')!.commands.find((c) => c.includes('kbuild-restore'))!;
     expect(restore).toContain("cp -p /etc/kubernetes/tmp/kbuild-backup-test/etc/kubernetes/pki/etcd/server.crt /etc/kubernetes/pki/etcd/server.crt.kbuild-restore");
     // The roll stopped: cp3 was never touched, no apiserver restarted anywhere.

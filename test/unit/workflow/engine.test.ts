@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Host } from '../../../src/config/model.js';
+import { DEFAULT_SSH_TIMING, type Host } from '../../../src/config/model.js';
 import { HealthGateError, MultiHostError, RemoteCommandError, UsageError } from '../../../src/errors/index.js';
 import { runPhases } from '../../../src/workflow/engine.js';
 import { describePhases, phasePaths, selectPhases } from '../../../src/workflow/select.js';
 import type { Phase } from '../../../src/workflow/types.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 
-const host = (name: string): Host => ({ name, address: '127.0.0.1', roles: ['control-plane'], ssh: { address: '127.0.0.1', user: 'root', port: 22, knownHostsFile: '', sudo: false } });
+const host = (name: string): Host => ({ name, address: '127.0.0.1', roles: ['control-plane'], ssh: { address: '127.0.0.1', user: 'root', port: 22, knownHostsFile: '', sudo: false, ...DEFAULT_SSH_TIMING } });
 const hosts = ['cp1', 'cp2', 'cp3'].map(host);
 
 interface Ctx {

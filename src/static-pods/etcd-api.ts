@@ -17,6 +17,22 @@ export const memberRemoveCommand = (endpoint: string, id: string): string => cur
 export const memberAddLearnerCommand = (endpoint: string, peerUrl: string): string => curl('-X', 'POST', '-d', JSON.stringify({ peerURLs: [peerUrl], isLearner: true }), `${endpoint}/v3/cluster/member/add`);
 export const memberPromoteCommand = (endpoint: string, id: string): string => curl('-X', 'POST', '-d', JSON.stringify({ ID: id }), `${endpoint}/v3/cluster/member/promote`);
 export const healthCommand = (endpoint: string): string => curl(`${endpoint}/health`);
+export const statusCommand = (endpoint: string): string => curl('-X', 'POST', '-d', '{}', `${endpoint}/v3/maintenance/status`);
+/** etcdctl move-leader: only the leader accepts it. */
+export const moveLeaderCommand = (endpoint: string, targetId: string): string => curl('-X', 'POST', '-d', JSON.stringify({ targetID: targetId }), `${endpoint}/v3/maintenance/transfer-leadership`);
+
+/** Who answered and whom it follows, from /v3/maintenance/status. */
+export function parseStatus(stdout: string): { memberId: string; leader: string } {
+  let parsed: { header?: { member_id?: string | number }; leader?: string | number };
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed;
+  } catch {
+    throw new StateError(`etcd's status is not the JSON etcd answers: ${JSON.stringify(stdout.trim().slice(0, 200))}`);
+  }
+  const memberId = String(parsed.header?.member_id ?? '');
+  if (!memberId) throw new StateError(`etcd's status names no member: ${JSON.stringify(stdout.trim().slice(0, 200))}`);
+  return { memberId, leader: String(parsed.leader ?? '') };
+}
 
 /** The same request to each endpoint in turn until one answers: what a multi-endpoint etcd client does. */
 export const toFirstAnswering = (endpoints: readonly string[], command: (endpoint: string) => string): string => `{ ${endpoints.map((e) => command(e)).join(' || ')}; }`;
