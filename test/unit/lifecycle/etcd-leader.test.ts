@@ -39,9 +39,12 @@ describe('etcd leadership hand-off before a restart', () => {
   });
 
   it('an answer that is not etcd\'s, or a refused move, is a warning: the restart goes on', async () => {
+    const warningOf = (handOff: Awaited<ReturnType<typeof handOffLeadership>>) => ('warning' in handOff ? handOff.warning : undefined);
     const garbage = await handOffLeadership(host('<html>proxy</html>'), ENDPOINT);
-    expect(garbage).toMatchObject({ moved: false, warning: expect.stringMatching(/could not hand etcd leadership.*not the JSON etcd answers.*etcd hands it over itself/) });
+    expect(garbage.moved).toBe(false);
+    expect(warningOf(garbage)).toMatch(/could not hand etcd leadership.*not the JSON etcd answers.*etcd hands it over itself/);
     const refused = await handOffLeadership(host(status('11', '11'), { code: 22, stderr: 'etcdserver: not leader' } as never), ENDPOINT);
-    expect(refused).toMatchObject({ moved: false, warning: expect.stringContaining('not leader') });
+    expect(refused.moved).toBe(false);
+    expect(warningOf(refused)).toContain('not leader');
   });
 });
