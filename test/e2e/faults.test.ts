@@ -144,18 +144,19 @@ async function applyCaughtMidPush(): Promise<{ run: Promise<CliResult> }> {
 /** Every file is absent, the old version or the new one; no temp file is left. */
 /**
  * A push of a new kube-scheduler.yaml (padding `tag`) cut by `fault` as soon as its temp file is on
- * the host; `restore` (then the shaper's removal) runs once apply has ended, whatever it did.
+ * the host; the shaper goes right after the fault, `restore` once apply has ended, whatever it did.
  */
 async function pushCutBy(tag: string, fault: () => Promise<void>, restore: () => Promise<void> = () => Promise.resolve()) {
   const before = await hostSums();
   const rendered = await setPadding(tag);
   const { run } = await applyCaughtMidPush();
   await fault();
+  // The cut is made: the rest of the run (a reconnect, the gates) goes at the link's full speed.
+  await unshape();
   try {
     return { before, rendered, r: await run };
   } finally {
     await restore();
-    await unshape();
   }
 }
 
