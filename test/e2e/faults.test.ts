@@ -141,7 +141,6 @@ async function applyCaughtMidPush(): Promise<{ run: Promise<CliResult> }> {
   return { run };
 }
 
-/** Every file is absent, the old version or the new one; no temp file is left. */
 /**
  * A push of a new kube-scheduler.yaml (padding `tag`) cut by `fault` as soon as its temp file is on
  * the host; the shaper goes right after the fault, `restore` once apply has ended, whatever it did.
