@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 const FUZZ = ['test/unit/fuzz-cli*.test.ts'];
+/** The e2e files that bring up a cluster of kubelets (containerd, static pods, CNI): the machine's heavy load. */
+const CLUSTERS = ['apply-ssh', 'faults', 'ha-external', 'ha-stacked', 'init-join', 'join-control-plane-external', 'secrets'].map((name) => `test/e2e/${name}.test.ts`);
 
 export default defineConfig({
   test: {
@@ -18,8 +20,14 @@ export default defineConfig({
       { extends: true, test: { name: 'unit-fuzz', include: FUZZ, maxWorkers: 2 } },
       {
         extends: true,
-        // End-to-end tests build network namespaces and start daemons: one file at a time.
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 300_000 },
+        // Clusters of real kubelets: one file at a time.
+        test: { name: 'e2e', include: CLUSTERS, fileParallelism: false, testTimeout: 300_000 },
+      },
+      {
+        extends: true,
+        // The other end-to-end files (real openssl, sshd, etcd, haproxy, kubeadm, the binary; their own network
+        // namespaces on claimed subnets): one at a time too, but beside the cluster files, which mostly wait.
+        test: { name: 'e2e-tools', include: ['test/e2e/**/*.test.ts'], exclude: CLUSTERS, fileParallelism: false, testTimeout: 300_000 },
       },
     ],
   },
