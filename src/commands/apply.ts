@@ -89,6 +89,6 @@ function printJoinCommands(io: Io, worker: string, format: 'text' | 'json'): voi
 export const applyCommand = (io: Io): CommandModule<object, ApplyArgs> => ({
   command: 'apply',
   describe: 'Bring every host to its rendered state over SSH, in startup order, gated on health',
-  builder: (yargs: Argv) => withPhases<ApplyArgs>(applyOptions(yargs), APPLY_PHASES, applyOptions, (args) => apply(io, args)),
+  builder: (yargs: Argv) => withPhases<ApplyArgs>(applyOptions(yargs), APPLY_PHASES, (args) => apply(io, args)),
   handler: (args) => apply(io, args),
 });

@@ -93,6 +93,6 @@ export function printResult(out: Output, result: InitResult): void {
 export const initCommand = (io: Io): CommandModule<object, InitArgs> => ({
   command: 'init',
   describe: "Set up this machine as the cluster's first control plane, with kubeadm's init phases",
-  builder: (yargs: Argv) => withPhases<InitArgs>(initOptions(yargs), INIT_PHASES, initOptions, (args) => init(io, args)),
+  builder: (yargs: Argv) => withPhases<InitArgs>(initOptions(yargs), INIT_PHASES, (args) => init(io, args)),
   handler: (args) => init(io, args),
 });

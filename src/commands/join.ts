@@ -94,6 +94,6 @@ export const joinCommand = (io: Io): CommandModule<object, JoinArgs> => ({
   command: 'join [endpoint]',
   describe: "Join this machine to a cluster as a worker or control plane, with kubeadm's join phases",
   builder: (yargs: Argv) =>
-    withPhases<JoinArgs>(joinOptions(yargs).positional('endpoint', { type: 'string', describe: 'API server host:port, as printed by kbuild init' }), JOIN_PHASES, joinOptions, (args) => join(io, args), '[endpoint]'),
+    withPhases<JoinArgs>(joinOptions(yargs).positional('endpoint', { type: 'string', describe: 'API server host:port, as printed by kbuild init' }), JOIN_PHASES, (args) => join(io, args), '[endpoint]'),
   handler: (args) => join(io, args),
 });

@@ -37,15 +37,16 @@ export const fleetOptions = <T>(yargs: Argv<T>) =>
 
 /**
  * A phased command's `phase <path>` subcommand (the paths come from the tree, so a typo is a usage
- * error listing them) and the ordered phase list in its --help. `options` adds the command's flags
- * to both; `positionals` are extra positionals after the path, e.g. "[endpoint]".
+ * error listing them) and the ordered phase list in its --help. The subcommand inherits the command's
+ * flags and checks (yargs options are global), so they are declared once: declared again, --help
+ * listed every alias and choice twice. `positionals` are extra positionals after the path, e.g. "[endpoint]".
  */
-export function withPhases<A>(yargs: Argv, tree: readonly Phase<never>[], options: (y: Argv) => Argv, handler: (args: ArgumentsCamelCase<A>) => Promise<void>, positionals = ''): Argv<A> {
+export function withPhases<A>(yargs: Argv, tree: readonly Phase<never>[], handler: (args: ArgumentsCamelCase<A>) => Promise<void>, positionals = ''): Argv<A> {
   return yargs
     .command<A>({
       command: `phase <path>${positionals ? ` ${positionals}` : ''}`,
       describe: 'Run one phase and its children (see the phase list below)',
-      builder: (y: Argv) => options(y).positional('path', { type: 'string', choices: phasePaths(tree), describe: 'Phase path' }) as unknown as Argv<A>,
+      builder: (y: Argv) => y.positional('path', { type: 'string', choices: phasePaths(tree), describe: 'Phase path' }) as unknown as Argv<A>,
       handler,
     })
     .epilogue(`Phases, in order:\n${describePhases(tree)}`) as unknown as Argv<A>;

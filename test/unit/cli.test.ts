@@ -62,3 +62,22 @@ describe('kbuild validate (CLI)', () => {
     expect(help.stdout).toContain('--inventory');
   });
 });
+
+describe('phase subcommands (CLI)', () => {
+  it.each(['apply', 'init', 'join'])('%s phase --help lists each flag once, and the command\'s checks still hold', async (command) => {
+    const help = await kbuild(command, 'phase', '--help');
+    expect(help.code).toBe(0);
+    // Option lines: "  -i, --inventory   Cluster file …"; the names are what precedes the description.
+    const names = help.stdout.split('\n').filter((l) => /^\s+--?[a-z]/.test(l)).flatMap((l) => l.trim().split(/\s{2,}/)[0]!.split(/,\s*/));
+    expect(names).toContain('--help');
+    expect(names.length).toBeGreaterThan(5);
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+    expect(help.stdout).not.toMatch(/-(\w), -\1,|"text", "json", "text"/);
+  });
+
+  it('apply phase inherits apply\'s checks: --dry-run without -o is a usage error', async () => {
+    const result = await kbuild('apply', 'phase', 'etcd', '-i', join(root, 'examples/ha-stacked.yaml'), '--dry-run');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--dry-run needs -o DIR');
+  });
+});
