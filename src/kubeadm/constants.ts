@@ -21,7 +21,9 @@ export const PATHS = {
   /** The client certificate the kubelet rotates (kubelet-finalize points kubelet.conf at it). */
   kubeletClientPem: '/var/lib/kubelet/pki/kubelet-client-current.pem',
   kubeletServingCert: '/var/lib/kubelet/pki/kubelet.crt',
-  kubeletDropIn: '/etc/systemd/system/kubelet.service.d/10-kbuild.conf',
+  // systemd reads a unit's drop-ins in name order across /etc and /usr/lib, the last setting winning:
+  // 20- comes after the 10-kubeadm.conf that kubeadm's package installs, so kbuild's ExecStart runs.
+  kubeletDropIn: '/etc/systemd/system/kubelet.service.d/20-kbuild.conf',
   bootstrapKubeconfig: '/etc/kubernetes/bootstrap-kubelet.conf',
   kubeletKubeconfig: '/etc/kubernetes/kubelet.conf',
   haproxyCfg: '/etc/haproxy/haproxy.cfg',

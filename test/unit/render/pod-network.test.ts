@@ -78,7 +78,7 @@ describe('builtin pod network', () => {
 
   test('the kubelet runs the script before every start; the controller-manager hands out no node ranges', async () => {
     const files = filesOf(await builtin('ha-stacked'), 'cp1');
-    expect(text(files, '/etc/systemd/system/kubelet.service.d/10-kbuild.conf')).toMatch(/^ExecStartPre=-\/etc\/kubernetes\/kbuild-pod-network\.sh$/m);
+    expect(text(files, '/etc/systemd/system/kubelet.service.d/20-kbuild.conf')).toMatch(/^ExecStartPre=-\/etc\/kubernetes\/kbuild-pod-network\.sh$/m);
     const cm = yaml.load(text(files, '/etc/kubernetes/manifests/kube-controller-manager.yaml')) as V1Pod;
     expect(cm.spec!.containers[0]!.command).toContain('--allocate-node-cidrs=false');
   });
@@ -93,7 +93,7 @@ describe('builtin pod network', () => {
     const ctx = await fixtureContext('ha-stacked');
     const files = filesOf(ctx, 'cp1');
     expect(files.some((f) => f.path === CONFLIST || f.path === SCRIPT)).toBe(false);
-    expect(text(files, '/etc/systemd/system/kubelet.service.d/10-kbuild.conf')).not.toContain('ExecStartPre');
+    expect(text(files, '/etc/systemd/system/kubelet.service.d/20-kbuild.conf')).not.toContain('ExecStartPre');
     const cm = yaml.load(text(files, '/etc/kubernetes/manifests/kube-controller-manager.yaml')) as V1Pod;
     expect(cm.spec!.containers[0]!.command).toContain('--allocate-node-cidrs=true');
   });

@@ -141,8 +141,11 @@ describe('external etcd (ha-external-etcd)', () => {
     const etcd = pod(files, 'etcd');
     expect(flag(etcd, 'initial-cluster')).toBe('etcd1=https://192.168.20.21:2380,etcd2=https://192.168.20.22:2380,etcd3=https://192.168.20.23:2380');
     expect(flag(etcd, 'listen-peer-urls')).toBe('https://192.168.20.23:2380');
-    const drop = String(file(files, '/etc/systemd/system/kubelet.service.d/10-kbuild.conf').content);
+    const drop = String(file(files, '/etc/systemd/system/kubelet.service.d/20-kbuild.conf').content);
     expect(drop).toContain('Environment="KUBELET_KUBECONFIG_ARGS="');
+    // systemd reads drop-ins in name order, the last one winning: kbuild's comes after kubeadm's package's.
+    expect(['10-kubeadm.conf', '20-kbuild.conf'].sort().at(-1)).toBe('20-kbuild.conf');
+    expect(drop).toMatch(/^ExecStart=$/m);
     const config = yaml.load(String(file(files, '/var/lib/kubelet/config.yaml').content)) as Record<string, unknown>;
     expect(config.authorization).toEqual({ mode: 'AlwaysAllow' });
     expect(files.some((f) => f.path === '/etc/kubernetes/bootstrap-kubelet.conf')).toBe(false);
