@@ -19,6 +19,7 @@ import { downloadSharedCerts } from '../../kube/upload-certs.js';
 import { restartKubelet } from '../../static-pods/restart.js';
 import type { JoinContext } from './context.js';
 import { controlPlaneManifests, etcdManifest } from '../../render/host.js';
+import { assumedEnvironment } from '../../render/context.js';
 import { joinPkiFiles } from './control-plane.js';
 import { addLearnerCommand, existingEndpoints, joiningInitialCluster, listMembersCommand, ownMember, promoteCommand } from './etcd.js';
 import { parseMemberList } from '../../static-pods/etcd-api.js';
@@ -142,7 +143,7 @@ export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
         description: 'Write the control-plane static Pod manifests',
         targets: controlPlaneOnly,
         skipReason: WORKER,
-        run: async (ctx, host) => ({ changed: await pushFiles(ctx.transport, controlPlaneManifests(ctx.cluster, host)) }),
+        run: async (ctx, host) => ({ changed: await pushFiles(ctx.transport, controlPlaneManifests(ctx.cluster, host, assumedEnvironment(ctx.cluster))) }),
       },
     ],
   },
