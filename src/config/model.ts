@@ -68,7 +68,7 @@ export interface Cluster {
   kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string>; configuration: Record<string, unknown> };
   kubeProxy: { configuration: Record<string, unknown> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
-  /** spec.hostFacts: what a render without a host's facts assumes of it. */
+  /** spec.hostFacts: what a render that asks no host assumes of every host (apply, init and join ask each one). */
   hostFacts: HostEnvironment;
   hosts: Host[];
   /** The control-plane hosts, in cluster-file order (the first is where `init` runs). */

@@ -171,7 +171,7 @@ export const ClusterSpecSchema = strict(
             }),
           ),
         },
-        'What a render without a host\'s facts assumes of it (every render, until apply, init and join ask their hosts).',
+        'What a render that asks no host (kbuild render) assumes of every host; apply, init and join ask each host and use its own facts instead.',
       ),
     ),
     ssh: Type.Optional(clusterSsh),

@@ -1,6 +1,8 @@
 /**
  * What kubeadm reads from the machine it runs on when it writes that machine's files, as kbuild's
- * renderers are to take it per host, learnt from preflight's facts command (src/preflight/facts.ts).
+ * renderers take it per host: `apply`, `init` and `join` learn it from preflight's facts command
+ * (src/preflight/facts.ts); a render that asks no host (`kbuild render`) assumes what the cluster
+ * file says (src/render/context.ts).
  */
 
 /** The kubelet's resolvConf where systemd-resolved runs (componentconfigs/kubelet.go, kubeletSystemdResolverConfig). */

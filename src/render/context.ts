@@ -22,8 +22,8 @@ export interface RenderContext {
   /** The text of spec.networking.cni.manifest, read by prepare.ts; absent for the other pod networks. */
   podNetworkManifest?: string;
   /**
-   * What each host's facts say, by host name. A host without one (every host of `kbuild render`)
-   * is rendered as the cluster file assumes (assumedEnvironment).
+   * What apply, init and join learned of each host from its facts, by host name. A host without
+   * one (every host of `kbuild render`) is rendered as the cluster file assumes (assumedEnvironment).
    */
   hostEnvironments?: ReadonlyMap<string, HostEnvironment>;
 }

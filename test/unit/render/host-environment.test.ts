@@ -12,6 +12,8 @@ import type { HostEnvironment } from '../../../src/kubeadm/host-environment.js';
 import { renderCluster } from '../../../src/render/cluster.js';
 import type { RenderContext } from '../../../src/render/context.js';
 import { withHostResolvConf } from '../../../src/render/kubelet.js';
+import { hostKubeletConfigText } from '../../../src/operations/join/kubelet-files.js';
+import { toYaml } from '../../../src/util/yaml.js';
 import { fixtureContext } from './fixture.js';
 
 const RESOLVED = '/run/systemd/resolve/resolv.conf';
@@ -91,6 +93,29 @@ describe("the kubelet's resolvConf (kubeadm's mutateResolverConfig)", () => {
   test("spec.kubelet.configuration's resolvConf is written whatever the host runs", async () => {
     const ctx = withKubelet(assuming(await fixtureContext('single-node'), RESOLVED_HOST), { configuration: { resolvConf: '/etc/kubernetes/resolv.conf' } });
     expect(kubeletConfig(renderCluster({ ...ctx, hostEnvironments: everyHost(ctx, RESOLVED_HOST) }).hosts, 'node1')['resolvConf']).toBe('/etc/kubernetes/resolv.conf');
+  });
+});
+
+describe('a joining kubelet: the published configuration with its own resolvConf', () => {
+  const published = toYaml({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', clusterDNS: ['10.96.0.10'] });
+
+  test('byte for byte when nothing is decided', () => {
+    expect(hostKubeletConfigText(published, NOTHING)).toBe(published);
+  });
+
+  test('with resolvConf added where systemd-resolved runs, everything else kept', () => {
+    const text = hostKubeletConfigText(published, RESOLVED_HOST);
+    expect(yaml.load(text)).toEqual({ ...(yaml.load(published) as object), resolvConf: RESOLVED });
+  });
+
+  test("a resolvConf the cluster published stays (kubeadm's init host may have written it)", () => {
+    const own = toYaml({ kind: 'KubeletConfiguration', resolvConf: '/etc/resolv.conf' });
+    expect(hostKubeletConfigText(own, RESOLVED_HOST)).toBe(own);
+  });
+
+  test('text that is no configuration is left for the kubelet to report', () => {
+    expect(hostKubeletConfigText('- a\n- b\n', RESOLVED_HOST)).toBe('- a\n- b\n');
+    expect(hostKubeletConfigText('{ not yaml', RESOLVED_HOST)).toBe('{ not yaml');
   });
 });
 
