@@ -11,6 +11,7 @@ export const DEFAULTS = {
   bindPort: 6443,
   criSocket: 'unix:///var/run/containerd/containerd.sock',
   cgroupDriver: 'systemd',
+  systemdResolved: false,
   cni: 'none',
   loadBalancerPort: 6443,
   loadBalancerInterface: 'eth0',

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
+import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
 
 export interface SshSettings {
   /** Address ssh connects to (the host address unless overridden). */
@@ -67,6 +68,8 @@ export interface Cluster {
   kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string>; configuration: Record<string, unknown> };
   kubeProxy: { configuration: Record<string, unknown> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
+  /** spec.hostFacts: what a render that asks no host assumes of every host (apply, init and join ask each one). */
+  hostFacts: HostEnvironment;
   hosts: Host[];
   /** The control-plane hosts, in cluster-file order (the first is where `init` runs). */
   readonly controlPlanes: readonly Host[];
@@ -187,6 +190,11 @@ export function buildCluster(file: ClusterFile): Cluster {
       vip: spec.loadBalancer?.vip,
       port: lbPort,
       interface: spec.loadBalancer?.interface ?? DEFAULTS.loadBalancerInterface,
+    },
+    hostFacts: {
+      systemdResolved: spec.hostFacts?.systemdResolved ?? DEFAULTS.systemdResolved,
+      // In kubeadm's order, each once, as facts gathered from a host list them.
+      caDirs: OPTIONAL_CA_DIRS.filter((d) => (spec.hostFacts?.caDirectories ?? []).includes(d)),
     },
     hosts,
     ...roleSets(hosts, topology, placement),

@@ -6,6 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULTS } from './defaults.js';
 import { SUPPORTED_RANGE } from '../kubeadm/versions.js';
+import { OPTIONAL_CA_DIRS } from '../kubeadm/host-environment.js';
 
 const str = (description: string, options: Record<string, unknown> = {}) => Type.String({ description, ...options });
 const oneOf = <T extends string>(values: readonly T[], description: string, defaultValue?: T) =>
@@ -155,6 +156,22 @@ export const ClusterSpecSchema = strict(
           interface: Type.Optional(str('Network interface keepalived puts the VIP on.', { default: DEFAULTS.loadBalancerInterface })),
         },
         'API server load balancing.',
+      ),
+    ),
+    hostFacts: Type.Optional(
+      strict(
+        {
+          systemdResolved: Type.Optional(
+            Type.Boolean({ description: 'systemd-resolved is active: the kubelet gets resolvConf /run/systemd/resolve/resolv.conf, as kubeadm writes on such a host.', default: DEFAULTS.systemdResolved }),
+          ),
+          caDirectories: Type.Optional(
+            Type.Array(oneOf(OPTIONAL_CA_DIRS, "One of kubeadm's optional CA directories."), {
+              description: 'The CA directories the hosts have: mounted read-only into kube-apiserver and kube-controller-manager, as kubeadm mounts those that exist.',
+              default: [],
+            }),
+          ),
+        },
+        'What a render that asks no host (kbuild render) assumes of every host; apply, init and join ask each host and use its own facts instead.',
       ),
     ),
     ssh: Type.Optional(clusterSsh),

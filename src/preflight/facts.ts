@@ -3,9 +3,10 @@
  * and parsed by pure functions. Missing tools show up as empty sections, never as a failed run.
  */
 import { RemoteCommandError } from '../errors/index.js';
+import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
 import type { Transport } from '../transport/transport.js';
 
-export interface HostFacts {
+export interface HostFacts extends HostEnvironment {
   uid: number | undefined;
   hostname: string;
   /** Host clock, seconds since the epoch. */
@@ -20,6 +21,7 @@ export interface HostFacts {
   listeningPorts: Set<number>;
   addresses: Array<{ ifname: string; local: string; prefixlen: number }>;
   routes: Array<{ dst: string; dev?: string; protocol?: string }>;
+  caDirs: string[];
 }
 
 export const REQUIRED_BINARIES = ['kubelet', 'conntrack', 'ip', 'iptables', 'mount', 'nsenter'] as const;
@@ -27,6 +29,14 @@ export const REQUIRED_BINARIES = ['kubelet', 'conntrack', 'ip', 'iptables', 'mou
 export const PROBE_BINARY = 'curl';
 
 const SECTION = '@@kbuild:';
+
+/**
+ * kubeadm's ServiceIsActive("systemd-resolved") (util/initsystem): with systemctl on PATH, what
+ * `systemctl is-active` prints; else with openrc, what `rc-service … status` prints, stderr included.
+ */
+const RESOLVED =
+  'if command -v systemctl >/dev/null 2>&1; then echo systemd; systemctl is-active systemd-resolved; ' +
+  'elif command -v openrc >/dev/null 2>&1; then echo openrc; rc-service systemd-resolved status 2>&1; fi; true';
 
 export function factsCommand(pathsToTest: readonly string[]): string {
   const binaries = [...REQUIRED_BINARIES, PROBE_BINARY].map((b) => `command -v ${b} >/dev/null 2>&1 && echo ${b}`).join('; ');
@@ -44,6 +54,9 @@ export function factsCommand(pathsToTest: readonly string[]): string {
     section('listen', 'ss -Htln'),
     section('addr', 'ip -j addr'),
     section('route4', 'ip -j -4 route'),
+    section('resolved', RESOLVED),
+    section('ca_dirs', `for d in ${OPTIONAL_CA_DIRS.join(' ')}; do [ -e "$d" ] && echo "$d"; done; true`),
+    // Last: its marker shows the command ran to the end (gatherFacts).
     section('route6', 'ip -j -6 route'),
   ].join('; ');
 }
@@ -95,6 +108,7 @@ export function parseFacts(stdout: string): HostFacts {
     const port = Number(local.slice(local.lastIndexOf(':') + 1));
     if (Number.isInteger(port) && port > 0) ports.add(port);
   }
+  const existingCaDirs = new Set(lines('ca_dirs'));
   type Link = { ifname: string; addr_info?: Array<{ local: string; prefixlen: number; family: string }> };
   return {
     uid: Number.isNaN(uid) ? undefined : uid,
@@ -108,5 +122,18 @@ export function parseFacts(stdout: string): HostFacts {
     listeningPorts: ports,
     addresses: json<Link>('addr').flatMap((link) => (link.addr_info ?? []).map((a) => ({ ifname: link.ifname, local: a.local, prefixlen: a.prefixlen }))),
     routes: [...json<{ dst: string; dev?: string; protocol?: string }>('route4'), ...json<{ dst: string; dev?: string; protocol?: string }>('route6')],
+    systemdResolved: serviceActive(lines('resolved')),
+    caDirs: OPTIONAL_CA_DIRS.filter((d) => existingCaDirs.has(d)),
   };
 }
+
+/** kubeadm's reading: systemd's "active" or "activating"; OpenRC's status neither "stopped" nor "does not exist". */
+function serviceActive([initSystem, ...output]: string[]): boolean {
+  const text = output.join('\n');
+  if (initSystem === 'systemd') return text.trim() === 'active' || text.trim() === 'activating';
+  if (initSystem === 'openrc') return !text.includes('stopped') && !text.includes('does not exist');
+  return false;
+}
+
+/** What the renderers take from these facts (src/kubeadm/host-environment.ts): no more than they need. */
+export const hostEnvironment = (facts: HostFacts): HostEnvironment => ({ systemdResolved: facts.systemdResolved, caDirs: [...facts.caDirs] });

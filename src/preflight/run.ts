@@ -7,6 +7,24 @@ import { settleWithLimit } from '../util/pool.js';
 import { applyIgnores, checkHost, checkHostnamesUnique, pathsToTest, type Finding } from './checks.js';
 import { gatherFacts, type HostFacts } from './facts.js';
 
+/** One host's facts, and this machine's clock (seconds) when the host read its own. */
+export interface GatheredFacts {
+  facts: HostFacts;
+  localEpochSeconds: number;
+}
+
+const systemClock = () => Date.now() / 1000;
+
+/**
+ * Runs the facts command on one host. This machine's clock is taken at the midpoint of that host's
+ * command, so a slow host elsewhere in the run cannot make this one look skewed.
+ */
+export async function gatherHostFacts(cluster: Cluster, host: Host, transport: Transport, clock: () => number = systemClock): Promise<GatheredFacts> {
+  const before = clock();
+  const facts = await gatherFacts(transport, pathsToTest(cluster, host));
+  return { facts, localEpochSeconds: Math.round((before + clock()) / 2) };
+}
+
 export interface PreflightOptions {
   hosts: readonly Host[];
   connect(host: Host): Promise<Transport>;
@@ -14,20 +32,18 @@ export interface PreflightOptions {
   ignore: readonly string[];
   reporter: Reporter;
   nowSeconds?: () => number;
+  /** Facts the operation already gathered (to render with them): not asked again. */
+  gathered?: ReadonlyMap<string, GatheredFacts>;
 }
 
 export async function runPreflight(cluster: Cluster, options: PreflightOptions): Promise<Finding[]> {
   const facts = new Map<string, HostFacts>();
-  // This machine's clock when each host read its own: the midpoint of that host's facts command, so a
-  // slow host elsewhere in the run cannot make this one look skewed.
   const localClock = new Map<string, number>();
-  const clock = options.nowSeconds ?? (() => Date.now() / 1000);
   const unreachable: Finding[] = [];
   const results = await settleWithLimit(options.hosts, options.concurrency, async (host) => {
-    const transport = await options.connect(host);
-    const before = clock();
-    facts.set(host.name, await gatherFacts(transport, pathsToTest(cluster, host)));
-    localClock.set(host.name, Math.round((before + clock()) / 2));
+    const gathered = options.gathered?.get(host.name) ?? (await gatherHostFacts(cluster, host, await options.connect(host), options.nowSeconds));
+    facts.set(host.name, gathered.facts);
+    localClock.set(host.name, gathered.localEpochSeconds);
   });
   results.forEach((r, i) => {
     if (r.status === 'rejected') unreachable.push({ host: options.hosts[i]!.name, name: 'Connect', level: 'error', message: describe(r.reason) });

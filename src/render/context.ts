@@ -1,5 +1,6 @@
 /** Everything a renderer reads. Renderers are pure: the same context gives the same bytes. */
-import type { Cluster } from '../config/model.js';
+import type { Cluster, Host } from '../config/model.js';
+import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import type { ClusterPki } from '../pki/types.js';
 import type { Templates } from '../templates/index.js';
 
@@ -20,4 +21,17 @@ export interface RenderContext {
   templates: Templates;
   /** The text of spec.networking.cni.manifest, read by prepare.ts; absent for the other pod networks. */
   podNetworkManifest?: string;
+  /**
+   * What apply, init and join learned of each host from its facts, by host name. A host without
+   * one (every host of `kbuild render`) is rendered as the cluster file assumes (assumedEnvironment).
+   */
+  hostEnvironments?: ReadonlyMap<string, HostEnvironment>;
 }
+
+/**
+ * A host nobody asked: as spec.hostFacts says; by default no systemd-resolved and none of the
+ * optional CA directories (a mount of a directory the host lacks would create it empty).
+ */
+export const assumedEnvironment = (cluster: Cluster): HostEnvironment => cluster.hostFacts;
+
+export const environmentOf = (ctx: RenderContext, host: Host): HostEnvironment => ctx.hostEnvironments?.get(host.name) ?? assumedEnvironment(ctx.cluster);

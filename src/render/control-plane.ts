@@ -4,6 +4,7 @@ import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
 import { kubernetesMinor } from '../kubeadm/versions.js';
+import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
 import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
 
@@ -11,13 +12,16 @@ const pki = (file: string) => `${PATHS.pki}/${file}`;
 const arg = (name: string, value: string): Arg => ({ name, value });
 const image = (cluster: Cluster, component: string) => `${cluster.imageRepository}/${component}:${cluster.kubernetesVersion}`;
 
-/**
- * Only the volumes kubeadm always adds. kubeadm also mounts etc-pki-ca-trust, etc-pki-tls-certs,
- * etc-ca-certificates, usr-share-ca-certificates and usr-local-share-ca-certificates, but only
- * when the path exists on the host, which an offline render cannot know.
- */
 const caCerts: HostPathVolume = { name: 'ca-certs', path: '/etc/ssl/certs', type: 'DirectoryOrCreate', readOnly: true };
 const k8sCerts: HostPathVolume = { name: 'k8s-certs', path: PATHS.pki, type: 'DirectoryOrCreate', readOnly: true };
+
+/**
+ * The CA directories /etc/ssl/certs may link into (kubeadm's caCertsExtraVolumePaths) that the host
+ * has: each read-only under its own path, named as kubeadm names it (/etc/pki/ca-trust →
+ * etc-pki-ca-trust). For a host nobody asked, those spec.hostFacts names (by default none).
+ */
+export const caDirVolumes = (env: HostEnvironment): HostPathVolume[] =>
+  env.caDirs.map((path) => ({ name: path.slice(1).replaceAll('/', '-'), path, type: 'DirectoryOrCreate', readOnly: true }));
 
 /**
  * The etcd members kube-apiserver talks to: every external member, or (stacked) its local member
@@ -48,7 +52,7 @@ function apiServerExtraArgs(extra: Readonly<Record<string, string>>): { args: Ar
   return { args, dropAuthorizationMode: 'authorization-config' in extra };
 }
 
-export function apiServerPod(cluster: Cluster, host: Host): V1Pod {
+export function apiServerPod(cluster: Cluster, host: Host, env: HostEnvironment): V1Pod {
   const bindPort = cluster.apiServer.bindPort;
   const defaults: Arg[] = [
     arg('advertise-address', host.address),
@@ -98,11 +102,11 @@ export function apiServerPod(cluster: Cluster, host: Host): V1Pod {
       resources: { requests: { cpu: '250m' } },
       startupProbe: startupProbe(probeGet('/livez')),
     },
-    volumes: [caCerts, k8sCerts],
+    volumes: [caCerts, k8sCerts, ...caDirVolumes(env)],
   });
 }
 
-export function controllerManagerPod(cluster: Cluster): V1Pod {
+export function controllerManagerPod(cluster: Cluster, env: HostEnvironment): V1Pod {
   const kubeconfig = `${PATHS.kubernetesDir}/controller-manager.conf`;
   const podSubnet = cluster.networking.podSubnet;
   const defaults: Arg[] = [
@@ -142,6 +146,7 @@ export function controllerManagerPod(cluster: Cluster): V1Pod {
       { name: 'flexvolume-dir', path: flexVolumeDir, type: 'DirectoryOrCreate', readOnly: false },
       k8sCerts,
       { name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true },
+      ...caDirVolumes(env),
     ],
   });
 }

@@ -2,7 +2,8 @@
 import { hasRole, isEtcdMember, runsKubelet, type Cluster, type Host } from '../config/model.js';
 import { byPath, manifestPath, type FileOwner, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { addonFiles } from './addons/index.js';
-import type { RenderContext } from './context.js';
+import { environmentOf, type RenderContext } from './context.js';
+import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plane.js';
 import { etcdPod, type EtcdBootstrap } from './etcd.js';
 import { kubeletRenderer } from './kubelet.js';
@@ -16,11 +17,11 @@ const manifest = (pod: StaticPod, source: string, spec: unknown, owner: FileOwne
 export const etcdManifest = (cluster: Cluster, host: Host, bootstrap?: EtcdBootstrap): RenderedFile =>
   manifest('etcd', bootstrap?.state === 'existing' ? 'render/etcd.ts, joining an existing cluster' : 'render/etcd.ts', etcdPod(cluster, host, bootstrap), { component: 'etcd', phase: 'etcd/local' });
 
-/** kube-apiserver, kube-controller-manager and kube-scheduler of a control plane. */
-export function controlPlaneManifests(cluster: Cluster, host: Host): RenderedFile[] {
+/** kube-apiserver, kube-controller-manager and kube-scheduler of a control plane; `env` is what the host has (its CA directories). */
+export function controlPlaneManifests(cluster: Cluster, host: Host, env: HostEnvironment): RenderedFile[] {
   return [
-    manifest('kube-apiserver', 'render/control-plane.ts: kube-apiserver', apiServerPod(cluster, host), { component: 'apiserver', phase: 'control-plane/apiserver' }),
-    manifest('kube-controller-manager', 'render/control-plane.ts: kube-controller-manager', controllerManagerPod(cluster), { component: 'controller-manager', phase: 'control-plane/controller-manager' }),
+    manifest('kube-apiserver', 'render/control-plane.ts: kube-apiserver', apiServerPod(cluster, host, env), { component: 'apiserver', phase: 'control-plane/apiserver' }),
+    manifest('kube-controller-manager', 'render/control-plane.ts: kube-controller-manager', controllerManagerPod(cluster, env), { component: 'controller-manager', phase: 'control-plane/controller-manager' }),
     manifest('kube-scheduler', 'render/control-plane.ts: kube-scheduler', schedulerPod(cluster), { component: 'scheduler', phase: 'control-plane/scheduler' }),
   ];
 }
@@ -49,7 +50,7 @@ export function hostRenderer(ctx: RenderContext): (host: Host) => RenderedFile[]
     mergeByPath(host, [
       ...ctx.pki.filesForHost(host),
       ...(isEtcdMember(ctx.cluster, host) ? [etcdManifest(ctx.cluster, host)] : []),
-      ...(hasRole(host, 'control-plane') ? controlPlaneManifests(ctx.cluster, host) : []),
+      ...(hasRole(host, 'control-plane') ? controlPlaneManifests(ctx.cluster, host, environmentOf(ctx, host)) : []),
       ...(runsKubelet(host) ? kubeletFiles(host) : []),
       ...loadBalancerFiles(ctx, host),
       ...podNetworkFiles(ctx.cluster, host, podRanges),

@@ -6,12 +6,30 @@ import type { Templates } from '../templates/index.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { componentVersions } from '../kubeadm/versions.js';
-import type { RenderContext } from './context.js';
+import { SYSTEMD_RESOLVED_RESOLV_CONF, type HostEnvironment } from '../kubeadm/host-environment.js';
+import { environmentOf, type RenderContext } from './context.js';
 import type { FileOwner, RenderedFile } from '../kubeadm/files.js';
 import { generatedBy, yamlFile } from './yaml.js';
 
+/** The configuration every kubelet of the kind shares: kbuild's over the cluster file's (kube-system/kubelet-config publishes it). */
 export function kubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
   return mergeConfiguration(kbuildKubeletConfiguration(cluster, host), cluster.kubelet.configuration);
+}
+
+/** The host's config.yaml: the shared configuration with what kubeadm decides from the host itself. */
+export const hostKubeletConfiguration = (cluster: Cluster, host: Host, env: HostEnvironment): Record<string, unknown> =>
+  withHostResolvConf(kubeletConfiguration(cluster, host), env);
+
+/**
+ * kubeadm's mutateResolverConfig (componentconfigs/kubelet_unix.go; v1.30 in Default): where
+ * systemd-resolved is active the kubelet gets its upstream list, since /etc/resolv.conf there names the
+ * 127.0.0.53 stub, which a pod cannot reach (CoreDNS would forward to itself and loop). A resolvConf
+ * already set (the user's, or one a published configuration carries) always stays.
+ */
+export function withHostResolvConf(configuration: Record<string, unknown>, env: HostEnvironment): Record<string, unknown> {
+  // As Go's nil: absent, or null in YAML.
+  const unset = configuration['resolvConf'] === undefined || configuration['resolvConf'] === null;
+  return unset && env.systemdResolved ? { ...configuration, resolvConf: SYSTEMD_RESOLVED_RESOLV_CONF } : configuration;
 }
 
 function kbuildKubeletConfiguration(cluster: Cluster, host: Host): Record<string, unknown> {
@@ -86,8 +104,9 @@ export function kubeletRenderer(ctx: RenderContext): (host: Host) => RenderedFil
   };
   return (host) => {
     const standalone = isStandaloneKubelet(host);
+    const env = environmentOf(ctx, host);
     const files: RenderedFile[] = [
-      { path: PATHS.kubeletConfig, mode: 0o644, content: once(`config:${standalone}`, () => yamlFile('render/kubelet.ts', [kubeletConfiguration(cluster, host)])), ...KUBELET },
+      { path: PATHS.kubeletConfig, mode: 0o644, content: once(`config:${standalone}:${env.systemdResolved}`, () => yamlFile('render/kubelet.ts', [hostKubeletConfiguration(cluster, host, env)])), ...KUBELET },
       { path: PATHS.kubeletFlags, mode: 0o644, content: kubeletFlagsEnv(templates, cluster, host), ...KUBELET },
       { path: PATHS.kubeletDropIn, mode: 0o644, content: once(`drop-in:${standalone}`, () => kubeletDropIn(templates, cluster, !standalone)), ...KUBELET },
       clusterCaFile(ctx.pki.caCertPem),

@@ -1,7 +1,8 @@
 /**
  * The one path from a cluster to its hosts' files, shared by `render`, `apply`, `certs renew` and
  * `init`: load and validate the cluster file (or take the cluster init built), open the state
- * directory, reuse or create the PKI and secrets, load the templates, render.
+ * directory, reuse or create the PKI and secrets, load the templates, render. `apply` renders once
+ * it has asked its hosts (prepareState, then renderCluster with their environments).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -12,7 +13,8 @@ import { FileError } from '../errors/index.js';
 import { ensureClusterPki, type PkiOptions } from '../pki/ensure.js';
 import type { ClusterPki } from '../pki/types.js';
 import { renderCluster, type RenderedCluster } from '../render/cluster.js';
-import type { RenderSecrets } from '../render/context.js';
+import type { RenderContext, RenderSecrets } from '../render/context.js';
+import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import { loadTemplates } from '../templates/index.js';
 import { loadRenderSecrets, type SecretOptions } from './secrets.js';
 import { StateDir } from './state-dir.js';
@@ -35,16 +37,29 @@ export interface PrepareOptions {
   secrets?: SecretOptions;
   /** Render only these hosts (init renders its own); every host by default. */
   hosts?: readonly Host[];
+  /** What each host's facts say (init: its own); without one a host is rendered as the cluster file assumes. */
+  hostEnvironments?: ReadonlyMap<string, HostEnvironment>;
 }
 
-export interface PreparedCluster extends LoadedCluster {
+/** Everything a render needs, before rendering. */
+export interface PreparedState extends LoadedCluster {
   state: StateDir;
   pki: ClusterPki;
   secrets: RenderSecrets;
+  /** The render context, without host environments. */
+  context: RenderContext;
+}
+
+export interface PreparedCluster extends PreparedState {
   rendered: RenderedCluster;
 }
 
 export async function prepareCluster(options: PrepareOptions): Promise<PreparedCluster> {
+  const prepared = await prepareState(options);
+  return { ...prepared, rendered: renderCluster({ ...prepared.context, hostEnvironments: options.hostEnvironments }, options.hosts) };
+}
+
+export async function prepareState(options: Omit<PrepareOptions, 'hosts' | 'hostEnvironments'>): Promise<PreparedState> {
   const loaded = typeof options.inventory === 'string' ? await loadClusterFile(options.inventory) : options.inventory;
   const { path, cluster } = loaded;
   const stateDir = options.stateDir ?? (path === undefined ? undefined : StateDir.defaultPath(path, cluster.name));
@@ -54,7 +69,7 @@ export async function prepareCluster(options: PrepareOptions): Promise<PreparedC
   const templates = await loadTemplates(options.templates);
   const pki = await ensureClusterPki(cluster, state, options.pki);
   const secrets = await loadRenderSecrets(state, options.secrets);
-  return { ...loaded, state, pki, secrets, rendered: renderCluster({ cluster, pki, secrets, templates, podNetworkManifest }, options.hosts) };
+  return { ...loaded, state, pki, secrets, context: { cluster, pki, secrets, templates, podNetworkManifest } };
 }
 
 /** spec.networking.cni.manifest, relative to the cluster file (to the working directory for a cluster without one). */

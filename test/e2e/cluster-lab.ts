@@ -4,11 +4,12 @@
  * way to run the built kbuild CLI against it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { componentVersions } from '../../src/kubeadm/versions.js';
+import { OPTIONAL_CA_DIRS } from '../../src/kubeadm/host-environment.js';
 import { createTestHosts, type TestLab } from '../support/testhosts.js';
 import { installKubeNode } from '../support/kube-node.js';
 import { LAB_KUBERNETES_VERSION } from '../support/kube-lab.js';
@@ -65,6 +66,10 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
       kubeProxy: { configuration: { conntrack: { maxPerCore: 0 } } },
       // ECDSA keys keep the PKI fast; RSA is covered by the PKI tests.
       certificates: { encryptionAlgorithm: 'ECDSA-P256' },
+      // What apply, init and join learn from each host, for `kbuild render` too, so the tests that compare
+      // its tree with the hosts keep doing so: the hosts see this machine's /etc and /usr (copy-on-write),
+      // hence its CA directories, and their systemd starts no systemd-resolved.
+      hostFacts: { systemdResolved: false, caDirectories: OPTIONAL_CA_DIRS.filter((d) => existsSync(d)) },
       ssh: { ...lab.sshDefaults, ...options.ssh },
       ...vipSpec,
       ...spec,

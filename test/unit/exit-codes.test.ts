@@ -27,6 +27,7 @@ import { loadTemplates } from '../../src/templates/index.js';
 import type { Phase } from '../../src/workflow/types.js';
 import { phasePaths, selectPhases } from '../../src/workflow/select.js';
 import { FakeTransport } from '../support/fake-transport.js';
+import { parseFacts } from '../../src/preflight/facts.js';
 import { examplePath } from './render/fixture.js';
 
 const caught = (run: () => Promise<unknown>): Promise<unknown> => run().then(
@@ -62,6 +63,8 @@ async function joinContext(overrides: Partial<JoinContext>): Promise<JoinContext
     discovered: { kubeconfig: '', server: 'https://10.0.0.1:6443', caCertPem: '' },
     token: 'abcdef.0123456789abcdef',
     transport: new FakeTransport('cp2', { unmatched: { code: 0 } }),
+    // A machine that told nothing (none of these conditions reads its facts).
+    facts: { facts: parseFacts(''), localEpochSeconds: 0 },
     reporter: recordingReporter(),
     templates: await loadTemplates(),
     ignorePreflightErrors: [],

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseClusterFile } from '../../src/config/load.js';
 import { buildCluster, type Host } from '../../src/config/model.js';
 import { PreflightError } from '../../src/errors/index.js';
-import { runPreflight } from '../../src/preflight/run.js';
+import { gatherHostFacts, runPreflight } from '../../src/preflight/run.js';
 import { recordingReporter } from '../../src/report/reporter.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 
@@ -83,5 +83,25 @@ describe('runPreflight', () => {
     // Exactly one finding, for node1, saying the facts did not arrive and why; node2 is fine.
     expect(message.match(/\[ERROR /g)).toHaveLength(1);
     expect(message).toMatch(/\tnode1: \[ERROR Connect\]: `preflight fact gathering [^`]*` exited with a signal:\n\s+timed out after 30 s/);
+  });
+
+  it('checks facts the operation already gathered (to render with them) without asking the host again', async () => {
+    let asked = 0;
+    const answering = transport('node1', async () => (asked++, { code: 0, stdout: healthy('node1', EPOCH + 300), stderr: '' }));
+    const [node1] = hostsOf('node1');
+    const gathered = await gatherHostFacts(cluster, node1!, answering, () => EPOCH);
+    expect(gathered.localEpochSeconds).toBe(EPOCH);
+    const findings = await runPreflight(cluster, {
+      hosts: [node1!],
+      connect: async () => Promise.reject(new Error('preflight must not connect again')),
+      concurrency: 1,
+      ignore: ['ClockSkew'],
+      reporter: recordingReporter(),
+      nowSeconds: () => EPOCH + 10_000,
+      gathered: new Map([['node1', gathered]]),
+    });
+    expect(asked).toBe(1);
+    // The clock compared is the one taken when the host answered, not preflight's own.
+    expect(findings.find((f) => f.name === 'ClockSkew')?.message).toMatch(/differs from this machine by 300 s/);
   });
 });

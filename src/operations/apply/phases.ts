@@ -208,7 +208,7 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
     name: 'preflight',
     description: 'check every host before anything is written (ports, binaries, swap, forwarding, networks)',
     runOnce: async (ctx) => {
-      await runPreflight(ctx.cluster, { hosts: ctx.cluster.hosts, connect: (h) => ctx.transport(h), concurrency: ctx.concurrency, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter });
+      await runPreflight(ctx.cluster, { hosts: ctx.cluster.hosts, connect: (h) => ctx.transport(h), concurrency: ctx.concurrency, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter, gathered: ctx.facts });
       return { changed: [] };
     },
   },

@@ -1,6 +1,7 @@
 /**
- * `kbuild apply`: render (reusing the state dir), connect to every host (host keys verified), then
- * run the selected phases of the tree in order. Writes are told apart as drift or updates with the
+ * `kbuild apply`: prepare the PKI and secrets (reusing the state dir), connect to every host (host
+ * keys verified), gather each host's facts (preflight's command, read-only) and render with them,
+ * then run the selected phases of the tree in order. Writes are told apart as drift or updates with the
  * push record in the state directory; --dry-run connects read-only and records what it would do
  * under DIR, one directory per host.
  */
@@ -12,9 +13,12 @@ import { joinCommand } from '../../kube/token.js';
 import type { InitPhase } from '../../kubeadm/files.js';
 import { caCertHash } from '../../pki/ca-hash.js';
 import type { Reporter } from '../../report/reporter.js';
-import { prepareCluster } from '../../state/prepare.js';
+import { hostEnvironment } from '../../preflight/facts.js';
+import { gatherHostFacts } from '../../preflight/run.js';
+import { renderCluster, type RenderedCluster } from '../../render/cluster.js';
+import { prepareState } from '../../state/prepare.js';
 import { DryRunRecorder } from '../../transport/dry-run.js';
-import { Connections } from '../../transport/fleet.js';
+import { Connections, forEachHost } from '../../transport/fleet.js';
 import { sshConnector } from '../../transport/ssh/connect.js';
 import type { PassphrasePrompt } from '../../transport/ssh/private-key.js';
 import type { Transport } from '../../transport/transport.js';
@@ -55,8 +59,8 @@ export interface ApplyResult {
 
 export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
   const { reporter } = options;
-  const prepared = await prepareCluster({ inventory: options.inventory, stateDir: options.stateDir, templates: options.templates });
-  const { cluster, rendered } = prepared;
+  const prepared = await prepareState({ inventory: options.inventory, stateDir: options.stateDir, templates: options.templates });
+  const { cluster } = prepared;
   const recorder = options.dryRunDir !== undefined ? new DryRunRecorder(resolve(options.dryRunDir)) : undefined;
   const pushRecords = new Map<string, PushRecord>();
   const connectHost = sshConnector({
@@ -79,8 +83,8 @@ export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
       inSync: (path, sha256) => record.note(path, sha256),
     });
   });
-  const firstFiles = rendered.hosts.get(firstControlPlane(cluster).name) ?? [];
-  const kubeconfig = (phase: InitPhase) => firstFiles.find((f) => f.phase === phase)?.content.toString();
+  let rendered: RenderedCluster | undefined;
+  const kubeconfig = (phase: InitPhase) => rendered?.hosts.get(firstControlPlane(cluster).name)?.find((f) => f.phase === phase)?.content.toString();
   let api: Promise<ApiClient> | undefined;
   // The admin identity works once its ClusterRoleBinding exists; kubeadm creates it with super-admin.
   const adminApi = async (): Promise<ApiClient> => {
@@ -91,19 +95,24 @@ export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
     await ensureAdminBinding(client, () => (superAdmin ? apiClientFromKubeconfig(superAdmin) : undefined));
     return client;
   };
-  const ctx: ApplyContext = {
-    cluster,
-    rendered,
-    reporter,
-    concurrency: options.concurrency,
-    ignorePreflightErrors: options.ignorePreflightErrors,
-    transport: (host) => connections.get(host),
-    api: () => (api ??= adminApi()),
-    restarts: newRestarts(),
-  };
   try {
     // Every host is reached (and its host key verified) before any phase writes anything.
     await connections.reachAll(cluster.hosts, options.concurrency);
+    // Whatever phases run, each host's files follow its own facts (src/kubeadm/host-environment.ts),
+    // as kubeadm reads its machine; preflight then checks the same facts without asking again.
+    const facts = new Map(await forEachHost('facts', cluster.hosts, options.concurrency, async (host) => [host.name, await gatherHostFacts(cluster, host, await connections.get(host))] as const));
+    rendered = renderCluster({ ...prepared.context, hostEnvironments: new Map([...facts].map(([name, f]) => [name, hostEnvironment(f.facts)])) });
+    const ctx: ApplyContext = {
+      cluster,
+      rendered,
+      facts,
+      reporter,
+      concurrency: options.concurrency,
+      ignorePreflightErrors: options.ignorePreflightErrors,
+      transport: (host) => connections.get(host),
+      api: () => (api ??= adminApi()),
+      restarts: newRestarts(),
+    };
     const phases = selectPhases(APPLY_PHASES, { only: options.only, skip: options.skipPhases });
     const records = await runPhases(phases, ctx, { concurrency: options.concurrency, reporter, skipGates: recorder !== undefined });
     return {

@@ -8,6 +8,7 @@ import type { RenderedFile } from '../../kubeadm/files.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../transport/transport.js';
 import type { RetryOptions } from '../../kube/retry.js';
+import type { GatheredFacts } from '../../preflight/run.js';
 
 export interface JoinCommands {
   worker: string;
@@ -21,8 +22,10 @@ export interface InitContext {
   cluster: Cluster;
   /** The host init runs on: the cluster's first control plane. */
   host: Host;
-  /** Exactly `kbuild render`'s files for this host. */
+  /** Exactly `kbuild render`'s files for this host, given its facts. */
   files: readonly RenderedFile[];
+  /** This machine's facts, gathered before rendering; preflight checks them. */
+  facts: GatheredFacts;
   caCertPem: string;
   secrets: RenderSecrets;
   /** This machine (LocalTransport), or the dry-run pair writing under DIR. */

@@ -107,7 +107,7 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
     name: 'preflight',
     description: 'Run pre-flight checks',
     runOnce: async (ctx) => {
-      await runPreflight(ctx.cluster, { hosts: [ctx.host], connect: () => Promise.resolve(ctx.transport), concurrency: 1, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter });
+      await runPreflight(ctx.cluster, { hosts: [ctx.host], connect: () => Promise.resolve(ctx.transport), concurrency: 1, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter, gathered: new Map([[ctx.host.name, ctx.facts]]) });
       return { changed: [] };
     },
   },

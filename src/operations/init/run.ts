@@ -1,6 +1,7 @@
 /**
- * Assembles and runs `kbuild init` on this machine: pick the cluster and host, reuse or create the
- * PKI and secrets in the state directory, render exactly `kbuild render`'s files for the host, then
+ * Assembles and runs `kbuild init` on this machine: pick the cluster and host, gather its facts
+ * (preflight's command, read-only), reuse or create the PKI and secrets in the state directory,
+ * render `kbuild render`'s files for the host with those facts (src/kubeadm/host-environment.ts), then
  * run the selected phases through the local transport, or in a dry-run through a directory (writes)
  * over a read-only local transport (reads) with a recording API client.
  */
@@ -22,6 +23,8 @@ import { dryRunTransport, readOnlyTransport } from '../../transport/dry-run.js';
 import { LocalTransport } from '../../transport/local.js';
 import type { Transport } from '../../transport/transport.js';
 import { prepareCluster } from '../../state/prepare.js';
+import { hostEnvironment } from '../../preflight/facts.js';
+import { gatherHostFacts } from '../../preflight/run.js';
 import { StateDir } from '../../state/state-dir.js';
 import { StateError } from '../../errors/index.js';
 import type { RetryOptions } from '../../kube/retry.js';
@@ -76,7 +79,17 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
   const stateRoot =
     options.stateDir ??
     (target.path ? StateDir.defaultPath(target.path, cluster.name) : dryRun ? await mkdtemp(join(tmpdir(), 'kbuild-init-dryrun-state-')) : `/var/lib/kbuild/${cluster.name}`);
-  const { state, pki, secrets, rendered } = await prepareCluster({ inventory: target, stateDir: resolve(stateRoot), templates: options.templates, pki: options.pki, secrets: options.secrets, hosts: [host] });
+  // Whatever phases run, this machine's files follow its facts, as kubeadm init reads its machine.
+  const facts = await gatherHostFacts(cluster, host, reads);
+  const { state, pki, secrets, rendered } = await prepareCluster({
+    inventory: target,
+    stateDir: resolve(stateRoot),
+    templates: options.templates,
+    pki: options.pki,
+    secrets: options.secrets,
+    hosts: [host],
+    hostEnvironments: new Map([[host.name, hostEnvironment(facts.facts)]]),
+  });
   // kubeadm's init starts a single-member etcd; the other control planes join it one by one. So the
   // only difference from `kbuild render` (where all members start together) is --initial-cluster.
   const singleMember = cluster.etcd.topology === 'stacked' && cluster.etcdMembers.length > 1;
@@ -110,6 +123,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     cluster,
     host,
     files,
+    facts,
     caCertPem: pki.caCertPem,
     secrets,
     transport,

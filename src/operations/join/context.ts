@@ -7,6 +7,7 @@ import type { Transport } from '../../transport/transport.js';
 import type { Templates } from '../../templates/index.js';
 import type { RetryOptions } from '../../kube/retry.js';
 import type { DiscoveredCluster } from '../../kube/cluster-info.js';
+import type { GatheredFacts } from '../../preflight/run.js';
 
 export interface JoinContext {
   cluster: Cluster;
@@ -22,6 +23,8 @@ export interface JoinContext {
   certificateKey?: string;
   /** This machine (LocalTransport), or the dry-run pair writing under DIR. */
   transport: Transport;
+  /** This machine's facts, gathered before any phase: preflight checks them, the kubelet and control-plane files follow them. */
+  facts: GatheredFacts;
   reporter: Reporter;
   templates: Templates;
   ignorePreflightErrors: readonly string[];

@@ -1,15 +1,19 @@
 /**
- * The kubelet files a joining node gets (kubeadm join phases/kubelet-start): config.yaml exactly as
- * the cluster published it in kube-system/kubelet-config, kubeadm-flags.env and the systemd drop-in
+ * The kubelet files a joining node gets (kubeadm join phases/kubelet-start): config.yaml as the
+ * cluster published it in kube-system/kubelet-config (with the resolvConf this machine needs, as
+ * kubeadm join decides it), kubeadm-flags.env and the systemd drop-in
  * as `kbuild render` writes them, the discovered CA, and for TLS bootstrap bootstrap-kubelet.conf
  * with the token (workers; control planes get kubelet.conf from their own PKI instead).
  */
+import yaml from 'js-yaml';
 import type { Cluster, Host } from '../../config/model.js';
 import { StateError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import type { FileOwner, RenderedFile } from '../../kubeadm/files.js';
-import { bootstrapKubeconfig, clusterCaFile, kubeletDropIn, kubeletFlagsEnv } from '../../render/kubelet.js';
+import type { HostEnvironment } from '../../kubeadm/host-environment.js';
+import { bootstrapKubeconfig, clusterCaFile, kubeletDropIn, kubeletFlagsEnv, withHostResolvConf } from '../../render/kubelet.js';
+import { toYaml } from '../../util/yaml.js';
 import { nodePodRanges, podNetworkFiles } from '../../render/pod-network.js';
 import { generatedBy } from '../../render/yaml.js';
 import type { Templates } from '../../templates/index.js';
@@ -30,12 +34,32 @@ export async function publishedKubeletConfig(api: ApiClient): Promise<string> {
 export const joinBootstrapKubeconfig = (discovered: DiscoveredCluster, token: string): string =>
   generatedBy('bootstrap/join: discovered server and CA') + bootstrapKubeconfig(discovered.server, discovered.caCertPem, token);
 
+/**
+ * The published kubelet configuration as this machine's config.yaml: byte for byte, unless this
+ * machine needs a resolvConf the configuration does not set (systemd-resolved active; kubeadm join's
+ * mutateResolverConfig); text that is no mapping stays as it is (the kubelet reports it).
+ */
+export function hostKubeletConfigText(published: string, env: HostEnvironment): string {
+  let config: unknown;
+  try {
+    config = yaml.load(published);
+  } catch {
+    return published;
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) return published;
+  const decided = withHostResolvConf(config as Record<string, unknown>, env);
+  return decided === config ? published : toYaml(decided);
+}
+
 export interface JoinKubeletInput {
   cluster: Cluster;
   host: Host;
   discovered: DiscoveredCluster;
   token: string;
+  /** kube-system/kubelet-config's text. */
   kubeletConfig: string;
+  /** This machine's, from its facts. */
+  environment: HostEnvironment;
   templates: Templates;
   /** Control planes have kubelet.conf from their PKI and need no bootstrap kubeconfig. */
   tlsBootstrap: boolean;
@@ -45,7 +69,7 @@ export function joinKubeletFiles(input: JoinKubeletInput): RenderedFile[] {
   const { templates } = input;
   const files: RenderedFile[] = [
     clusterCaFile(input.discovered.caCertPem),
-    { path: PATHS.kubeletConfig, mode: 0o644, content: input.kubeletConfig, ...KUBELET_START },
+    { path: PATHS.kubeletConfig, mode: 0o644, content: hostKubeletConfigText(input.kubeletConfig, input.environment), ...KUBELET_START },
     { path: PATHS.kubeletFlags, mode: 0o644, content: kubeletFlagsEnv(templates, input.cluster, input.host), ...KUBELET_START },
     { path: PATHS.kubeletDropIn, mode: 0o644, content: kubeletDropIn(templates, input.cluster, true), ...KUBELET_START },
     // The builtin network on this node; the other nodes learn its route at the next `kbuild apply`.

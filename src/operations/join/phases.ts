@@ -9,6 +9,7 @@ import { StateError } from '../../errors/index.js';
 import { isForbidden } from '../../kube/client.js';
 import { controlPlaneProbes, etcdHealth, kubeletHealthz, probeAll, type GateCheck, type Probe } from '../../health/probes.js';
 import type { Phase, StepOutcome } from '../../workflow/types.js';
+import { hostEnvironment } from '../../preflight/facts.js';
 import { runPreflight } from '../../preflight/run.js';
 import { runChecked } from '../../transport/run.js';
 import { pushFiles } from '../../transport/sync.js';
@@ -62,7 +63,7 @@ async function refuseReadyNode(ctx: JoinContext): Promise<void> {
 async function kubeletStart(ctx: JoinContext): Promise<StepOutcome> {
   await refuseReadyNode(ctx);
   const kubeletConfig = await publishedKubeletConfig(ctx.bootstrapApi());
-  const files = joinKubeletFiles({ cluster: ctx.cluster, host: ctx.host, discovered: ctx.discovered, token: ctx.token, kubeletConfig, templates: ctx.templates, tlsBootstrap: !ctx.controlPlane });
+  const files = joinKubeletFiles({ cluster: ctx.cluster, host: ctx.host, discovered: ctx.discovered, token: ctx.token, kubeletConfig, environment: hostEnvironment(ctx.facts.facts), templates: ctx.templates, tlsBootstrap: !ctx.controlPlane });
   const changed = await pushFiles(ctx.transport, files);
   await restartKubelet(ctx.transport);
   return { changed };
@@ -108,7 +109,7 @@ export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
     name: 'preflight',
     description: 'Run join pre-flight checks',
     runOnce: async (ctx) => {
-      await runPreflight(ctx.cluster, { hosts: [ctx.host], connect: () => Promise.resolve(ctx.transport), concurrency: 1, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter });
+      await runPreflight(ctx.cluster, { hosts: [ctx.host], connect: () => Promise.resolve(ctx.transport), concurrency: 1, ignore: ctx.ignorePreflightErrors, reporter: ctx.reporter, gathered: new Map([[ctx.host.name, ctx.facts]]) });
       return { changed: [] };
     },
   },
@@ -142,7 +143,7 @@ export const JOIN_PHASES: readonly Phase<JoinContext>[] = [
         description: 'Write the control-plane static Pod manifests',
         targets: controlPlaneOnly,
         skipReason: WORKER,
-        run: async (ctx, host) => ({ changed: await pushFiles(ctx.transport, controlPlaneManifests(ctx.cluster, host)) }),
+        run: async (ctx, host) => ({ changed: await pushFiles(ctx.transport, controlPlaneManifests(ctx.cluster, host, hostEnvironment(ctx.facts.facts))) }),
       },
     ],
   },

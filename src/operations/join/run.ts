@@ -24,6 +24,7 @@ import { joinBootstrapKubeconfig } from './kubelet-files.js';
 import { JOIN_PHASES } from './phases.js';
 import { resolveJoinTarget } from './target.js';
 import { PATHS } from '../../kubeadm/constants.js';
+import { gatherHostFacts } from '../../preflight/run.js';
 
 export interface JoinOptions {
   /** host:port of the API server. */
@@ -84,6 +85,9 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
   const bootstrap = recording ? recordingApiClient({ readsFrom: realBootstrap, requests: recording.requests }) : realBootstrap;
   const target = await resolveJoinTarget(reads, bootstrap, { config: options.config, nodeName: options.nodeName, controlPlane, endpoint: options.endpoint });
 
+  // Read-only; whatever phases run, this machine's files follow its facts, as kubeadm join reads its machine.
+  const facts = await gatherHostFacts(target.cluster, target.host, reads);
+
   const dry = dryRun ? dryRunTransport(machine, resolve(options.dryRunDir!), target.host.name) : undefined;
   const transport = dry ?? machine;
   const ctx: JoinContext = {
@@ -94,6 +98,7 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
     token: tokenString,
     certificateKey: options.certificateKey,
     transport,
+    facts,
     reporter: options.reporter,
     templates: await loadTemplates(options.templates),
     ignorePreflightErrors: options.ignorePreflightErrors ?? [],

@@ -95,5 +95,16 @@ describe('loader', () => {
     expect(kubernetesServiceIps(cluster)).toEqual(['10.96.0.1']);
     expect(dnsServiceIp(cluster)).toBe('10.96.0.10');
     expect(cluster.etcdMembers.map((h) => h.name)).toEqual(cluster.controlPlanes.map((h) => h.name));
+    expect(cluster.hostFacts).toEqual({ systemdResolved: false, caDirs: [] });
+  });
+
+  it('spec.hostFacts: what a render without facts assumes, in kubeadm\'s order, validated', async () => {
+    const withFacts = (facts: string) => VALID.replace('spec:\n', `spec:\n  hostFacts: ${facts}\n`);
+    expect(messages(withFacts('{ systemdResolved: true, caDirectories: [/usr/share/ca-certificates, /etc/pki/ca-trust] }'))).toEqual([]);
+    expect(messages(withFacts('{ systemdResolved: "yes" }'))).toEqual(['c.yaml:6: spec.hostFacts.systemdResolved: must be true or false, got "yes"']);
+    expect(messages(withFacts('{ caDirectories: [/etc/pki] }')).join('\n')).toMatch(/^c\.yaml:6: spec\.hostFacts\.caDirectories\[0\]: .*\/etc\/pki\/ca-trust/);
+    const dir = scratchDir('kbuild-load-');
+    writeFileSync(join(dir, 'c.yaml'), withFacts('{ systemdResolved: true, caDirectories: [/usr/share/ca-certificates, /etc/pki/ca-trust, /etc/pki/ca-trust] }'));
+    expect((await loadClusterFile(join(dir, 'c.yaml'))).cluster.hostFacts).toEqual({ systemdResolved: true, caDirs: ['/etc/pki/ca-trust', '/usr/share/ca-certificates'] });
   });
 });

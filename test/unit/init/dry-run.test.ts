@@ -1,8 +1,8 @@
 /**
  * `kbuild init --dry-run -o DIR`: the same phases against a directory and a recording API client.
- * Its files are exactly `kbuild render`'s for the host (bytes and modes), the API requests and
- * commands match the golden list (test/golden/init/, UPDATE_GOLDEN=1 rewrites), Secrets are masked,
- * and the join command's hash equals the openssl computation.
+ * Its files are exactly `kbuild render`'s for the host (bytes and modes) given the machine's facts,
+ * the API requests and commands match the golden list (test/golden/init/, UPDATE_GOLDEN=1 rewrites),
+ * Secrets are masked, and the join command's hash equals the openssl computation.
  */
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,18 +27,21 @@ import { opensslCaHash } from '../join/tls-fixture.js';
 import { testOptions } from '../../support/pki.js';
 import { examplePath } from '../render/fixture.js';
 import { normalise } from '../render/normalise.js';
+import { answeringFacts, factsOutput } from '../../support/facts.js';
+import type { HostEnvironment } from '../../../src/kubeadm/host-environment.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kbuild-init-dry-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const GOLDEN = join(import.meta.dirname, '../../golden/init');
 
-async function renderFor(example: string, stateDir: string) {
+async function renderFor(example: string, stateDir: string, environment?: HostEnvironment) {
   const { cluster } = await loadClusterFile(examplePath(example));
   const state = await StateDir.open(stateDir);
   const pki = await ensureClusterPki(cluster, state, testOptions());
   const secrets = await loadRenderSecrets(state);
   const host = firstControlPlane(cluster);
-  return { host, secrets, files: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }).hosts.get(host.name)! };
+  const hostEnvironments = environment && new Map([[host.name, environment]]);
+  return { host, secrets, files: renderCluster({ cluster, pki, secrets, templates: await loadTemplates(), hostEnvironments }).hosts.get(host.name)! };
 }
 
 describe.each([
@@ -51,6 +54,8 @@ describe.each([
     const out = join(work, example, 'out');
     const rendered = await renderFor(example, stateDir);
     const machine = new DirectoryTransport(join(work, example, 'empty-machine'), 'machine');
+    // No systemd-resolved, none of the optional CA directories: render's own assumption.
+    const facts = answeringFacts(machine, factsOutput());
     const result = await runInit({
       config: examplePath(example),
       nodeName: rendered.host.name,
@@ -60,7 +65,7 @@ describe.each([
       certificateKey: uploadCerts ? 'c'.repeat(64) : undefined,
       dryRunDir: out,
       reporter: recordingReporter(),
-      machine,
+      machine: facts.transport,
       pki: testOptions(),
       random: (() => {
         let i = 0;
@@ -68,6 +73,7 @@ describe.each([
       })(),
     });
     expect(machine.actions).toEqual([]); // the machine itself was only read
+    expect(facts.asked()).toBe(1); // its facts, once, though preflight was skipped
     const written = result.directory!.writtenFiles.map((w) => w.path).sort();
     expect(written).toEqual(rendered.files.map((f) => f.path).sort());
     for (const file of rendered.files) {
@@ -108,6 +114,34 @@ describe.each([
       }
       expect(content, path).toBe(readFileSync(path, 'utf8'));
     }
+  }, 60_000);
+});
+
+describe('init renders the machine it runs on from its facts, whatever phases run', () => {
+  test('systemd-resolved active and two CA directories: resolvConf and the two volumes, the rest as render', async () => {
+    const stateDir = join(work, 'facts', 'state');
+    const out = join(work, 'facts', 'out');
+    const environment = { systemdResolved: true, caDirs: ['/etc/pki/ca-trust', '/usr/share/ca-certificates'] };
+    const expected = await renderFor('single-node', stateDir, environment);
+    const plain = await renderFor('single-node', stateDir);
+    const machine = new DirectoryTransport(join(work, 'facts', 'empty-machine'), 'machine');
+    const facts = answeringFacts(machine, factsOutput({ resolved: 'systemd\nactive', ca_dirs: '/etc/pki/ca-trust\n/usr/share/ca-certificates' }));
+    const result = await runInit({
+      config: examplePath('single-node'),
+      nodeName: expected.host.name,
+      stateDir,
+      only: 'kubelet-start',
+      dryRunDir: out,
+      reporter: recordingReporter(),
+      machine: facts.transport,
+      pki: testOptions(),
+    });
+    expect(facts.asked()).toBe(1);
+    expect(result.files.map((f) => [f.path, f.content.toString()])).toEqual(expected.files.map((f) => [f.path, f.content.toString()]));
+    expect(readFileSync(join(out, '/var/lib/kubelet/config.yaml'), 'utf8')).toContain('\nresolvConf: /run/systemd/resolve/resolv.conf\n');
+    // Only what the facts decide differs from a render that asked no host.
+    const differing = expected.files.filter((f, i) => f.content.toString() !== plain.files[i]!.content.toString()).map((f) => f.path);
+    expect(differing).toEqual(['/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/manifests/kube-controller-manager.yaml', '/var/lib/kubelet/config.yaml']);
   }, 60_000);
 });
 
