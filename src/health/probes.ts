@@ -35,13 +35,13 @@ const loopback = (host: Host) => (host.address.includes(':') ? '[::1]' : '127.0.
 
 /** etcd's /health on this member over TLS with the healthcheck-client certificate; true needs a leader. */
 export function etcdHealth(host: Host): Probe {
-  return { command: curl(...etcdClientArgs, `https://${loopback(host)}:${PORTS.etcdClient}/health`), interpret: expectBody(/"health"\s*:\s*"true"/, 'etcd /health answered') };
+  return { command: curl(...etcdClientArgs, `https://${loopback(host)}:${PORTS.etcdClientHttp}/health`), interpret: expectBody(/"health"\s*:\s*"true"/, 'etcd /health answered') };
 }
 
 /** Quorum: the member list seen from this member has every expected member, all started. */
 export function etcdMembers(host: Host, expected: readonly string[]): Probe {
   return {
-    command: curl(...etcdClientArgs, '-X', 'POST', '-d', '{}', `https://${loopback(host)}:${PORTS.etcdClient}/v3/cluster/member/list`),
+    command: curl(...etcdClientArgs, '-X', 'POST', '-d', '{}', `https://${loopback(host)}:${PORTS.etcdClientHttp}/v3/cluster/member/list`),
     interpret(result) {
       if (result.code !== 0) return { ok: false, seen: seen(result) };
       let names: string[];

@@ -38,6 +38,8 @@ export const PORTS = {
   etcdClient: 2379,
   etcdPeer: 2380,
   etcdMetrics: 2381,
+  /** etcd's HTTP services (JSON gateway, /health) apart from gRPC on etcdClient; kbuild's own, not kubeadm's (src/render/README.md). */
+  etcdClientHttp: 2382,
   kubelet: 10250,
   kubeletHealthz: 10248,
   kubeProxyHealthz: 10256,

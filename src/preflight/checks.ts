@@ -39,7 +39,7 @@ export function portsNeeded(cluster: Cluster, host: Host): PortNeed[] {
     );
   }
   if (isEtcdMember(cluster, host)) {
-    needs.push({ port: PORTS.etcdClient, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` }, { port: PORTS.etcdPeer, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` });
+    needs.push({ port: PORTS.etcdClient, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` }, { port: PORTS.etcdClientHttp, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` }, { port: PORTS.etcdPeer, component: 'etcd', ownedBy: `${PATHS.manifests}/etcd.yaml` });
   }
   if (runsKubelet(host)) needs.push({ port: PORTS.kubelet, component: 'kubelet', ownedBy: PATHS.kubeletConfig });
   if (runsLoadBalancer(cluster, host)) {

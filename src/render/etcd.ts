@@ -20,6 +20,8 @@ export const httpsUrl = (address: string, port: number): string => `https://${ho
 
 export const etcdPeerUrl = (host: Host): string => httpsUrl(host.address, PORTS.etcdPeer);
 export const etcdClientUrl = (host: Host): string => httpsUrl(host.address, PORTS.etcdClient);
+/** Where a member serves its HTTP API (JSON gateway, /health): what kbuild's own etcd calls use. */
+export const etcdHttpUrl = (host: Host): string => httpsUrl(host.address, PORTS.etcdClientHttp);
 
 /** `name=https://addr:2380` for every member, in cluster-file order. */
 export const initialCluster = (members: readonly Host[]): string => members.map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(',');
@@ -50,6 +52,9 @@ export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap 
     arg('initial-cluster', bootstrap.cluster),
     ...(bootstrap.state ? [arg('initial-cluster-state', bootstrap.state)] : []),
     arg('key-file', `${PATHS.etcdPki}/server.key`),
+    // gRPC alone on the client port, so a stopping member drains its RPCs (GracefulStop) instead of
+    // answering them with a bare HTTP response ("malformed header") as gRPC served through its HTTP server does.
+    arg('listen-client-http-urls', `${httpsUrl(loopback, PORTS.etcdClientHttp)},${etcdHttpUrl(host)}`),
     arg('listen-client-urls', `${httpsUrl(loopback, PORTS.etcdClient)},${etcdClientUrl(host)}`),
     arg('listen-metrics-urls', `http://${hostPort(loopback, PORTS.etcdMetrics)}`),
     arg('listen-peer-urls', etcdPeerUrl(host)),

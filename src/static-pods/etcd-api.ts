@@ -64,7 +64,13 @@ export interface LocalMember {
   peerURLs: string[];
   /** Where to ask for the member list: this member first, then the others it was started with. */
   endpoints: string[];
+  /** The members serve their HTTP API apart from gRPC, on this port (--listen-client-http-urls); else on their client URLs. */
+  httpApiPort?: number;
 }
+
+/** Where another member of this host's cluster answers kbuild's HTTP calls. */
+export const apiUrlsOf = (member: EtcdMember, local: LocalMember): string[] =>
+  local.httpApiPort === undefined ? member.clientURLs : member.peerURLs.map((peer) => onPort(peer, local.httpApiPort!));
 
 export function parseEtcdManifest(text: string, where: string): LocalMember {
   let command: unknown;
@@ -83,17 +89,20 @@ export function parseEtcdManifest(text: string, where: string): LocalMember {
   const name = flags.get('name');
   if (!name) throw new FileError(where, 'has no --name flag, so the etcd member cannot be identified; remove the member by hand (etcdctl member remove) and the file, then run reset again');
   const peerURLs = list('initial-advertise-peer-urls');
-  // kbuild serves clients on the peer's address at the client port; the others are reached there.
+  // The HTTP API is where --listen-client-http-urls puts it (kbuild's members), else on the client
+  // URLs (kubeadm's, or an older kbuild's). The others serve it on their peer address at the same port.
+  const http = list('listen-client-http-urls');
+  const own = http.length > 0 ? http : [...list('listen-client-urls'), ...list('advertise-client-urls')];
+  const port = http.length > 0 ? PORTS.etcdClientHttp : PORTS.etcdClient;
   const others = list('initial-cluster')
     .map((entry) => entry.slice(entry.indexOf('=') + 1))
     .filter((peer) => !peerURLs.includes(peer))
-    .map(clientUrlOfPeer);
-  const endpoints = [...list('listen-client-urls'), ...list('advertise-client-urls'), ...others];
-  return { name, peerURLs, endpoints: [...new Set(endpoints)] };
+    .map((peer) => onPort(peer, port));
+  return { name, peerURLs, endpoints: [...new Set([...own, ...others])], ...(http.length > 0 ? { httpApiPort: port } : {}) };
 }
 
-function clientUrlOfPeer(peer: string): string {
+function onPort(peer: string, port: number): string {
   const url = new URL(peer);
-  url.port = String(PORTS.etcdClient);
+  url.port = String(port);
   return url.origin;
 }

@@ -10,6 +10,9 @@ import type { StaticPod } from '../kubeadm/files.js';
 const loopback = (host: Host) => (host.address.includes(':') ? '::1' : '127.0.0.1');
 
 /** Where the component listens: refused connections there mean it is down. */
+/** This host's etcd member's HTTP API (JSON gateway), as reached from the host itself. */
+export const localEtcdApi = (host: Host): string => `https://${hostPort(loopback(host), PORTS.etcdClientHttp)}`;
+
 export function listenAddress(cluster: Cluster, host: Host, pod: StaticPod): string {
   switch (pod) {
     case 'etcd':

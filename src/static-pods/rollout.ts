@@ -16,7 +16,7 @@ import { RolloutError } from '../errors/index.js';
 import { restartStaticPod } from './restart.js';
 import { handOffLeadership } from './etcd-leader.js';
 import { runProbe } from '../health/probes.js';
-import { gateProbes, listenAddress, manifestReads } from './pods.js';
+import { gateProbes, listenAddress, localEtcdApi, manifestReads } from './pods.js';
 import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { PATHS } from '../kubeadm/constants.js';
 
@@ -117,7 +117,7 @@ async function restartAndGate(step: RollStep, transport: Transport, options: Rol
   const { host, pod } = step;
   const downTimeoutMs = options.downTimeoutMs ?? DEFAULTS.downTimeoutMs;
   if (pod === 'etcd') {
-    const handOff = await handOffLeadership(transport, `https://${listenAddress(cluster, host, pod)}`);
+    const handOff = await handOffLeadership(transport, localEtcdApi(host));
     if (handOff.moved) reporter.event({ type: 'info', host: host.name, message: `etcd: leadership handed to ${handOff.to} before the restart` });
     else if ('warning' in handOff) reporter.event({ type: 'warn', host: host.name, message: `etcd: ${handOff.warning}` });
   }

@@ -15,7 +15,7 @@ export interface WriterStats {
 function put(address: string, tls: { ca: string; cert: string; key: string }, key: string, value: string, timeoutMs: number): Promise<void> {
   const body = JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') });
   return new Promise((resolve, reject) => {
-    const req = request({ host: address, port: 2379, path: '/v3/kv/put', method: 'POST', ...tls, timeout: timeoutMs, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: address, port: 2382, path: '/v3/kv/put', method: 'POST', ...tls, timeout: timeoutMs, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => (res.statusCode === 200 && text.includes('"revision"') ? resolve() : reject(new Error(`${address}: HTTP ${res.statusCode}: ${text.slice(0, 120)}`))));

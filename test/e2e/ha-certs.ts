@@ -140,7 +140,7 @@ export function describeCertificateLifecycle(ctx: HaContext): void {
       // cp1 has its old certificate back; the roll stopped there, so cp2 and cp3 were never touched.
       for (const h of CPS) expect(await onHost(h, '/etc/kubernetes/pki/etcd/server.crt'), h).toBe(before.get(h));
       expect(state('hosts/cp1/pki/etcd/server.crt')).toBe(before.get('cp1'));
-      const health = await ctx.cl.lab.exec('cp1', 'curl -sS --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2379/health');
+      const health = await ctx.cl.lab.exec('cp1', 'curl -sS --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2382/health');
       expect(health.stdout).toMatch(/"health":"true"/);
     }, ROLL_TIMEOUT_MS);
 

@@ -45,7 +45,7 @@ export function describeReset(ctx: HaContext): void {
     const active = async (host: string, unit: string) => (await ctx.cl.lab.exec(host, `systemctl is-active ${unit}`, { allowFailure: true })).code === 0;
     const containers = async (host: string) => (await ctx.cl.lab.exec(host, 'crictl ps -q 2>/dev/null')).stdout.trim().split('\n').filter(Boolean);
     const memberNames = async (host: string) => {
-      const list = await ctx.cl.lab.exec(host, `curl -sS --fail-with-body --max-time 5 ${ETCD_CLIENT} -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list`);
+      const list = await ctx.cl.lab.exec(host, `curl -sS --fail-with-body --max-time 5 ${ETCD_CLIENT} -X POST -d '{}' https://127.0.0.1:2382/v3/cluster/member/list`);
       return (JSON.parse(list.stdout) as { members: Array<{ name: string }> }).members.map((m) => m.name).sort();
     };
 
@@ -53,7 +53,7 @@ export function describeReset(ctx: HaContext): void {
       expect(await memberNames('cp1')).toEqual(['cp1', 'cp2', 'cp3']);
       const result = await reset('--hosts', 'cp3', '--force');
       expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
-      expect(result.stdout).toMatch(/^\s+removed etcd member cp3 \([0-9a-f]+\) via https:\/\/[\d.]+:2379$/m);
+      expect(result.stdout).toMatch(/^\s+removed etcd member cp3 \([0-9a-f]+\) via https:\/\/[\d.]+:2382$/m);
       expect(result.stdout).toMatch(/^\s+removed \d+ pods \(crictl rmp\)$/m);
       expect(await present('cp3', rendered.get('cp3')!)).toEqual([]);
       expect(await etcdEntries('cp3')).toEqual([]);
@@ -61,7 +61,7 @@ export function describeReset(ctx: HaContext): void {
       expect(await containers('cp3')).toEqual([]);
       expect(await memberNames('cp1')).toEqual(['cp1', 'cp2']);
       expect(await memberNames('cp2')).toEqual(['cp1', 'cp2']);
-      const health = await ctx.cl.lab.exec('cp1', `curl -sS --fail-with-body --max-time 5 ${ETCD_CLIENT} https://127.0.0.1:2379/health`);
+      const health = await ctx.cl.lab.exec('cp1', `curl -sS --fail-with-body --max-time 5 ${ETCD_CLIENT} https://127.0.0.1:2382/health`);
       expect(health.stdout).toMatch(/"health"\s*:\s*"true"/);
       expect((await ctx.kubectl(['get', '--raw', '/readyz'])).stdout.trim()).toBe('ok');
       // Nothing else was touched.

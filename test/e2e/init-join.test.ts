@@ -265,7 +265,7 @@ describe('kbuild join on w1, with the command init printed', () => {
 describe('kbuild join --control-plane on cp2, with the command init printed', () => {
   const ETCD_CLIENT = '--cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key';
   const members = async () => {
-    const list = await cl.lab.exec('cp1', `curl -sS --fail-with-body --max-time 5 ${ETCD_CLIENT} -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list`);
+    const list = await cl.lab.exec('cp1', `curl -sS --fail-with-body --max-time 5 ${ETCD_CLIENT} -X POST -d '{}' https://127.0.0.1:2382/v3/cluster/member/list`);
     return (JSON.parse(list.stdout) as { members: Array<{ name?: string; isLearner?: boolean }> }).members;
   };
 

@@ -45,7 +45,7 @@ describe('kbuild join --control-plane with external etcd on test hosts', () => {
 
     // Still one etcd member; cp2's apiserver is ready, its etcd check passing against etcd1.
     const pki = '/etc/kubernetes/pki';
-    const members = await cl.lab.exec('cp2', `curl -sS --fail-with-body --max-time 5 --cacert ${pki}/etcd/ca.crt --cert ${pki}/apiserver-etcd-client.crt --key ${pki}/apiserver-etcd-client.key -X POST -d '{}' https://${cl.address('etcd1')}:2379/v3/cluster/member/list`);
+    const members = await cl.lab.exec('cp2', `curl -sS --fail-with-body --max-time 5 --cacert ${pki}/etcd/ca.crt --cert ${pki}/apiserver-etcd-client.crt --key ${pki}/apiserver-etcd-client.key -X POST -d '{}' https://${cl.address('etcd1')}:2382/v3/cluster/member/list`);
     expect((JSON.parse(members.stdout) as { members: unknown[] }).members).toHaveLength(1);
     const ready = await cl.lab.exec('cp2', `curl -sS --max-time 5 --cacert ${pki}/ca.crt https://${cl.address('cp2')}:6443/readyz?verbose`);
     expect(ready.stdout).toContain('[+]etcd ok');

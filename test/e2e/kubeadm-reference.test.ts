@@ -261,16 +261,18 @@ async function differences(example: string): Promise<Diff[]> {
 const ETCD_ALL_MEMBERS = 'stacked etcd: every member is named and all start together (kubeadm: one at init, the rest join)';
 const ETCD_SERVERS = 'a stacked apiserver lists its local member first, then the others, to keep serving while its own restarts';
 const SHUTDOWN_DELAY = 'behind a load balancer the apiserver fails /readyz for 10 s before it closes its listener (zero failed requests during a roll)';
+const ETCD_HTTP = "etcd's HTTP API (JSON gateway, /health) on a port of its own: gRPC alone on 2379 drains its RPCs when a member stops, where gRPC served through etcd's HTTP server answered some with a bare HTTP response";
 const ON_PURPOSE: Record<(typeof EXAMPLES)[number], Record<string, string>> = {
-  'single-node': {},
+  'single-node': { 'etcd --listen-client-http-urls': ETCD_HTTP },
   'ha-stacked': {
+    'etcd --listen-client-http-urls': ETCD_HTTP,
     'etcd --initial-cluster': ETCD_ALL_MEMBERS,
     'kube-apiserver --etcd-servers': ETCD_SERVERS,
     'kube-apiserver --shutdown-delay-duration': SHUTDOWN_DELAY,
     '/etc/kubernetes/pki/apiserver.crt SANs': 'the keepalived VIP is a SAN too, so clients that reach the API by the VIP verify it (the endpoint is a DNS name)',
   },
   'ha-external-etcd': { 'kube-apiserver --shutdown-delay-duration': SHUTDOWN_DELAY },
-  'dual-stack': { '/etc/kubernetes/pki/apiserver.crt SANs': "every service subnet's first address is a SAN (kubeadm: the first subnet's only)" },
+  'dual-stack': { 'etcd --listen-client-http-urls': ETCD_HTTP, '/etc/kubernetes/pki/apiserver.crt SANs': "every service subnet's first address is a SAN (kubeadm: the first subnet's only)" },
 };
 
 /**

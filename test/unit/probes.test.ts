@@ -15,7 +15,7 @@ describe('health probes', () => {
   it('probe etcd with the healthcheck-client certificate and read its verdict', () => {
     const probe = etcdHealth(cp1);
     expect(probe.command).toBe(
-      "curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2379/health",
+      "curl -sS --fail-with-body --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2382/health",
     );
     expect(probe.interpret(ok('{"health":"true","reason":""}'))).toEqual({ ok: true });
     expect(probe.interpret(ok('{"health":"false","reason":"RAFT NO LEADER"}'))).toEqual({ ok: false, seen: 'etcd /health answered: {"health":"false","reason":"RAFT NO LEADER"}' });

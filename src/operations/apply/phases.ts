@@ -222,7 +222,7 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
       hosts: cluster.etcdMembers,
       what: `static pod ${PATHS.manifests}/etcd.yaml; all members start together with one --initial-cluster.`,
       gate:
-        `on each member, \`GET https://127.0.0.1:${PORTS.etcdClient}/health\` with the healthcheck-client certificate ` +
+        `on each member, \`GET https://127.0.0.1:${PORTS.etcdClientHttp}/health\` with the healthcheck-client certificate ` +
         `(${PATHS.etcdPki}/healthcheck-client.crt, verified against ${PATHS.etcdPki}/ca.crt) reports health true; then the member list ` +
         `seen from ${cluster.etcdMembers[0]?.name ?? 'the first member'} names every member (quorum).`,
     }),

@@ -36,8 +36,9 @@ function portsFor(cluster: Cluster, host: Host): PortRule[] {
     rules.push({ port: String(cluster.apiServer.bindPort), protocol: 'TCP', component: 'kube-apiserver', from: `every node and kubectl clients${via}` });
   }
   if (isMember) {
-    const clients = cluster.etcd.topology === 'stacked' ? 'local kube-apiserver; the other members for health checks' : `control planes ${cpNames}`;
-    rules.push({ port: String(PORTS.etcdClient), protocol: 'TCP', component: 'etcd client', from: clients });
+    const clients = cluster.etcd.topology === 'stacked' ? `kube-apiserver on the control planes ${cpNames} (its local member first)` : `control planes ${cpNames}`;
+    rules.push({ port: String(PORTS.etcdClient), protocol: 'TCP', component: 'etcd client (gRPC)', from: clients });
+    rules.push({ port: String(PORTS.etcdClientHttp), protocol: 'TCP', component: 'etcd HTTP API (kbuild: health, member list, join, reset)', from: `the other etcd members: ${etcdNames}` });
     rules.push({ port: String(PORTS.etcdPeer), protocol: 'TCP', component: 'etcd peer', from: `the other etcd members: ${etcdNames}` });
     rules.push({ port: String(PORTS.etcdMetrics), protocol: 'HTTP', component: 'etcd metrics/health', from: `nobody: local only (${loopbackFor(host.address)})` });
   }

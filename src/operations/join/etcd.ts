@@ -5,11 +5,11 @@
  * Commands are built here; the phase runs them on the host.
  */
 import { type Cluster, type Host } from '../../config/model.js';
-import { etcdClientUrl, etcdPeerUrl } from '../../render/etcd.js';
+import { etcdHttpUrl, etcdPeerUrl } from '../../render/etcd.js';
 import { memberAddLearnerCommand, memberListCommand, memberPromoteCommand, toFirstAnswering, type EtcdMember } from '../../static-pods/etcd-api.js';
 
-/** Client URLs of the cluster file's other etcd members: the existing cluster. */
-export const existingEndpoints = (cluster: Cluster, host: Host): string[] => cluster.etcdMembers.filter((m) => m.name !== host.name).map(etcdClientUrl);
+/** HTTP API URLs of the cluster file's other etcd members: the existing cluster. */
+export const existingEndpoints = (cluster: Cluster, host: Host): string[] => cluster.etcdMembers.filter((m) => m.name !== host.name).map(etcdHttpUrl);
 
 export const listMembersCommand = (cluster: Cluster, host: Host): string => toFirstAnswering(existingEndpoints(cluster, host), memberListCommand);
 export const addLearnerCommand = (cluster: Cluster, host: Host): string => toFirstAnswering(existingEndpoints(cluster, host), (e) => memberAddLearnerCommand(e, etcdPeerUrl(host)));

@@ -10,7 +10,7 @@ import type { GateCheck } from '../../health/probes.js';
 import type { StepOutcome } from '../../workflow/types.js';
 import type { Transport } from '../../transport/transport.js';
 import type { ResetContext } from './context.js';
-import { healthCommand, memberListCommand, memberRemoveCommand, parseEtcdManifest, parseMemberList, type EtcdMember, type LocalMember } from '../../static-pods/etcd-api.js';
+import { apiUrlsOf, healthCommand, memberListCommand, memberRemoveCommand, parseEtcdManifest, parseMemberList, type EtcdMember, type LocalMember } from '../../static-pods/etcd-api.js';
 import { ETCD_MANIFEST } from './paths.js';
 
 const TIMEOUT_MS = 20_000;
@@ -59,7 +59,7 @@ export async function removeEtcdMember(ctx: ResetContext, host: Host): Promise<S
     return { changed: [] };
   }
   let failure: RemoteCommandError | undefined;
-  for (const endpoint of others.flatMap((m) => m.clientURLs)) {
+  for (const endpoint of others.flatMap((m) => apiUrlsOf(m, local))) {
     const command = memberRemoveCommand(endpoint, self.id);
     const result = await transport.run(command, { timeoutMs: TIMEOUT_MS });
     if (result.code === 0) {

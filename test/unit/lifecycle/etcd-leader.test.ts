@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { handOffLeadership } from '../../../src/static-pods/etcd-leader.js';
+import { apiUrlsOf, parseEtcdManifest } from '../../../src/static-pods/etcd-api.js';
 import { FakeTransport } from '../../support/fake-transport.js';
 
-const ENDPOINT = 'https://127.0.0.1:2379';
+const ENDPOINT = 'https://127.0.0.1:2382';
 const status = (self: string, leader: string) => JSON.stringify({ header: { member_id: self }, leader });
 const members = JSON.stringify({
   members: [
@@ -46,5 +47,22 @@ describe('etcd leadership hand-off before a restart', () => {
     const refused = await handOffLeadership(host(status('11', '11'), { code: 22, stderr: 'etcdserver: not leader' } as never), ENDPOINT);
     expect(refused.moved).toBe(false);
     expect(warningOf(refused)).toContain('not leader');
+  });
+});
+
+describe("where kbuild reaches a member's HTTP API", () => {
+  const manifest = (flags: string[]) => JSON.stringify({ spec: { containers: [{ command: ['etcd', '--name=cp1', '--initial-advertise-peer-urls=https://10.0.0.1:2380', '--initial-cluster=cp1=https://10.0.0.1:2380,cp2=https://10.0.0.2:2380', ...flags] }] } });
+  const cp2 = { id: '2', name: 'cp2', peerURLs: ['https://10.0.0.2:2380'], clientURLs: ['https://10.0.0.2:2379'], isLearner: false };
+
+  it("kbuild's members: on --listen-client-http-urls, and the others on their peer address at that port", () => {
+    const local = parseEtcdManifest(manifest(['--listen-client-http-urls=https://127.0.0.1:2382,https://10.0.0.1:2382', '--listen-client-urls=https://127.0.0.1:2379,https://10.0.0.1:2379']), 'etcd.yaml');
+    expect(local.endpoints).toEqual(['https://127.0.0.1:2382', 'https://10.0.0.1:2382', 'https://10.0.0.2:2382']);
+    expect(apiUrlsOf(cp2, local)).toEqual(['https://10.0.0.2:2382']);
+  });
+
+  it("kubeadm's (one port for gRPC and HTTP): the client URLs, as before", () => {
+    const local = parseEtcdManifest(manifest(['--listen-client-urls=https://127.0.0.1:2379,https://10.0.0.1:2379', '--advertise-client-urls=https://10.0.0.1:2379']), 'etcd.yaml');
+    expect(local.endpoints).toEqual(['https://127.0.0.1:2379', 'https://10.0.0.1:2379', 'https://10.0.0.2:2379']);
+    expect(apiUrlsOf(cp2, local)).toEqual(['https://10.0.0.2:2379']);
   });
 });

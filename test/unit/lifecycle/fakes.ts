@@ -16,7 +16,7 @@ export function healthyRules(cluster: Cluster, unhealthy: (command: string) => s
       result: (c) => {
         const bad = unhealthy(c);
         if (bad !== undefined) return { code: 22, stderr: bad };
-        if (c.includes('/health') && c.includes(':2379/health')) return { stdout: '{"health":"true"}' };
+        if (c.includes('/health') && c.includes(':2382/health')) return { stdout: '{"health":"true"}' };
         if (c.includes('/v3/cluster/member/list')) return { stdout: members };
         if (c.includes('/v3/maintenance/status')) return { stdout: status };
         if (c.includes('/v3/maintenance/transfer-leadership')) return { stdout: '{}' };

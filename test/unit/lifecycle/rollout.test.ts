@@ -109,7 +109,7 @@ describe('roll-out over scripted hosts', () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
     let restored = false;
     // cp2's etcd never becomes healthy with the new files; with the old ones back it does.
-    const fakes = fakeFleet(cluster, (host, c) => (host === 'cp2' && !restored && c.includes(':2379/health') ? 'curl: (60) SSL: no alternative certificate subject name matches' : undefined));
+    const fakes = fakeFleet(cluster, (host, c) => (host === 'cp2' && !restored && c.includes(':2382/health') ? 'curl: (60) SSL: no alternative certificate subject name matches' : undefined));
     fakes.get('cp2')!.on((c) => c.includes('kbuild-restore'), () => {
       restored = true;
       return { code: 0 };

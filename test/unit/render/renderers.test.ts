@@ -60,6 +60,8 @@ describe('stacked control plane (ha-stacked)', () => {
     const etcd = pod(renderHost(ctx, host(ctx.cluster, 'cp2')), 'etcd');
     expect(flag(etcd, 'initial-cluster')).toBe('cp1=https://192.168.10.11:2380,cp2=https://192.168.10.12:2380,cp3=https://192.168.10.13:2380');
     expect(flag(etcd, 'listen-client-urls')).toBe('https://127.0.0.1:2379,https://192.168.10.12:2379');
+    // gRPC alone on 2379; the HTTP API (kbuild's health gates, member list, join, reset) on 2382.
+    expect(flag(etcd, 'listen-client-http-urls')).toBe('https://127.0.0.1:2382,https://192.168.10.12:2382');
     expect(flag(etcd, 'name')).toBe('cp2');
     expect(etcd.spec!.containers[0]!.image).toBe('registry.k8s.io/etcd:3.5.16-0');
     expect(etcd.spec!.containers[0]!.volumeMounts!.map((m) => m.name)).toEqual(['etcd-data', 'etcd-certs']);

@@ -13,28 +13,30 @@ export interface SimMember {
   name: string;
   peerURLs: string[];
   clientURLs: string[];
+  /** Where it serves the HTTP API kbuild talks to (--listen-client-http-urls); not in etcd's member list. */
+  apiURL: string;
 }
 
 /** An etcd cluster that the curl commands of every fake host talk to. */
 export class SimEtcd {
   members: SimMember[];
-  /** Client URLs that do not answer. */
+  /** API URLs that do not answer. */
   readonly down = new Set<string>();
   /** "<host> asked <endpoint> to remove <name>", in order. */
   readonly removals: string[] = [];
 
   constructor(hosts: readonly Host[]) {
-    this.members = hosts.map((h, i) => ({ ID: String(10_000_000_000_000_000_000n + BigInt(i)), name: h.name, peerURLs: [`https://${h.address}:2380`], clientURLs: [`https://${h.address}:2379`] }));
+    this.members = hosts.map((h, i) => ({ ID: String(10_000_000_000_000_000_000n + BigInt(i)), name: h.name, peerURLs: [`https://${h.address}:2380`], clientURLs: [`https://${h.address}:2379`], apiURL: `https://${h.address}:2382` }));
   }
 
-  /** The client URL of a host's loopback endpoint maps to that host's member. */
+  /** The API URL of a host's loopback endpoint maps to that host's member. */
   answer(asker: Host, command: string): { code: number; stdout: string; stderr: string } {
     const url = /(https:\/\/[^/' ]+)\/(v3\/cluster\/member\/(list|remove)|health)/.exec(command);
     if (!url) throw new Error(`unexpected etcd command ${command}`);
     const endpoint = url[1]!.replace('127.0.0.1', asker.address);
-    const serving = this.members.find((m) => m.clientURLs.includes(endpoint));
+    const serving = this.members.find((m) => m.apiURL === endpoint);
     if (!serving || this.down.has(endpoint)) return { code: 7, stdout: '', stderr: `curl: (7) Failed to connect to ${endpoint}` };
-    if (url[3] === 'list') return { code: 0, stdout: JSON.stringify({ header: { member_id: serving.ID }, members: this.members }), stderr: '' };
+    if (url[3] === 'list') return { code: 0, stdout: JSON.stringify({ header: { member_id: serving.ID }, members: this.members.map(({ apiURL: _, ...m }) => m) }), stderr: '' };
     if (url[2] === 'health') return { code: 0, stdout: '{"health":"true","reason":""}', stderr: '' };
     const id = /\\?"ID\\?":\\?"(\d+)\\?"/.exec(command)?.[1];
     const target = this.members.find((m) => m.ID === id);

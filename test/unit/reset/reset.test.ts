@@ -87,7 +87,7 @@ describe('kbuild reset phases over scripted hosts', () => {
     const cp3 = run.fakes.get('cp3')!;
     expect(etcd.members.map((m) => m.name)).toEqual(['cp1', 'cp2']);
     expect(etcd.removals).toHaveLength(1);
-    expect(etcd.removals[0]).toMatch(/^cp3 asked https:\/\/192\.168\.10\.1[12]:2379 to remove cp3$/);
+    expect(etcd.removals[0]).toMatch(/^cp3 asked https:\/\/192\.168\.10\.1[12]:2382 to remove cp3$/);
     const removeMember = opIndex(cp3, (c) => c.op === 'run' && c.command.includes('/v3/cluster/member/remove'));
     const stopKubelet = opIndex(cp3, (c) => c.op === 'run' && c.command === 'systemctl stop kubelet');
     const firstRemove = opIndex(cp3, (c) => c.op === 'remove');
@@ -137,8 +137,8 @@ describe('kbuild reset phases over scripted hosts', () => {
     const { fakes, etcd, hosts } = await setUp(cluster, rendered, cluster.hosts.map((h) => h.name));
     const run = await reset(fakes, etcd, hosts, { force: true });
     expect(etcd.removals.map((r) => r.replace(/ asked \S+/, ''))).toEqual(['cp1 to remove cp1', 'cp2 to remove cp2']);
-    expect(etcd.removals[0]).toMatch(/asked https:\/\/192\.168\.10\.1[23]:2379/);
-    expect(etcd.removals[1]).toMatch(/asked https:\/\/192\.168\.10\.13:2379/);
+    expect(etcd.removals[0]).toMatch(/asked https:\/\/192\.168\.10\.1[23]:2382/);
+    expect(etcd.removals[1]).toMatch(/asked https:\/\/192\.168\.10\.13:2382/);
     expect(etcd.members.map((m) => m.name)).toEqual(['cp3']);
     for (const [name, fake] of run.fakes) expect([...fake.files.keys()], name).toEqual([]);
     // The load balancers' services stop only where kbuild's config is, and only when running.
@@ -219,7 +219,7 @@ describe('kbuild reset phases over scripted hosts', () => {
   it('when no etcd member answers, warns with the manual command and still cleans the node', async () => {
     const { cluster, rendered } = await stacked;
     const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp2']);
-    for (const m of etcd.members) m.clientURLs.forEach((u) => etcd.down.add(u));
+    for (const m of etcd.members) etcd.down.add(m.apiURL);
     const run = await reset(fakes, etcd, hosts, { force: true });
     expect(run.events.some((e) => e.type === 'warn' && e.host === 'cp2' && e.message.includes('etcdctl member remove'))).toBe(true);
     expect(etcd.members).toHaveLength(3);
