@@ -26,7 +26,7 @@ export default defineConfig({
       {
         extends: true,
         // The other end-to-end files (real openssl, sshd, etcd, haproxy, kubeadm, the binary; their own network
-        // namespaces on claimed subnets): one at a time too, but beside the cluster files, which mostly wait.
+        // namespaces on claimed subnets): one at a time too (vitest runs them after the cluster files, not beside them).
         test: { name: 'e2e-tools', include: ['test/e2e/**/*.test.ts'], exclude: CLUSTERS, fileParallelism: false, testTimeout: 300_000 },
       },
     ],
