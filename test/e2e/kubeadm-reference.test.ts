@@ -265,8 +265,8 @@ const ETCD_HTTP = "etcd's HTTP API (JSON gateway, /health) on a port of its own:
 const ON_PURPOSE: Record<(typeof EXAMPLES)[number], Record<string, string>> = {
   'single-node': { 'etcd --listen-client-http-urls': ETCD_HTTP },
   'ha-stacked': {
-    'etcd --listen-client-http-urls': ETCD_HTTP,
     'etcd --initial-cluster': ETCD_ALL_MEMBERS,
+    'etcd --listen-client-http-urls': ETCD_HTTP,
     'kube-apiserver --etcd-servers': ETCD_SERVERS,
     'kube-apiserver --shutdown-delay-duration': SHUTDOWN_DELAY,
     '/etc/kubernetes/pki/apiserver.crt SANs': 'the keepalived VIP is a SAN too, so clients that reach the API by the VIP verify it (the endpoint is a DNS name)',
