@@ -4,34 +4,25 @@ import { parseClusterFile } from '../../src/config/load.js';
 import { applyIgnores, checkHost, checkHostnamesUnique, pathsToTest } from '../../src/preflight/checks.js';
 import { factsCommand, parseFacts, type HostFacts } from '../../src/preflight/facts.js';
 import { readFileSync } from 'node:fs';
+import { factsOutput } from '../support/facts.js';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
 const cluster: Cluster = buildCluster(parseClusterFile(readFileSync(join(root, 'examples/ha-stacked.yaml'), 'utf8'), 'ha-stacked.yaml'));
 const host = (name: string) => cluster.hosts.find((h) => h.name === name)!;
 
-/** Output shaped like the real commands on a healthy control plane. */
-const healthyOutput = (overrides: Record<string, string> = {}) => {
-  const sections: Record<string, string> = {
-    uid: '0',
+/** Output shaped like the real commands on a healthy control plane: the shared healthy host, as cp1 with its network. */
+const healthyOutput = (overrides: Record<string, string> = {}) =>
+  factsOutput({
     hostname: 'cp1',
-    epoch: '1763700000',
-    binaries: 'kubelet\nconntrack\nip\niptables\nmount\nnsenter\ncurl',
-    paths: '/var/run/containerd/containerd.sock',
-    swaps: 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority',
-    ip_forward: '1',
-    ipv6_forwarding: '0',
     listen: 'LISTEN 0      128    0.0.0.0:22 0.0.0.0:*',
     addr: JSON.stringify([
       { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
       { ifname: 'eth0', addr_info: [{ family: 'inet', local: '192.168.10.11', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] },
     ]),
     route4: JSON.stringify([{ dst: 'default', gateway: '192.168.10.1', dev: 'eth0' }, { dst: '192.168.10.0/24', dev: 'eth0', protocol: 'kernel' }]),
-    route6: '[]',
     ...overrides,
-  };
-  return Object.entries(sections).map(([k, v]) => `@@kbuild:${k}\n${v}`).join('\n');
-};
+  });
 const facts = (overrides: Record<string, string> = {}): HostFacts => parseFacts(healthyOutput(overrides));
 const names = (overrides: Record<string, string> = {}, h = 'cp1') => checkHost(cluster, host(h), facts(overrides), 1763700000).map((f) => `${f.level} ${f.name}`);
 
