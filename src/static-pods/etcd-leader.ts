@@ -4,30 +4,25 @@
  * follower, so its stop needs no election, and the one leader change of the step happens at a
  * moment kbuild chooses instead of while the leader shuts its client listeners down.
  */
-import { describe, RemoteCommandError } from '../errors/index.js';
+import { describe } from '../errors/index.js';
+import { runChecked } from '../transport/run.js';
 import type { Transport } from '../transport/transport.js';
 import { memberListCommand, moveLeaderCommand, parseMemberList, parseStatus, statusCommand } from './etcd-api.js';
 
 export type HandOff = { moved: false } | { moved: true; to: string } | { moved: false; warning: string };
 
-/** `endpoint`: this member's client URL, as reached from the host itself. Never throws: the restart goes on either way. */
 const TIMEOUT_MS = 20_000;
 
-async function run(transport: Transport, command: string, readOnly: boolean): Promise<string> {
-  const result = await transport.run(command, { timeoutMs: TIMEOUT_MS, readOnly });
-  if (result.code !== 0) throw new RemoteCommandError(transport.name, command, result.code, result.timedOut ? `timed out after ${TIMEOUT_MS} ms` : result.stderr);
-  return result.stdout;
-}
-
+/** `endpoint`: this member's HTTP API, as reached from the host itself. Never throws: the restart goes on either way. */
 export async function handOffLeadership(transport: Transport, endpoint: string): Promise<HandOff> {
   try {
-    const status = parseStatus(await run(transport, statusCommand(endpoint), true));
+    const status = parseStatus(await runChecked(transport, statusCommand(endpoint), TIMEOUT_MS, true));
     if (status.leader !== status.memberId) return { moved: false };
-    const members = parseMemberList(await run(transport, memberListCommand(endpoint), true));
+    const members = parseMemberList(await runChecked(transport, memberListCommand(endpoint), TIMEOUT_MS, true));
     // Started (named) voting members other than this one; a learner cannot lead.
     const target = members.find((m) => m.id !== status.memberId && !m.isLearner && m.name !== '');
     if (!target) return { moved: false };
-    await run(transport, moveLeaderCommand(endpoint, target.id), false);
+    await runChecked(transport, moveLeaderCommand(endpoint, target.id), TIMEOUT_MS);
     return { moved: true, to: target.name };
   } catch (error) {
     return { moved: false, warning: `could not hand etcd leadership to another member before the restart (${describe(error)}); etcd hands it over itself as it stops` };
