@@ -59,18 +59,43 @@ export function removeEntriesCommand(dir: string): string {
 const CRICTL = `crictl --timeout 120s $(sed -n 's/.*--container-runtime-endpoint=\\([^ "]*\\).*/--runtime-endpoint \\1/p' ${PATHS.kubeletFlags} 2>/dev/null)`;
 const CRICTL_TIMEOUT_MS = 180_000;
 
+/**
+ * containerd refuses to remove a container the kubelet was still starting when it stopped ("container is
+ * in starting state"); like kubeadm's reset (RemoveContainerRetry), the pods still listed are tried
+ * again, a second apart, a bounded number of times.
+ */
+const RMP_ATTEMPTS = 5;
+const RMP_RETRY_DELAY_MS = 1000;
+
+const listPodsCommand = `if command -v crictl >/dev/null 2>&1; then ${CRICTL} pods -q; else exit ${CRICTL_MISSING}; fi`;
+
 /** The kubelet's pods outlive it under a real runtime; kubeadm removes them through the CRI, as here. */
-async function removePods(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
-  const listed = await transport.run(`if command -v crictl >/dev/null 2>&1; then ${CRICTL} pods -q; else exit ${CRICTL_MISSING}; fi`, READ);
-  if (listed.code === CRICTL_MISSING) return [];
-  if (listed.code !== 0) {
-    ctx.reporter.event({ type: 'warn', host: host.name, message: `crictl pods failed, pods left to the container runtime: ${listed.stderr.trim().slice(0, 200)}` });
+export async function removePods(ctx: Pick<ResetContext, 'reporter'>, host: Host, transport: Transport, retryDelayMs = RMP_RETRY_DELAY_MS): Promise<string[]> {
+  const list = async () => {
+    const listed = await transport.run(listPodsCommand, READ);
+    return { listed, pods: listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean) };
+  };
+  const first = await list();
+  if (first.listed.code === CRICTL_MISSING) return [];
+  if (first.listed.code !== 0) {
+    ctx.reporter.event({ type: 'warn', host: host.name, message: `crictl pods failed, pods left to the container runtime: ${first.listed.stderr.trim().slice(0, 200)}` });
     return [];
   }
-  const pods = listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  if (pods.length === 0) return [];
-  await runChecked(transport, `${CRICTL} rmp -f ${pods.map(shellQuote).join(' ')}`, CRICTL_TIMEOUT_MS);
-  return [`removed ${pods.length} pod${pods.length === 1 ? '' : 's'} (crictl rmp)`];
+  if (first.pods.length === 0) return [];
+  let pods = first.pods;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runChecked(transport, `${CRICTL} rmp -f ${pods.map(shellQuote).join(' ')}`, CRICTL_TIMEOUT_MS);
+      break;
+    } catch (error) {
+      if (attempt >= RMP_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+      const again = await list();
+      pods = again.listed.code === 0 ? again.pods : pods;
+      if (pods.length === 0) break;
+    }
+  }
+  return [`removed ${first.pods.length} pod${first.pods.length === 1 ? '' : 's'} (crictl rmp)`];
 }
 
 async function removeEtcdData(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
