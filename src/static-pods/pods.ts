@@ -5,9 +5,10 @@
 import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { apiserverReady, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, type Probe } from '../health/probes.js';
 import { PORTS } from '../kubeadm/constants.js';
+import { loopbackFor } from '../render/etcd.js';
 import type { StaticPod } from '../kubeadm/files.js';
 
-const loopback = (host: Host) => (host.address.includes(':') ? '::1' : '127.0.0.1');
+const loopback = (host: Host) => loopbackFor(host.address);
 
 /** Where the component listens: refused connections there mean it is down. */
 /** This host's etcd member's HTTP API (JSON gateway), as reached from the host itself. */
