@@ -28,6 +28,8 @@ export const PATHS = {
   kubeletKubeconfig: '/etc/kubernetes/kubelet.conf',
   haproxyCfg: '/etc/haproxy/haproxy.cfg',
   haproxyCa: '/etc/haproxy/kbuild-ca.crt',
+  /** HAProxy's stats page in admin mode, root only: how a roll-out takes an apiserver out of rotation and back. */
+  haproxyAdminSocket: '/run/kbuild-haproxy.sock',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   keepalivedCheck: '/etc/keepalived/check_apiserver.sh',
   cniConflist: '/etc/cni/net.d/10-kbuild.conflist',

@@ -14,6 +14,8 @@ import { yamlFile } from './yaml.js';
 
 /** A DNS name every apiserver certificate carries (kubeadm's fixed SANs): SNI and verifyhost of the checks. */
 export const APISERVER_CHECK_NAME = 'kubernetes';
+/** HAProxy's backend of apiservers; its servers are named after the control-plane hosts. */
+export const HAPROXY_BACKEND = 'apiserverbackend';
 
 const LOAD_BALANCER: FileOwner = { component: 'load-balancer', phase: 'load-balancer' };
 
@@ -25,6 +27,9 @@ export function haproxyConfig(ctx: RenderContext): string {
     bind: ipv6 ? `:::${cluster.loadBalancer.port} v4v6` : `*:${cluster.loadBalancer.port}`,
     caFile: PATHS.haproxyCa,
     checkName: APISERVER_CHECK_NAME,
+    backend: HAPROXY_BACKEND,
+    // On load-balancer hosts only: in a static pod the socket would be inside the container.
+    adminSocket: cluster.loadBalancer.placement === 'hosts' ? PATHS.haproxyAdminSocket : undefined,
     servers: cps.map((h) => ({ name: h.name, address: hostPort(h.address, cluster.apiServer.bindPort) })),
   });
 }

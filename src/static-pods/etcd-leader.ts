@@ -28,3 +28,14 @@ export async function handOffLeadership(transport: Transport, endpoint: string):
     return { moved: false, warning: `could not hand etcd leadership to another member before the restart (${describe(error)}); etcd hands it over itself as it stops` };
   }
 }
+
+/** The name of the member that leads, as this member sees it; undefined when it cannot tell (the roll-out keeps its order). */
+export async function leaderName(transport: Transport, endpoint: string): Promise<string | undefined> {
+  try {
+    const status = parseStatus(await runChecked(transport, statusCommand(endpoint), TIMEOUT_MS, true));
+    const members = parseMemberList(await runChecked(transport, memberListCommand(endpoint), TIMEOUT_MS, true));
+    return members.find((m) => m.id === status.leader)?.name || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -32,10 +32,13 @@ export function gateProbes(cluster: Cluster, host: Host, pod: StaticPod): Array<
   switch (pod) {
     case 'etcd': {
       const members = cluster.etcdMembers.map((m) => m.name);
-      return [
+      const probes = [
         { name: 'etcd /health', probe: etcdHealth(host) },
         { name: 'etcd quorum (member list)', probe: etcdMemberList(host, members) },
       ];
+      // A stacked apiserver talks to this member alone: it is ready again before the next member stops.
+      const stackedApiserver = cluster.etcd.topology === 'stacked' && cluster.controlPlanes.some((h) => h.name === host.name);
+      return stackedApiserver ? [...probes, { name: 'kube-apiserver /readyz', probe: apiserverReady(cluster, host) }] : probes;
     }
     case 'kube-apiserver':
       return [{ name: 'kube-apiserver /readyz', probe: apiserverReady(cluster, host) }];

@@ -14,9 +14,11 @@ import type { Transport } from '../transport/transport.js';
 import { backUp, restore } from './backup.js';
 import { RolloutError } from '../errors/index.js';
 import { restartStaticPod } from './restart.js';
-import { handOffLeadership } from './etcd-leader.js';
+import { handOffLeadership, leaderName } from './etcd-leader.js';
 import { runProbe } from '../health/probes.js';
 import { gateProbes, listenAddress, localEtcdApi, manifestReads } from './pods.js';
+import { serversUp, setStateCommand, stateChangeError } from './lb-rotation.js';
+import { shellQuote } from '../transport/quote.js';
 import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { PATHS } from '../kubeadm/constants.js';
 
@@ -88,27 +90,115 @@ export interface StepRecord {
 }
 
 export async function executeRollout(steps: readonly RollStep[], options: RolloutOptions): Promise<StepRecord[]> {
+  const firstMember = steps.find((s) => s.pod === 'etcd' && s.restart);
+  const leader = firstMember ? await leaderName(await options.transport(firstMember.host), localEtcdApi(firstMember.host)) : undefined;
   const records: StepRecord[] = [];
-  for (const step of steps) records.push(await executeStep(step, options));
+  for (const step of leaderLast(steps, leader)) records.push(await executeStep(step, options));
   return records;
+}
+
+/**
+ * The etcd member that leads restarts after the others: its hand-off then goes to a member already
+ * restarted, and the roll-out changes leader once instead of up to once per member (every leader
+ * change fails the reads in flight with "etcdserver: leader changed"). Other steps keep their order.
+ */
+export function leaderLast(steps: readonly RollStep[], leader: string | undefined): RollStep[] {
+  const isLeaders = (s: RollStep) => s.pod === 'etcd' && s.host.name === leader;
+  const lastEtcd = steps.findLastIndex((s) => s.pod === 'etcd');
+  if (leader === undefined || !steps.some(isLeaders)) return [...steps];
+  const rest = steps.filter((s) => !isLeaders(s));
+  return [...rest.slice(0, lastEtcd), ...steps.filter(isLeaders), ...rest.slice(lastEtcd)];
 }
 
 export async function executeStep(step: RollStep, options: RolloutOptions): Promise<StepRecord> {
   const { host, pod } = step;
   const transport = await options.transport(host);
   const paths = step.files.map((f) => f.path);
+  const rotation = step.restart ? await rotationFor(step, options) : [];
+  // Draining this apiserver must leave HAProxy others to send to: wait until it has them all.
+  for (const lb of rotation) await waitForGate(lbGate(`HAProxy sends to the other apiservers (before ${host.name}'s ${pod} restarts)`, lb, others(options.cluster, host), options), null, lb.host, `rollout/${pod}`, engineOf(options));
   const backup = await backUp(transport, options.backupDir, paths);
   for (const file of step.files) await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
   options.reporter.event({ type: 'info', host: host.name, message: `${pod}: wrote ${paths.join(', ')} (old files in ${options.backupDir})` });
   if (!step.restart) return { host: host.name, pod, written: paths, restarted: false };
 
-  const failure = await restartAndGate(step, transport, options);
+  const failure = await outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options));
   if (failure === undefined) return { host: host.name, pod, written: paths, restarted: true };
 
   options.reporter.event({ type: 'warn', host: host.name, message: `${pod}: ${failure}; restoring the previous files from ${options.backupDir}` });
   await restore(transport, options.backupDir, backup);
-  const again = await restartAndGate(step, transport, options);
+  const again = await outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options));
   throw new RolloutError(host.name, pod, failure, options.backupDir, again === undefined ? 'recovered' : again);
+}
+
+interface LoadBalancerHost {
+  host: Host;
+  transport: Transport;
+}
+
+const others = (cluster: Cluster, host: Host) => cluster.controlPlanes.filter((h) => h.name !== host.name).map((h) => h.name);
+const engineOf = (options: RolloutOptions): EngineOptions => ({ concurrency: 1, reporter: options.reporter, now: options.now, delay: options.delay });
+const lbGate = (name: string, lb: LoadBalancerHost, servers: readonly string[], options: RolloutOptions): HealthGate<null> => ({
+  name,
+  timeoutMs: options.gateTimeoutMs ?? DEFAULTS.gateTimeoutMs,
+  intervalMs: options.gateIntervalMs ?? DEFAULTS.gateIntervalMs,
+  check: () => runProbe(lb.transport, serversUp(servers)),
+});
+
+/**
+ * The HAProxy hosts to take this step's apiserver out of: when the pod restarting is the apiserver,
+ * or the stacked etcd member that host's apiserver alone talks to. Only HAProxy that kbuild runs on
+ * load-balancer hosts has the admin socket; one without it (an older haproxy.cfg) is left alone.
+ */
+async function rotationFor(step: RollStep, options: RolloutOptions): Promise<LoadBalancerHost[]> {
+  const { cluster } = options;
+  const servesApi = step.pod === 'kube-apiserver' || (step.pod === 'etcd' && cluster.etcd.topology === 'stacked' && cluster.controlPlanes.some((h) => h.name === step.host.name));
+  // With one control plane there is no other apiserver to send to: nothing to drain towards.
+  if (!servesApi || cluster.loadBalancer.placement !== 'hosts' || others(cluster, step.host).length === 0) return [];
+  const lbs: LoadBalancerHost[] = [];
+  for (const host of cluster.loadBalancers) {
+    const transport = await options.transport(host);
+    const probe = await transport.run(`test -S ${shellQuote(PATHS.haproxyAdminSocket)}`, { timeoutMs: 20_000, readOnly: true });
+    if (probe.code === 0) lbs.push({ host, transport });
+    else options.reporter.event({ type: 'warn', host: host.name, message: `HAProxy has no admin socket ${PATHS.haproxyAdminSocket}: ${step.host.name}'s apiserver stays in its rotation while ${step.pod} restarts (kbuild apply renders haproxy.cfg with it)` });
+  }
+  return lbs;
+}
+
+/** Runs `restart` with this host drained on every load balancer; puts it back whatever happens, then waits until each sends to it again. */
+async function outOfRotation(step: RollStep, lbs: readonly LoadBalancerHost[], options: RolloutOptions, restart: () => Promise<string | undefined>): Promise<string | undefined> {
+  const server = step.host.name;
+  const setState = async (state: 'drain' | 'ready'): Promise<string | undefined> => {
+    const errors: string[] = [];
+    for (const lb of lbs) {
+      const error = stateChangeError(await lb.transport.run(setStateCommand(server, state), { timeoutMs: 20_000 }));
+      if (error !== undefined) errors.push(`${lb.host.name}: ${error}`);
+    }
+    return errors.length > 0 ? `HAProxy did not set ${server} to ${state}: ${errors.join('; ')}` : undefined;
+  };
+  if (lbs.length === 0) return restart();
+  const drained = await setState('drain');
+  if (drained !== undefined) {
+    await setState('ready');
+    return drained;
+  }
+  options.reporter.event({ type: 'info', host: server, message: `${step.pod}: ${server}'s apiserver drained on ${lbs.map((l) => l.host.name).join(', ')} while it restarts` });
+  let failure: string | undefined;
+  try {
+    failure = await restart();
+  } finally {
+    const readied = await setState('ready');
+    failure ??= readied;
+  }
+  if (failure !== undefined) return failure;
+  for (const lb of lbs) {
+    try {
+      await waitForGate(lbGate(`HAProxy sends to ${server} again`, lb, [server], options), null, lb.host, `rollout/${step.pod}`, engineOf(options));
+    } catch (error) {
+      return describe(error);
+    }
+  }
+  return undefined;
 }
 
 /** Restarts the pod and waits for its gates; undefined when healthy, else the last error seen. */
@@ -124,7 +214,7 @@ async function restartAndGate(step: RollStep, transport: Transport, options: Rol
   reporter.event({ type: 'info', host: host.name, message: `restart ${pod}: manifest moved out of ${PATHS.manifests} until it stops, then back` });
   const restarted = await restartStaticPod(transport, pod, { parkDir: `${options.backupDir}/parked-manifests`, listen: listenAddress(cluster, host, pod), downTimeoutMs });
   if (!restarted.ok) return restarted.error;
-  const engine: EngineOptions = { concurrency: 1, reporter, now: options.now, delay: options.delay };
+  const engine = engineOf(options);
   for (const { name, probe } of gateProbes(cluster, host, pod)) {
     const gate: HealthGate<null> = {
       name,

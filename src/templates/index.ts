@@ -14,6 +14,10 @@ export interface HaproxyCfgInput {
   caFile: string;
   /** Name the apiserver certificates carry (SNI and verifyhost of the health check). */
   checkName: string;
+  /** The backend of apiservers (its servers are named after their hosts). */
+  backend: string;
+  /** HAProxy's admin stats socket (load-balancer hosts only), through which a roll-out drains one apiserver. */
+  adminSocket?: string;
   /** One per control plane: `address` is host:port (IPv6 bracketed). */
   servers: { name: string; address: string }[];
 }

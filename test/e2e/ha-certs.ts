@@ -15,6 +15,9 @@ import { CANDIDATES } from '../../src/operations/certs/gather.js';
 import { openFleet } from '../../src/operations/certs/fleet.js';
 import { RolloutError } from '../../src/errors/index.js';
 import { rollOutRenewal } from '../../src/operations/certs/renew.js';
+import { leaderName } from '../../src/static-pods/etcd-leader.js';
+import { parseServerStates, serverStatesCommand } from '../../src/static-pods/lb-rotation.js';
+import { localEtcdApi } from '../../src/static-pods/pods.js';
 import { issueCertificate, randomSerial, validity } from '../../src/pki/issue.js';
 import { importPrivateKeyPem, webCryptoKeySource } from '../../src/pki/keys.js';
 import { prepareCluster } from '../../src/state/prepare.js';
@@ -72,7 +75,7 @@ export function describeCertificateLifecycle(ctx: HaContext): void {
       expect(soon.stderr).toMatch(/expire within 400 days: .*cp1:\/etc\/kubernetes\/pki\/apiserver\.crt/);
     });
 
-    it('renew all rolls host by host in startup order: zero failed API requests through the VIP (one every 100 ms), zero failed etcd writes; verify is clean afterwards', async () => {
+    it('renew all rolls host by host in startup order (the etcd leader last, each apiserver out of HAProxy while it or its etcd member restarts): zero failed API requests through the VIP (one every 100 ms), zero failed etcd writes; verify is clean afterwards', async () => {
       const before = state('hosts/cp1/pki/apiserver.crt');
       const tls = { ca: state('pki/etcd/ca.crt'), cert: state('hosts/cp1/pki/apiserver-etcd-client.crt'), key: state('hosts/cp1/pki/apiserver-etcd-client.key') };
       const writer = startEtcdWriter(CPS.map((h) => ctx.cl.address(h)), tls, { intervalMs: 50, budgetMs: 3000, maxMs: ROLL_TIMEOUT_MS });
@@ -93,11 +96,20 @@ export function describeCertificateLifecycle(ctx: HaContext): void {
 
       const events = jsonEvents(result.stdout);
       const restarts = events.filter((e) => e.type === 'info' && e.message?.startsWith('restart ')).map((e) => `${e.message!.split(' ')[1]!.replace(':', '')}@${e.host}`);
-      expect(restarts).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => CPS.map((h) => `${p}@${h}`)));
-      // Every restart is gated on that host before the next restart begins.
+      // etcd first, the member that led restarting last (its hand-off, the roll's one leader change, goes to a restarted member); then the other pods in host order.
+      const etcdOrder = restarts.slice(0, 3).map((r) => r.split('@')[1]!);
+      expect(restarts).toEqual([...etcdOrder.map((h) => `etcd@${h}`), ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => CPS.map((h) => `${p}@${h}`))]);
+      expect([...etcdOrder].sort()).toEqual(CPS);
+      expect(events.filter((e) => e.type === 'info' && e.message?.startsWith('etcd: leadership handed to')).map((e) => e.host)).toEqual([etcdOrder[2]]);
+      // Every restart is gated on that host before the next restart begins; each apiserver leaves both HAProxies first (they
+      // must have every other one) and is back in both after: for its own restart and for its etcd member's.
       const seq = events.filter((e) => (e.type === 'info' && e.message?.startsWith('restart ')) || e.type === 'gate-pass').map((e) => (e.type === 'gate-pass' ? `${e.gate}@${e.host}` : `restart@${e.host}`));
-      expect(seq.slice(0, 9)).toEqual(['restart@cp1', 'etcd /health@cp1', 'etcd quorum (member list)@cp1', 'restart@cp2', 'etcd /health@cp2', 'etcd quorum (member list)@cp2', 'restart@cp3', 'etcd /health@cp3', 'etcd quorum (member list)@cp3']);
-      expect(seq.slice(9, 11)).toEqual(['restart@cp1', 'kube-apiserver /readyz@cp1']);
+      const lbs = (gate: string) => ['lb1', 'lb2'].map((lb) => `${gate}@${lb}`);
+      const drained = (h: string, pod: string, gates: string[]) => [...lbs(`HAProxy sends to the other apiservers (before ${h}'s ${pod} restarts)`), `restart@${h}`, ...gates.map((g) => `${g}@${h}`), ...lbs(`HAProxy sends to ${h} again`)];
+      expect(seq.slice(0, 30)).toEqual([
+        ...etcdOrder.flatMap((h) => drained(h, 'etcd', ['etcd /health', 'etcd quorum (member list)', 'kube-apiserver /readyz'])),
+        ...drained('cp1', 'kube-apiserver', ['kube-apiserver /readyz']),
+      ]);
 
       // The state dir and the hosts hold the new certificates; backups of the old ones are on the hosts.
       expect(state('hosts/cp1/pki/apiserver.crt')).not.toBe(before);
@@ -119,29 +131,35 @@ export function describeCertificateLifecycle(ctx: HaContext): void {
       cpSync(ctx.cl.stateDir, scratchState, { recursive: true });
       const prepared = await prepareCluster({ inventory: ctx.cl.clusterFile, stateDir: scratchState, pki: { renew: ['etcd-server'] } });
       const files = new Map([...prepared.rendered.hosts].map(([h, f]) => [h, f.map((x) => ({ ...x }))]));
-      // cp1's new etcd serving certificate (the roll's first step) is unusable: right CA, but no SAN for the addresses clients use.
-      const key = await webCryptoKeySource.generate('ECDSA-P256');
-      const signer = { certPem: state('pki/etcd/ca.crt'), key: await importPrivateKeyPem(state('pki/etcd/ca.key'), 'etcd/ca.key') };
-      const bad = await issueCertificate({ subject: { cn: 'cp1' }, isCa: false, usages: ['serverAuth', 'clientAuth'], altNames: { dns: ['wrong.invalid'], ips: [] }, serial: randomSerial(), ...validity(new Date(), 365) }, key, signer);
-      const cp1 = files.get('cp1')!;
-      cp1.find((f) => f.path === '/etc/kubernetes/pki/etcd/server.crt')!.content = bad;
-      cp1.find((f) => f.path === '/etc/kubernetes/pki/etcd/server.key')!.content = key.privateKeyPem;
-      const before = new Map(await Promise.all(CPS.map(async (h) => [h, await onHost(h, '/etc/kubernetes/pki/etcd/server.crt')] as const)));
-
       const connections = await openFleet(cluster.hosts, { acceptNewHostKeys: false });
       try {
+        // The roll's first step is the first member that does not lead (the leader goes last): its new
+        // etcd serving certificate is unusable — right CA, but no SAN for the addresses clients use.
+        const leader = await leaderName(await connections.get(cluster.controlPlanes[0]!), localEtcdApi(cluster.controlPlanes[0]!));
+        expect(CPS).toContain(leader);
+        const first = CPS.find((h) => h !== leader)!;
+        const key = await webCryptoKeySource.generate('ECDSA-P256');
+        const signer = { certPem: state('pki/etcd/ca.crt'), key: await importPrivateKeyPem(state('pki/etcd/ca.key'), 'etcd/ca.key') };
+        const bad = await issueCertificate({ subject: { cn: first }, isCa: false, usages: ['serverAuth', 'clientAuth'], altNames: { dns: ['wrong.invalid'], ips: [] }, serial: randomSerial(), ...validity(new Date(), 365) }, key, signer);
+        const victim = files.get(first)!;
+        victim.find((f) => f.path === '/etc/kubernetes/pki/etcd/server.crt')!.content = bad;
+        victim.find((f) => f.path === '/etc/kubernetes/pki/etcd/server.key')!.content = key.privateKeyPem;
+        const before = new Map(await Promise.all(CPS.map(async (h) => [h, await onHost(h, '/etc/kubernetes/pki/etcd/server.crt')] as const)));
+
         const error = await rollOutRenewal(cluster, prepared.pki.actions, files, { transport: (h) => connections.get(h), reporter: recordingReporter(), gateTimeoutMs: 60_000 }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(RolloutError);
-        expect((error as RolloutError).host).toBe('cp1');
-        expect((error as RolloutError).message).toMatch(/^cp1: etcd did not come back healthy with the new certificates: .*(subject|SAN|certificate).*restored from \/etc\/kubernetes\/tmp\/kbuild-backup-.* on cp1 and etcd restarted \(it is healthy again\)/);
+        expect((error as RolloutError).host).toBe(first);
+        expect((error as RolloutError).message).toMatch(new RegExp(`^${first}: etcd did not come back healthy with the new certificates: .*(subject|SAN|certificate).*restored from /etc/kubernetes/tmp/kbuild-backup-.* on ${first} and etcd restarted \\(it is healthy again\\)`));
+        // That host has its old certificate back; the roll stopped there, so the others were never touched.
+        for (const h of CPS) expect(await onHost(h, '/etc/kubernetes/pki/etcd/server.crt'), h).toBe(before.get(h));
+        expect(state(`hosts/${first}/pki/etcd/server.crt`)).toBe(before.get(first));
+        const health = await ctx.cl.lab.exec(first, 'curl -sS --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2382/health');
+        expect(health.stdout).toMatch(/"health":"true"/);
+        // Its apiserver, drained while its etcd member restarted, is back in both HAProxies.
+        for (const lb of ['lb1', 'lb2']) expect(parseServerStates((await ctx.cl.lab.exec(lb, serverStatesCommand())).stdout).get(first), lb).toBe('UP');
       } finally {
         await connections.closeAll();
       }
-      // cp1 has its old certificate back; the roll stopped there, so cp2 and cp3 were never touched.
-      for (const h of CPS) expect(await onHost(h, '/etc/kubernetes/pki/etcd/server.crt'), h).toBe(before.get(h));
-      expect(state('hosts/cp1/pki/etcd/server.crt')).toBe(before.get('cp1'));
-      const health = await ctx.cl.lab.exec('cp1', 'curl -sS --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key https://127.0.0.1:2382/health');
-      expect(health.stdout).toMatch(/"health":"true"/);
     }, ROLL_TIMEOUT_MS);
 
     it('SAN drift: a new certSANs entry re-issues and restarts only the apiservers, one at a time', async () => {
@@ -153,7 +171,8 @@ export function describeCertificateLifecycle(ctx: HaContext): void {
       expect([...restarts].sort()).toEqual(CPS.map((h) => `kube-apiserver@${h}`));
       const seq = events.filter((e) => (e.type === 'info' && e.message?.startsWith('restart ')) || (e.type === 'gate-pass' && e.phase?.startsWith('rollout/'))).map((e) => (e.type === 'gate-pass' ? `gate@${e.host}` : `restart@${e.host}`));
       const order = restarts.map((r) => r.split('@')[1]);
-      expect(seq).toEqual(order.flatMap((h) => [`restart@${h}`, `gate@${h}`]));
+      // Each apiserver leaves both HAProxies (which must have the others) before its restart and is back in both after its gate.
+      expect(seq).toEqual(order.flatMap((h) => ['gate@lb1', 'gate@lb2', `restart@${h}`, `gate@${h}`, 'gate@lb1', 'gate@lb2']));
       for (const h of CPS) {
         const san = (await ctx.cl.lab.exec(h, `openssl s_client -connect ${ctx.cl.address(h)}:6443 </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName`)).stdout;
         expect(san, h).toContain('DNS:api.drift.example');

@@ -7,7 +7,8 @@
  *  2. A live haproxy on lb1 balances over cp1..cp3, where `openssl s_server` serves the rendered
  *     apiserver certificate and key and answers /readyz; cp3 serves a certificate from another CA.
  *     A client verifying against ca.crt with the endpoint name gets through the frontend, and never
- *     reaches cp3, because the health check verifies backends against the cluster CA.
+ *     reaches cp3, because the health check verifies backends against the cluster CA. The admin
+ *     socket a roll-out uses drains cp2 (every answer then comes from cp1) and makes it ready again.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ import type { RenderedFile } from '../../src/kubeadm/files.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { loadTemplates } from '../../src/templates/index.js';
 import { startHaproxy } from '../support/daemons.js';
+import { PATHS } from '../../src/kubeadm/constants.js';
+import { parseServerStates, serversUp, serverStatesCommand, setStateCommand, stateChangeError } from '../../src/static-pods/lb-rotation.js';
 import { createTestHosts, waitForTcp, type HostProcess, type TestLab } from '../support/testhosts.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kbuild-haproxy-'));
@@ -144,5 +147,22 @@ describe('rendered haproxy.cfg', () => {
     const answers = [];
     for (let i = 0; i < 12; i++) answers.push(await get());
     expect(new Set(answers)).toEqual(new Set(['ok from cp1', 'ok from cp2']));
+
+    // The roll-out's rotation switch, through the admin socket (root only) with kbuild's own commands.
+    const onLb = async (command: string) => {
+      const r = await lab.exec('lb1', command, { allowFailure: true });
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    };
+    expect((await lab.exec('lb1', ['stat', '-c', '%a %U %F', PATHS.haproxyAdminSocket])).stdout.trim()).toBe('600 root socket');
+    expect(Object.fromEntries(parseServerStates((await onLb(serverStatesCommand())).stdout))).toEqual({ cp1: 'UP', cp2: 'UP', cp3: 'DOWN' });
+    expect(stateChangeError(await onLb(setStateCommand('cp2', 'drain')))).toBeUndefined();
+    expect(parseServerStates((await onLb(serverStatesCommand())).stdout).get('cp2')).toBe('DRAIN');
+    expect(serversUp(['cp1', 'cp2']).interpret(await onLb(serverStatesCommand()))).toEqual({ ok: false, seen: 'cp2 DRAIN' });
+    const drained = [];
+    for (let i = 0; i < 8; i++) drained.push(await get());
+    expect(new Set(drained)).toEqual(new Set(['ok from cp1']));
+    expect(stateChangeError(await onLb(setStateCommand('cp2', 'ready')))).toBeUndefined();
+    expect(serversUp(['cp1', 'cp2']).interpret(await onLb(serverStatesCommand()))).toEqual({ ok: true });
+    expect(stateChangeError(await onLb(setStateCommand('cp9', 'drain')))).toMatch(/no such server/);
   });
 });

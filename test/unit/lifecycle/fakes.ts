@@ -2,9 +2,14 @@
 import type { Cluster } from '../../../src/config/model.js';
 import { FakeTransport, type FakeRule } from '../../support/fake-transport.js';
 
+/** HAProxy's CSV statistics with every control plane of the apiserver backend in `state`. */
+export const haproxyCsv = (cluster: Cluster, state: (server: string) => string = () => 'UP'): string =>
+  ['# pxname,svname,qcur,status', 'apiserver,FRONTEND,0,OPEN', ...cluster.controlPlanes.map((h) => `apiserverbackend,${h.name},0,${state(h.name)}`), 'apiserverbackend,BACKEND,0,UP', ''].join('\n');
+
 /**
  * Rules for a healthy host; `unhealthy(command)` may turn a probe into a failure. etcd member ids are
  * 1, 2, … in cluster order; the first member leads (a leadership hand-off does not change that here).
+ * Load-balancer hosts answer HAProxy's admin socket with every apiserver UP.
  */
 export function healthyRules(cluster: Cluster, unhealthy: (command: string) => string | undefined = () => undefined, host?: string): FakeRule[] {
   const ids = new Map(cluster.etcdMembers.map((m, i) => [m.name, String(i + 1)]));
@@ -16,6 +21,8 @@ export function healthyRules(cluster: Cluster, unhealthy: (command: string) => s
       result: (c) => {
         const bad = unhealthy(c);
         if (bad !== undefined) return { code: 22, stderr: bad };
+        if (c.includes('--unix-socket') && c.includes('action=')) return { stdout: 'http://localhost/;st=DONE' };
+        if (c.includes('--unix-socket')) return { stdout: haproxyCsv(cluster) };
         if (c.includes('/health') && c.includes(':2382/health')) return { stdout: '{"health":"true"}' };
         if (c.includes('/v3/cluster/member/list')) return { stdout: members };
         if (c.includes('/v3/maintenance/status')) return { stdout: status };
@@ -27,6 +34,7 @@ export function healthyRules(cluster: Cluster, unhealthy: (command: string) => s
     { match: (c) => c.startsWith('sh -c') && c.includes('parked-manifests'), result: { code: 0 } },
     { match: (c) => c.startsWith('sh -c') && c.includes('kbuild-restore'), result: { code: 0 } },
     { match: /^systemctl /, result: { code: 0 } },
+    { match: /^test -S /, result: { code: 0 } },
   ];
 }
 

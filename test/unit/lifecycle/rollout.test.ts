@@ -70,7 +70,7 @@ describe('roll-out plan', () => {
 });
 
 describe('roll-out over scripted hosts', () => {
-  it('backs up, writes, restarts and gates one host at a time in startup order', async () => {
+  it('backs up, writes, restarts and gates one host at a time in startup order, the etcd leader last, each apiserver out of HAProxy while it or its etcd restarts', async () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
     const fakes = fakeFleet(cluster);
     const order: Array<{ host: string; command: string }> = [];
@@ -79,24 +79,40 @@ describe('roll-out over scripted hosts', () => {
     const result = await rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...fast });
     expect(result.records.every((r) => r.restarted)).toBe(true);
 
+    // cp1 leads (the fakes' member 1): its etcd restarts after the others'.
     const restarts = order.filter((o) => o.command.includes('parked-manifests')).map((o) => `${/manifests\/([a-z-]+)\.yaml/.exec(o.command)![1]}@${o.host}`);
-    expect(restarts).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => ['cp1', 'cp2', 'cp3'].map((h) => `${p}@${h}`)));
-    // Each restart is followed by its host's gates before the next host's backup starts.
-    // The hand-off's own member list (to pick the next leader) is not a gate.
-    const kinds = order.filter((o, i) => !(o.command.includes('/v3/cluster/member/list') && order[i + 1]?.command.includes('transfer-leadership'))).map((o) => (o.command.includes('parked-manifests') ? `restart@${o.host}` : o.command.includes('umask 077') ? `backup@${o.host}` : o.command.includes('/v3/maintenance/') ? `leader@${o.host}` : o.command.startsWith('curl') ? `gate@${o.host}` : `other@${o.host}`));
+    expect(restarts).toEqual(['etcd@cp2', 'etcd@cp3', 'etcd@cp1', ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => ['cp1', 'cp2', 'cp3'].map((h) => `${p}@${h}`))]);
+    // Each restart is followed by its host's gates before the next host's backup starts; the
+    // apiserver is drained on both load balancers first, and ready again (and seen UP) after.
+    // The leader question before the roll and the hand-off's own member list are not gates.
+    const kind = (o: { host: string; command: string }) =>
+      o.command.includes('action=drain') ? `drain@${o.host}`
+      : o.command.includes('action=ready') ? `ready@${o.host}`
+      : o.command.includes('--unix-socket') ? `lb-state@${o.host}`
+      : o.command.startsWith('test -S') ? `socket@${o.host}`
+      : o.command.includes('parked-manifests') ? `restart@${o.host}`
+      : o.command.includes('umask 077') ? `backup@${o.host}`
+      : o.command.includes('/v3/maintenance/') ? `leader@${o.host}`
+      : o.command.startsWith('curl') ? `gate@${o.host}`
+      : `other@${o.host}`;
+    const firstBackup = order.findIndex((o) => o.command.includes('umask 077'));
+    const kinds = order.slice(firstBackup - 4).filter((o, i, all) => !(o.command.includes('/v3/cluster/member/list') && all[i + 1]?.command.includes('transfer-leadership'))).map(kind);
     const compact = kinds.filter((k, i) => k !== kinds[i - 1]);
-    expect(compact.slice(0, 12)).toEqual(['backup@cp1', 'leader@cp1', 'restart@cp1', 'gate@cp1', 'backup@cp2', 'leader@cp2', 'restart@cp2', 'gate@cp2', 'backup@cp3', 'leader@cp3', 'restart@cp3', 'gate@cp3']);
-    // The leading member (cp1, id 1) hands leadership to a started voting member before it stops; followers keep theirs.
+    const step = (h: string) => ['socket@lb1', 'socket@lb2', 'lb-state@lb1', 'lb-state@lb2', `backup@${h}`, 'drain@lb1', 'drain@lb2', `leader@${h}`, `restart@${h}`, `gate@${h}`, 'ready@lb1', 'ready@lb2', 'lb-state@lb1', 'lb-state@lb2'];
+    expect(compact.slice(0, 42)).toEqual(['cp2', 'cp3', 'cp1'].flatMap(step));
+    // Controller-managers and schedulers serve no API traffic: no drain.
+    const drains = order.filter((o) => o.command.includes('action=drain') && o.host === 'lb1').map((o) => /s=([a-z0-9]+)/.exec(o.command)![1]);
+    expect(drains).toEqual(['cp2', 'cp3', 'cp1', 'cp1', 'cp2', 'cp3']);
+    // The one hand-off: the leading member (cp1, id 1) gives leadership to a started voting member before it stops; followers keep theirs.
     const handOffs = order.filter((o) => o.command.includes('/v3/maintenance/transfer-leadership'));
     expect(handOffs.map((o) => o.host)).toEqual(['cp1']);
     expect(handOffs[0]!.command).toContain('{"targetID":"2"}');
     expect(reporter.events).toContainEqual(expect.objectContaining({ type: 'info', host: 'cp1', message: 'etcd: leadership handed to cp2 before the restart' }));
-    // Only etcd steps ask who leads.
-    expect(new Set(order.filter((o) => o.command.includes('/v3/maintenance/status')).map((o) => o.host))).toEqual(new Set(['cp1', 'cp2', 'cp3']));
-    expect(order.filter((o) => o.command.includes('/v3/maintenance/status'))).toHaveLength(3);
-    // etcd gates: member health and the member list, on the restarted member.
+    // Only etcd steps ask who leads, plus the one question that orders them (asked of the first member).
+    expect(order.filter((o) => o.command.includes('/v3/maintenance/status')).map((o) => o.host)).toEqual(['cp1', 'cp2', 'cp3', 'cp1']);
     const passes = reporter.events.flatMap((e) => (e.type === 'gate-pass' ? [`${e.gate}@${e.host}`] : []));
-    expect(passes.slice(0, 2)).toEqual(['etcd /health@cp1', 'etcd quorum (member list)@cp1']);
+    // etcd gates: member health and the member list on the restarted member, then the stacked apiserver that talks to it alone.
+    expect(passes.slice(0, 6)).toEqual(['HAProxy sends to the other apiservers (before cp2\'s etcd restarts)@lb1', 'HAProxy sends to the other apiservers (before cp2\'s etcd restarts)@lb2', 'etcd /health@cp2', 'etcd quorum (member list)@cp2', 'kube-apiserver /readyz@cp2', 'HAProxy sends to cp2 again@lb1']);
     // New files landed with their modes; the backup covered each replaced path.
     const cp2 = fakes.get('cp2')!;
     const apiserverCrt = rendered.hosts.get('cp2')!.find((f) => f.path === '/etc/kubernetes/pki/apiserver.crt')!;
