@@ -38,7 +38,8 @@ type Verify = { results: Array<{ target: string; host: string; status: string; p
 async function serverSide(ctx: HaContext): Promise<string> {
   const pattern = `'leader changed|malformed|status=5|code = |leadership|elected leader|lost leader|became leader|shutting down|GOAWAY'`;
   const lines = await Promise.all(CPS.map(async (h) => {
-    const script = `for c in $(crictl ps -a -q --name 'kube-apiserver|etcd'); do n=$(crictl inspect -o go-template --template '{{.status.metadata.name}}' $c 2>/dev/null); crictl logs $c 2>&1 | grep -E ${pattern} | tail -n 15 | sed "s/^/$n: /"; done; true`;
+    const member = `curl -sS --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key -X POST -d '{}' https://127.0.0.1:2382/v3/maintenance/status | grep -o '"member_id":"[0-9]*"'`;
+    const script = `echo "etcd member: $(${member}) (decimal; the logs print it in hex)"; for c in $(crictl ps -a -q --name 'kube-apiserver|etcd'); do n=$(crictl inspect -o go-template --template '{{.status.metadata.name}}' $c 2>/dev/null); crictl logs $c 2>&1 | grep -E ${pattern} | tail -n 15 | sed "s/^/$n: /"; done; true`;
     return `\n--- ${h}\n${(await ctx.cl.lab.exec(h, script, { allowFailure: true })).stdout.slice(-6000)}`;
   }));
   return lines.join('');
