@@ -72,9 +72,9 @@ export async function rollOutRenewal(
   return { steps, records, backupDir };
 }
 
-/** Hosts a renewal touches: etcd members and control planes, in cluster-file order. */
+/** Hosts a renewal touches: etcd members, control planes and the HAProxy hosts that drain their apiservers, in cluster-file order. */
 export function renewalHosts(cluster: Cluster): Host[] {
-  const involved = new Set([...cluster.controlPlanes, ...cluster.etcdMembers].map((h) => h.name));
+  const involved = new Set([...cluster.controlPlanes, ...cluster.etcdMembers, ...cluster.loadBalancers].map((h) => h.name));
   return cluster.hosts.filter((h) => involved.has(h.name));
 }
 

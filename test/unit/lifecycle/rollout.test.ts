@@ -7,7 +7,7 @@ import { recordingReporter } from '../../../src/report/reporter.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { RolloutError } from '../../../src/errors/index.js';
-import { reissuedFiles, rollOutRenewal } from '../../../src/operations/certs/renew.js';
+import { reissuedFiles, renewalHosts, rollOutRenewal } from '../../../src/operations/certs/renew.js';
 import { planRollout } from '../../../src/static-pods/rollout.js';
 import type { PkiAction } from '../../../src/pki/types.js';
 import { example, START, tempDir, testOptions } from '../../support/pki.js';
@@ -54,6 +54,12 @@ describe('roll-out plan', () => {
     const etcdStep = steps[0]!.files.map((f) => f.path);
     expect(etcdStep).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/peer.key', '/etc/kubernetes/pki/etcd/healthcheck-client.crt']));
     expect(steps[3]!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/pki/apiserver-etcd-client.key', '/etc/kubernetes/admin.conf']));
+  });
+
+  it('reaches the etcd members, the control planes and the load balancers that drain them; no worker', async () => {
+    expect(renewalHosts(await example('ha-stacked')).map((h) => h.name)).toEqual(['lb1', 'lb2', 'cp1', 'cp2', 'cp3']);
+    expect(renewalHosts(await example('ha-external-etcd')).map((h) => h.name)).toEqual(expect.arrayContaining(['etcd1', 'etcd2', 'etcd3', 'cp1', 'lb1']));
+    expect(renewalHosts(await example('single-node')).map((h) => h.roles.includes('worker') && !h.roles.includes('control-plane'))).not.toContain(true);
   });
 
   it('admin.conf alone is written without restarting anything', async () => {
