@@ -1,8 +1,9 @@
 /**
  * Taking a control plane's apiserver out of HAProxy's rotation while something it needs restarts
- * (the apiserver itself, or in a stacked cluster the etcd member it alone talks to), and back once
- * it is ready. Without it HAProxy keeps sending new connections to that apiserver until three health
- * checks failed (6 s), and those requests hang or fail. Through the admin socket kbuild renders into
+ * (the apiserver itself, or in a stacked cluster the etcd member that is its first etcd server), and
+ * back once it is ready. Without it HAProxy keeps sending new connections to that apiserver until
+ * three health checks failed (6 s), and those requests hang or fail (seen on the test lab: 5 s
+ * timeouts through the VIP while a stacked member restarted). Through the admin socket kbuild renders into
  * haproxy.cfg on load-balancer hosts (HAProxy's stats page in admin mode), with curl as the client.
  * Pure commands and readings here; the roll-out runs them on each load-balancer host.
  */
@@ -20,7 +21,7 @@ export const serverStatesCommand = (): string => stats('http://localhost/;csv');
 /** `drain`: no new connections (health checks go on); `ready`: back in rotation once its checks pass. */
 export const setStateCommand = (server: string, state: 'drain' | 'ready'): string =>
   // HAProxy answers a POST with a redirect whose ;st= says what happened (DONE, or an error code).
-  `${stats('-o', '/dev/null', '-w', '%{redirect_url}', '-d', `s=${server}&action=${state}&b=${HAPROXY_BACKEND}`, 'http://localhost/')}`;
+  stats('-o', '/dev/null', '-w', '%{redirect_url}', '-d', `s=${server}&action=${state}&b=${HAPROXY_BACKEND}`, 'http://localhost/');
 
 export function parseServerStates(csv: string): Map<string, string> {
   const lines = csv.split('\n');

@@ -27,6 +27,9 @@ export function listenAddress(cluster: Cluster, host: Host, pod: StaticPod): str
   }
 }
 
+/** This host runs a kube-apiserver whose first etcd server is its own stacked member. */
+export const hasStackedApiserver = (cluster: Cluster, host: Host): boolean => cluster.etcd.topology === 'stacked' && cluster.controlPlanes.some((h) => h.name === host.name);
+
 /** The probes that must all pass before the next host is touched. */
 export function gateProbes(cluster: Cluster, host: Host, pod: StaticPod): Array<{ name: string; probe: Probe }> {
   switch (pod) {
@@ -36,9 +39,8 @@ export function gateProbes(cluster: Cluster, host: Host, pod: StaticPod): Array<
         { name: 'etcd /health', probe: etcdHealth(host) },
         { name: 'etcd quorum (member list)', probe: etcdMemberList(host, members) },
       ];
-      // A stacked apiserver talks to this member alone: it is ready again before the next member stops.
-      const stackedApiserver = cluster.etcd.topology === 'stacked' && cluster.controlPlanes.some((h) => h.name === host.name);
-      return stackedApiserver ? [...probes, { name: 'kube-apiserver /readyz', probe: apiserverReady(cluster, host) }] : probes;
+      // The apiserver beside a stacked member (its first etcd server) is ready again before the next member stops.
+      return hasStackedApiserver(cluster, host) ? [...probes, { name: 'kube-apiserver /readyz', probe: apiserverReady(cluster, host) }] : probes;
     }
     case 'kube-apiserver':
       return [{ name: 'kube-apiserver /readyz', probe: apiserverReady(cluster, host) }];

@@ -15,8 +15,8 @@ import { backUp, restore } from './backup.js';
 import { RolloutError } from '../errors/index.js';
 import { restartStaticPod } from './restart.js';
 import { handOffLeadership, leaderName } from './etcd-leader.js';
-import { runProbe } from '../health/probes.js';
-import { gateProbes, listenAddress, localEtcdApi, manifestReads } from './pods.js';
+import { runProbe, type Probe } from '../health/probes.js';
+import { gateProbes, hasStackedApiserver, listenAddress, localEtcdApi, manifestReads } from './pods.js';
 import { serversUp, setStateCommand, stateChangeError } from './lb-rotation.js';
 import { shellQuote } from '../transport/quote.js';
 import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
@@ -116,7 +116,7 @@ export async function executeStep(step: RollStep, options: RolloutOptions): Prom
   const paths = step.files.map((f) => f.path);
   const rotation = step.restart ? await rotationFor(step, options) : [];
   // Draining this apiserver must leave HAProxy others to send to: wait until it has them all.
-  for (const lb of rotation) await waitForGate(lbGate(`HAProxy sends to the other apiservers (before ${host.name}'s ${pod} restarts)`, lb, others(options.cluster, host), options), null, lb.host, `rollout/${pod}`, engineOf(options));
+  for (const lb of rotation) await waitForGate(probeGate(`HAProxy sends to the other apiservers (before ${host.name}'s ${pod} restarts)`, lb.transport, serversUp(others(options.cluster, host)), options), null, lb.host, `rollout/${pod}`, engineOf(options));
   const backup = await backUp(transport, options.backupDir, paths);
   for (const file of step.files) await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
   options.reporter.event({ type: 'info', host: host.name, message: `${pod}: wrote ${paths.join(', ')} (old files in ${options.backupDir})` });
@@ -138,21 +138,33 @@ interface LoadBalancerHost {
 
 const others = (cluster: Cluster, host: Host) => cluster.controlPlanes.filter((h) => h.name !== host.name).map((h) => h.name);
 const engineOf = (options: RolloutOptions): EngineOptions => ({ concurrency: 1, reporter: options.reporter, now: options.now, delay: options.delay });
-const lbGate = (name: string, lb: LoadBalancerHost, servers: readonly string[], options: RolloutOptions): HealthGate<null> => ({
+const probeGate = (name: string, transport: Transport, probe: Probe, options: RolloutOptions): HealthGate<null> => ({
   name,
   timeoutMs: options.gateTimeoutMs ?? DEFAULTS.gateTimeoutMs,
   intervalMs: options.gateIntervalMs ?? DEFAULTS.gateIntervalMs,
-  check: () => runProbe(lb.transport, serversUp(servers)),
+  check: () => runProbe(transport, probe),
 });
+
+/** Waits for each gate in turn; undefined when all passed, else what the first that did not pass last saw. */
+async function firstFailedGate(gates: ReadonlyArray<{ name: string; host: Host; transport: Transport; probe: Probe }>, pod: StaticPod, options: RolloutOptions): Promise<string | undefined> {
+  for (const { name, host, transport, probe } of gates) {
+    try {
+      await waitForGate(probeGate(name, transport, probe, options), null, host, `rollout/${pod}`, engineOf(options));
+    } catch (error) {
+      return describe(error);
+    }
+  }
+  return undefined;
+}
 
 /**
  * The HAProxy hosts to take this step's apiserver out of: when the pod restarting is the apiserver,
- * or the stacked etcd member that host's apiserver alone talks to. Only HAProxy that kbuild runs on
+ * or the stacked etcd member that is that apiserver's first etcd server. Only HAProxy that kbuild runs on
  * load-balancer hosts has the admin socket; one without it (an older haproxy.cfg) is left alone.
  */
 async function rotationFor(step: RollStep, options: RolloutOptions): Promise<LoadBalancerHost[]> {
   const { cluster } = options;
-  const servesApi = step.pod === 'kube-apiserver' || (step.pod === 'etcd' && cluster.etcd.topology === 'stacked' && cluster.controlPlanes.some((h) => h.name === step.host.name));
+  const servesApi = step.pod === 'kube-apiserver' || (step.pod === 'etcd' && hasStackedApiserver(cluster, step.host));
   // With one control plane there is no other apiserver to send to: nothing to drain towards.
   if (!servesApi || cluster.loadBalancer.placement !== 'hosts' || others(cluster, step.host).length === 0) return [];
   const lbs: LoadBalancerHost[] = [];
@@ -191,14 +203,7 @@ async function outOfRotation(step: RollStep, lbs: readonly LoadBalancerHost[], o
     failure ??= readied;
   }
   if (failure !== undefined) return failure;
-  for (const lb of lbs) {
-    try {
-      await waitForGate(lbGate(`HAProxy sends to ${server} again`, lb, [server], options), null, lb.host, `rollout/${step.pod}`, engineOf(options));
-    } catch (error) {
-      return describe(error);
-    }
-  }
-  return undefined;
+  return firstFailedGate(lbs.map((lb) => ({ name: `HAProxy sends to ${server} again`, host: lb.host, transport: lb.transport, probe: serversUp([server]) })), step.pod, options);
 }
 
 /** Restarts the pod and waits for its gates; undefined when healthy, else the last error seen. */
@@ -214,19 +219,5 @@ async function restartAndGate(step: RollStep, transport: Transport, options: Rol
   reporter.event({ type: 'info', host: host.name, message: `restart ${pod}: manifest moved out of ${PATHS.manifests} until it stops, then back` });
   const restarted = await restartStaticPod(transport, pod, { parkDir: `${options.backupDir}/parked-manifests`, listen: listenAddress(cluster, host, pod), downTimeoutMs });
   if (!restarted.ok) return restarted.error;
-  const engine = engineOf(options);
-  for (const { name, probe } of gateProbes(cluster, host, pod)) {
-    const gate: HealthGate<null> = {
-      name,
-      timeoutMs: options.gateTimeoutMs ?? DEFAULTS.gateTimeoutMs,
-      intervalMs: options.gateIntervalMs ?? DEFAULTS.gateIntervalMs,
-      check: () => runProbe(transport, probe),
-    };
-    try {
-      await waitForGate(gate, null, host, `rollout/${pod}`, engine);
-    } catch (error) {
-      return describe(error);
-    }
-  }
-  return undefined;
+  return firstFailedGate(gateProbes(cluster, host, pod).map((g) => ({ ...g, host, transport })), pod, options);
 }
