@@ -16,6 +16,8 @@ import { openFleet } from '../../src/operations/certs/fleet.js';
 import { RolloutError } from '../../src/errors/index.js';
 import { rollOutRenewal } from '../../src/operations/certs/renew.js';
 import { leaderName } from '../../src/static-pods/etcd-leader.js';
+import { statusCommand } from '../../src/static-pods/etcd-api.js';
+import { PORTS } from '../../src/kubeadm/constants.js';
 import { parseServerStates, serverStatesCommand } from '../../src/static-pods/lb-rotation.js';
 import { localEtcdApi } from '../../src/static-pods/pods.js';
 import { issueCertificate, randomSerial, validity } from '../../src/pki/issue.js';
@@ -38,7 +40,7 @@ type Verify = { results: Array<{ target: string; host: string; status: string; p
 async function serverSide(ctx: HaContext): Promise<string> {
   const pattern = `'leader changed|malformed|status=5|code = |leadership|elected leader|lost leader|became leader|shutting down|GOAWAY'`;
   const lines = await Promise.all(CPS.map(async (h) => {
-    const member = `curl -sS --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key -X POST -d '{}' https://127.0.0.1:2382/v3/maintenance/status | grep -o '"member_id":"[0-9]*"'`;
+    const member = `${statusCommand(`https://127.0.0.1:${PORTS.etcdClientHttp}`)} | grep -o '"member_id":"[0-9]*"'`;
     const script = `echo "etcd member: $(${member}) (decimal; the logs print it in hex)"; for c in $(crictl ps -a -q --name 'kube-apiserver|etcd'); do n=$(crictl inspect -o go-template --template '{{.status.metadata.name}}' $c 2>/dev/null); crictl logs $c 2>&1 | grep -E ${pattern} | tail -n 15 | sed "s/^/$n: /"; done; true`;
     return `\n--- ${h}\n${(await ctx.cl.lab.exec(h, script, { allowFailure: true })).stdout.slice(-6000)}`;
   }));

@@ -2,6 +2,9 @@
 import type { Cluster } from '../../../src/config/model.js';
 import { FakeTransport, type FakeRule } from '../../support/fake-transport.js';
 
+/** Gate timing for scripted hosts: short bounds, no real waiting. */
+export const FAST_GATES = { gateTimeoutMs: 50, gateIntervalMs: 10, downTimeoutMs: 1000, delay: async () => {} };
+
 /** HAProxy's CSV statistics with every control plane of the apiserver backend in `state`. */
 export const haproxyCsv = (cluster: Cluster, state: (server: string) => string = () => 'UP'): string =>
   ['# pxname,svname,qcur,status', 'apiserver,FRONTEND,0,OPEN', ...cluster.controlPlanes.map((h) => `apiserverbackend,${h.name},0,${state(h.name)}`), 'apiserverbackend,BACKEND,0,UP', ''].join('\n');

@@ -11,7 +11,7 @@ import { reissuedFiles, renewalHosts, rollOutRenewal } from '../../../src/operat
 import { planRollout } from '../../../src/static-pods/rollout.js';
 import type { PkiAction } from '../../../src/pki/types.js';
 import { example, START, tempDir, testOptions } from '../../support/pki.js';
-import { fakeFleet, globalLog } from './fakes.js';
+import { FAST_GATES, fakeFleet, globalLog } from './fakes.js';
 
 async function renewed(name: string, names: string[]): Promise<{ cluster: Cluster; rendered: RenderedCluster; actions: readonly PkiAction[] }> {
   const cluster = await example(name);
@@ -22,7 +22,6 @@ async function renewed(name: string, names: string[]): Promise<{ cluster: Cluste
   return { cluster, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }), actions: pki.actions };
 }
 
-const fast = { gateTimeoutMs: 50, gateIntervalMs: 10, downTimeoutMs: 1000, delay: async () => {} };
 
 describe('renewal in the state directory', () => {
   it('re-issues every renewable item, never a CA, sa or kubelet.conf', async () => {
@@ -82,7 +81,7 @@ describe('roll-out over scripted hosts', () => {
     const order: Array<{ host: string; command: string }> = [];
     globalLog(fakes, order);
     const reporter = recordingReporter();
-    const result = await rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...fast });
+    const result = await rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...FAST_GATES });
     expect(result.records.every((r) => r.restarted)).toBe(true);
 
     // cp1 leads (the fakes' member 1): its etcd restarts after the others'.
@@ -138,7 +137,7 @@ describe('roll-out over scripted hosts', () => {
     });
     const order: Array<{ host: string; command: string }> = [];
     globalLog(fakes, order);
-    const run = rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...fast });
+    const run = rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...FAST_GATES });
     const error = await run.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RolloutError);
     const rollout = error as RolloutError;
