@@ -201,12 +201,14 @@ export class RolloutError extends KbuildError {
     readonly pod: string,
     readonly lastError: string,
     readonly backupDir: string,
-    /** "recovered", or what the restart with the restored files saw. */
+    /** "recovered", or what loading the restored files saw. */
     readonly afterRestore: string,
+    /** How the pod loaded the restored files: "restarted", or "serves them again" (etcd, per handshake). */
+    loadedAgain = 'restarted',
   ) {
     super(
       `${host}: ${pod} did not come back healthy with the new certificates: ${lastError}. ` +
-        `The previous files were restored from ${backupDir} on ${host} and ${pod} restarted ` +
+        `The previous files were restored from ${backupDir} on ${host} and ${pod} ${loadedAgain} ` +
         `(${afterRestore === 'recovered' ? 'it is healthy again' : `still unhealthy: ${afterRestore}`}). ` +
         'The roll-out stopped here; hosts after this one were not touched. Fix the cause and run the command again.',
     );

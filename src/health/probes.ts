@@ -6,7 +6,7 @@
 import type { Cluster, Host } from '../config/model.js';
 import { endpointUrl, hostPort, hostsWithRole } from '../config/model.js';
 import type { CommandResult, Transport } from '../transport/transport.js';
-import { shellQuote } from '../transport/quote.js';
+import { shCommand, shellQuote } from '../transport/quote.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 
 /** curl that fails on HTTP errors, prints the body, and gives up quickly so the gate can retry. */
@@ -93,6 +93,32 @@ export function loadBalancerFrontend(cluster: Cluster, caFile: string): Probe {
   const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   const connectTo = `${bracket(host)}:${port}:127.0.0.1:${cluster.loadBalancer.port}`;
   return { command: curl('--cacert', caFile, '--connect-to', connectTo, `${endpointUrl(cluster)}/readyz`), interpret: expectBody(/^ok/m, '/readyz answered') };
+}
+
+/**
+ * A new TLS connection to `connect` (presenting `client`) is served exactly the certificate in `file`
+ * on the same host: for a server that reads its certificate files again per handshake (etcd), this is
+ * "loaded the new certificate". Compares SHA-256 fingerprints; checks no chain or name (the health
+ * probes after it do, with the CA).
+ */
+export function servesCertificateFile(connect: string, client: { cert: string; key: string }, file: string): Probe {
+  const fingerprint = 'openssl x509 -noout -fingerprint -sha256';
+  const handshake = ['timeout', '10', 'openssl', 's_client', '-connect', connect, '-cert', client.cert, '-key', client.key].map(shellQuote).join(' ');
+  return {
+    // s_client's own words when no certificate came back (refused, an alert, a timeout).
+    command: shCommand(
+      `o=$(${handshake} </dev/null 2>&1); s=$(printf '%s\n' "$o" | ${fingerprint} 2>/dev/null); e=$(printf '%s\n' "$o" | grep -iE 'errno|error|alert|refused' | head -n 1); ` +
+        `d=$(${fingerprint} -in ${shellQuote(file)} 2>&1); printf 'served %s\nerror %s\ndisk %s\n' "$s" "$e" "$d"`,
+    ),
+    interpret(result) {
+      const line = (name: string) => result.stdout.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1).trim() ?? '';
+      const [served, disk] = [line('served'), line('disk')].map((l) => /Fingerprint=([0-9A-F:]+)/i.exec(l)?.[1]?.toUpperCase());
+      if (result.code !== 0 || result.timedOut) return { ok: false, seen: seen(result) };
+      if (disk === undefined) return { ok: false, seen: `${file}: ${line('disk').slice(0, 200) || 'not a certificate'}` };
+      if (served === undefined) return { ok: false, seen: `no certificate from ${connect}: ${line('error').slice(0, 200) || 'no TLS handshake'}` };
+      return served === disk ? { ok: true } : { ok: false, seen: `${connect} serves a certificate other than ${file} (SHA-256 ${served.slice(0, 23)}… instead of ${disk.slice(0, 23)}…)` };
+    },
+  };
 }
 
 /** Runs a probe on the host it is about (read-only, bounded) and reads the result. */

@@ -1,9 +1,10 @@
 /**
  * Rolling out new certificate and kubeconfig files: plan the steps (pure), then per step back up the
- * files it replaces on the host, write the new ones, restart the static pod that reads them and wait
- * for its health gate — one host at a time, in startup order: etcd members, apiservers,
- * controller-managers, schedulers. A step that fails puts that host's old files back, restarts the
- * pod again and stops the roll-out, naming the host and the last health error.
+ * files it replaces on the host, write the new ones, make the static pod that reads them load them
+ * (restart it; etcd's certificates need no restart, it reads them per TLS handshake) and wait for its
+ * health gate — one host at a time, in startup order: etcd members, apiservers, controller-managers,
+ * schedulers. A step that fails puts that host's old files back, loads them again the same way and
+ * stops the roll-out, naming the host and the last health error.
  */
 import { type Cluster, type Host } from '../config/model.js';
 import { describe } from '../errors/index.js';
@@ -16,9 +17,10 @@ import { RolloutError } from '../errors/index.js';
 import { restartStaticPod } from './restart.js';
 import { handOffLeadership, leaderName } from './etcd-leader.js';
 import { runProbe, type Probe } from '../health/probes.js';
-import { gateProbes, hasStackedApiserver, listenAddress, localEtcdApi, manifestReads } from './pods.js';
+import { gateProbes, handshakeGateProbes, hasStackedApiserver, listenAddress, localEtcdApi, manifestReads, podLoad, type PodLoad } from './pods.js';
 import { serversUp, setStateCommand, stateChangeError } from './lb-rotation.js';
 import { shellQuote } from '../transport/quote.js';
+import { syncFiles } from '../transport/sync.js';
 import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { PATHS } from '../kubeadm/constants.js';
 
@@ -27,14 +29,16 @@ export interface RollStep {
   pod: StaticPod;
   /** The new files this step writes. */
   files: RenderedFile[];
-  /** The pod reads one of the files: it must restart to load them. */
-  restart: boolean;
+  /** How the pod loads them (podLoad). */
+  load: PodLoad;
+  /** The pod's manifest on that host, as rendered. */
+  manifest?: string;
 }
 
 /**
  * Orders the changed files into steps. A file belongs to the pod whose manifest (as rendered for
  * that host) names it; files no manifest reads (admin.conf, the etcd healthcheck client) ride along
- * with their component's step without forcing a restart.
+ * with their component's step without loading anything.
  */
 export function planRollout(cluster: Cluster, changed: ReadonlyMap<string, readonly RenderedFile[]>, rendered: ReadonlyMap<string, readonly RenderedFile[]>): RollStep[] {
   const steps: RollStep[] = [];
@@ -48,7 +52,7 @@ export function planRollout(cluster: Cluster, changed: ReadonlyMap<string, reado
       const files = (changed.get(host.name) ?? []).filter((f) => podOf(host, f) === pod);
       if (files.length === 0) continue;
       const manifest = manifestsOf(rendered.get(host.name) ?? []).get(pod);
-      steps.push({ host, pod, files, restart: manifest !== undefined && files.some((f) => manifestReads(manifest, f.path)) });
+      steps.push({ host, pod, files, load: podLoad(pod, manifest, files.map((f) => f.path)), ...(manifest === undefined ? {} : { manifest }) });
     }
   }
   const placed = new Set(steps.flatMap((s) => s.files.map((f) => `${s.host.name}\u0000${f.path}`)));
@@ -86,11 +90,12 @@ export interface StepRecord {
   host: string;
   pod: StaticPod;
   written: string[];
-  restarted: boolean;
+  /** What loaded the files: a restart, etcd's next handshakes, or nothing (the pod does not read them). */
+  loaded: PodLoad;
 }
 
 export async function executeRollout(steps: readonly RollStep[], options: RolloutOptions): Promise<StepRecord[]> {
-  const firstMember = steps.find((s) => s.pod === 'etcd' && s.restart);
+  const firstMember = steps.find((s) => s.pod === 'etcd' && s.load === 'restart');
   const leader = firstMember ? await leaderName(await options.transport(firstMember.host), localEtcdApi(firstMember.host)) : undefined;
   const records: StepRecord[] = [];
   for (const step of leaderLast(steps, leader)) records.push(await executeStep(step, options));
@@ -114,21 +119,25 @@ export async function executeStep(step: RollStep, options: RolloutOptions): Prom
   const { host, pod } = step;
   const transport = await options.transport(host);
   const paths = step.files.map((f) => f.path);
-  const rotation = step.restart ? await rotationFor(step, options) : [];
+  const rotation = step.load === 'restart' ? await rotationFor(step, options) : [];
   // Draining this apiserver must leave HAProxy others to send to: wait until it has them all.
   for (const lb of rotation) await waitForGate(probeGate(`HAProxy sends to the other apiservers (before ${host.name}'s ${pod} restarts)`, lb.transport, serversUp(others(options.cluster, host)), options), null, lb.host, `rollout/${pod}`, engineOf(options));
   const backup = await backUp(transport, options.backupDir, paths);
-  for (const file of step.files) await transport.writeFile(file.path, file.content, { mode: file.mode, owner: file.owner });
+  // One batch (one SSH channel): a key and its certificate change within milliseconds of each other,
+  // which matters for etcd, whose next handshake reads whatever pair is on disk.
+  await syncFiles(transport, step.files);
   options.reporter.event({ type: 'info', host: host.name, message: `${pod}: wrote ${paths.join(', ')} (old files in ${options.backupDir})` });
-  if (!step.restart) return { host: host.name, pod, written: paths, restarted: false };
+  const record = { host: host.name, pod, written: paths, loaded: step.load };
+  if (step.load === 'none') return record;
 
-  const failure = await outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options));
-  if (failure === undefined) return { host: host.name, pod, written: paths, restarted: true };
+  const load = () => (step.load === 'restart' ? outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options)) : handshakeGate(step, transport, options));
+  const failure = await load();
+  if (failure === undefined) return record;
 
   options.reporter.event({ type: 'warn', host: host.name, message: `${pod}: ${failure}; restoring the previous files from ${options.backupDir}` });
   await restore(transport, options.backupDir, backup);
-  const again = await outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options));
-  throw new RolloutError(host.name, pod, failure, options.backupDir, again === undefined ? 'recovered' : again);
+  const again = await load();
+  throw new RolloutError(host.name, pod, failure, options.backupDir, again === undefined ? 'recovered' : again, step.load === 'restart' ? 'restarted' : 'serves them again');
 }
 
 interface LoadBalancerHost {
@@ -204,6 +213,13 @@ async function outOfRotation(step: RollStep, lbs: readonly LoadBalancerHost[], o
   }
   if (failure !== undefined) return failure;
   return firstFailedGate(lbs.map((lb) => ({ name: `HAProxy sends to ${server} again`, host: lb.host, transport: lb.transport, probe: serversUp([server]) })), step.pod, options);
+}
+
+/** etcd with new certificate files and no restart: new connections get them, the member stays healthy. (podLoad says `handshake` only for a manifest.) */
+async function handshakeGate(step: RollStep, transport: Transport, options: RolloutOptions): Promise<string | undefined> {
+  const { host, pod } = step;
+  options.reporter.event({ type: 'info', host: host.name, message: `${pod}: no restart, etcd reads its certificate files on each new TLS connection; checking it serves the new ones` });
+  return firstFailedGate(handshakeGateProbes(options.cluster, host, step.manifest!).map((g) => ({ ...g, host, transport })), pod, options);
 }
 
 /** Restarts the pod and waits for its gates; undefined when healthy, else the last error seen. */

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseClusterFile } from '../../src/config/load.js';
 import { buildCluster } from '../../src/config/model.js';
-import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers, kubeletHealthz, loadBalancerFrontend } from '../../src/health/probes.js';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers, kubeletHealthz, loadBalancerFrontend, runProbe, servesCertificateFile } from '../../src/health/probes.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { tempDir } from '../support/pki.js';
+import { makeTlsFixture } from './join/tls-fixture.js';
 
 const load = (name: string) => buildCluster(parseClusterFile(readFileSync(join(import.meta.dirname, '../../examples', name), 'utf8'), name));
 const stacked = load('ha-stacked.yaml');
@@ -56,5 +62,32 @@ describe('health probes', () => {
     expect(kubeletHealthz().command).toBe('curl -sS --fail-with-body --max-time 5 http://127.0.0.1:10248/healthz');
     expect(kubeletHealthz().interpret({ code: 0, stdout: 'ok', stderr: '', timedOut: false })).toEqual({ ok: true });
     expect(kubeletHealthz().interpret({ code: null, stdout: '', stderr: '', timedOut: true })).toEqual({ ok: false, seen: 'probe timed out' });
+  });
+});
+
+describe('a server that reads its certificate per handshake (etcd) serves the file on disk', () => {
+  // Real openssl against a local TLS server that requires a client certificate, as etcd does.
+  it('passes when a new connection gets the file, names the difference when it does not, and a refused connection', async () => {
+    const [first, second, client] = [makeTlsFixture('first'), makeTlsFixture('second'), makeTlsFixture('client')];
+    const dir = await tempDir('kbuild-served-');
+    for (const [name, pem] of [['first.crt', first.serverCertPem], ['second.crt', second.serverCertPem], ['client.crt', client.serverCertPem], ['client.key', client.serverKeyPem]] as const) writeFileSync(join(dir, name), pem);
+    const server = createServer({ cert: first.serverCertPem, key: first.serverKeyPem, requestCert: true, rejectUnauthorized: false }, (socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const connect = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const local = new LocalTransport();
+    const clientCert = { cert: join(dir, 'client.crt'), key: join(dir, 'client.key') };
+    try {
+      expect(await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'first.crt')))).toEqual({ ok: true });
+      const other = await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'second.crt')));
+      expect(other).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^${connect} serves a certificate other than ${join(dir, 'second.crt')} \\(SHA-256 [0-9A-F:]{23}… instead of [0-9A-F:]{23}…\\)$`)) as string });
+      // The server's certificate changes under it, as etcd's files do: the next connection gets the new one.
+      server.setSecureContext({ cert: second.serverCertPem, key: second.serverKeyPem });
+      expect(await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'second.crt')))).toEqual({ ok: true });
+      expect((await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'missing.crt')))).ok).toBe(false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const refused = await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'first.crt')));
+    expect(refused).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^no certificate from ${connect}: .*(errno|refused)`)) as string });
   });
 });

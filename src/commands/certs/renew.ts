@@ -23,13 +23,14 @@ async function fleet(io: Io, args: RenewArgs & { inventory: string }): Promise<v
   const reporter = await reporterFor(io, args.format);
   try {
     const { prepared, renewal } = await renewFleet({ inventory: args.inventory, stateDir: args['state-dir'], names: args.names, acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams), reporter });
-    const restarted = renewal.records.filter((r) => r.restarted).map((r) => `${r.pod}@${r.host}`);
+    const loaded = (how: string) => renewal.records.filter((r) => r.loaded === how).map((r) => `${r.pod}@${r.host}`);
+    const [restarted, reloaded] = [loaded('restart'), loaded('handshake')];
     reporter.event({
       type: 'info',
       message:
         renewal.steps.length === 0
           ? 'Nothing was renewed.'
-          : `Renewed and rolled out on ${new Set(renewal.records.map((r) => r.host)).size} hosts; restarted ${restarted.join(', ') || 'nothing'}; old files in ${renewal.backupDir} on each host`,
+          : `Renewed and rolled out on ${new Set(renewal.records.map((r) => r.host)).size} hosts; restarted ${restarted.join(', ') || 'nothing'}${reloaded.length > 0 ? `; serving the new certificates without a restart: ${reloaded.join(', ')}` : ''}; old files in ${renewal.backupDir} on each host`,
     });
     if (prepared.pki.actions.some((a) => a.outcome === 're-issued' && isAdminKubeconfig(a.name))) {
       reporter.event({ type: 'info', message: `Copy the renewed admin.conf (${prepared.state.path('hosts')}/<host>/admin.conf) to wherever you keep it (e.g. ~/.kube/config).` });
@@ -63,12 +64,15 @@ export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
       return;
     }
     io.print(`Backups of the replaced files: ${result.backupDir}`);
-    if (result.restart.length > 0) {
+    // etcd reads its certificate files on each new TLS connection (what the fleet roll checks): no restart.
+    const restart = result.restart.filter((pod) => pod !== 'etcd');
+    if (restart.length > 0) {
       io.print(
-        `Restart these static pods so they load the new certificates: ${result.restart.join(', ')} ` +
+        `Restart these static pods so they load the new certificates: ${restart.join(', ')} ` +
           `(for example move each manifest out of ${PATHS.manifests}, wait 20s, move it back).`,
       );
     }
+    if (result.restart.includes('etcd')) io.print('etcd needs no restart: it reads its certificate files on each new TLS connection, so new connections get the renewed ones.');
     if (result.renewed.some((r) => isAdminKubeconfig(r.name))) io.print('Copy the renewed admin.conf to wherever you keep it (e.g. ~/.kube/config).');
   },
 });

@@ -1,8 +1,8 @@
 /**
  * SAN drift (or any certificate change) during `kbuild apply`: a static pod whose manifest did not
  * change does not restart by itself when the files it reads change — the kubelet only watches the
- * manifest. Such a host gets the roll-out treatment (back up, write, restart the kubeadm way, gate,
- * restore on failure), one host at a time per component, while first installs and manifest changes
+ * manifest. Such a host gets the roll-out treatment (back up, write, restart the kubeadm way — or for
+ * etcd's certificates, which it reads per TLS handshake, check it serves them — gate, restore on failure), one host at a time per component, while first installs and manifest changes
  * keep the phase's ordinary parallel push.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { manifestOf, type RenderedFile, type StaticPod } from '../../kubeadm/fil
 import { needsWrite, statFiles } from '../../transport/sync.js';
 import { hostBackupDir } from '../../static-pods/backup.js';
 import { executeStep } from '../../static-pods/rollout.js';
-import { manifestReads } from '../../static-pods/pods.js';
+import { manifestReads, podLoad } from '../../static-pods/pods.js';
 
 
 export const newRestarts = (now = new Date()): Restarts => ({ backupDir: hostBackupDir(now, randomBytes(2).toString('hex')), queues: new Map() });
@@ -31,7 +31,7 @@ export async function pushStaticPodFiles(ctx: ApplyContext, host: Host, pod: Sta
 
   const state = ctx.restarts;
   const previous = state.queues.get(pod) ?? Promise.resolve();
-  const mine = previous.catch(() => undefined).then(() => executeStep({ host, pod, files: changed, restart: true }, { cluster: ctx.cluster, transport: (h) => ctx.transport(h), reporter: ctx.reporter, backupDir: state.backupDir }));
+  const mine = previous.catch(() => undefined).then(() => executeStep({ host, pod, files: changed, load: podLoad(pod, manifest.content.toString(), read.map((f) => f.path)), manifest: manifest.content.toString() }, { cluster: ctx.cluster, transport: (h) => ctx.transport(h), reporter: ctx.reporter, backupDir: state.backupDir }));
   state.queues.set(pod, mine);
   await mine;
   return changed.map((f) => f.path);

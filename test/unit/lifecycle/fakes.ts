@@ -12,7 +12,8 @@ export const haproxyCsv = (cluster: Cluster, state: (server: string) => string =
 /**
  * Rules for a healthy host; `unhealthy(command)` may turn a probe into a failure. etcd member ids are
  * 1, 2, … in cluster order; the first member leads (a leadership hand-off does not change that here).
- * Load-balancer hosts answer HAProxy's admin socket with every apiserver UP.
+ * Load-balancer hosts answer HAProxy's admin socket with every apiserver UP; a handshake is served the
+ * certificate file on disk.
  */
 export function healthyRules(cluster: Cluster, unhealthy: (command: string) => string | undefined = () => undefined, host?: string): FakeRule[] {
   const ids = new Map(cluster.etcdMembers.map((m, i) => [m.name, String(i + 1)]));
@@ -33,6 +34,8 @@ export function healthyRules(cluster: Cluster, unhealthy: (command: string) => s
         return { stdout: 'ok' };
       },
     },
+    // A new TLS connection is served the certificate file on disk (etcd reads its files per handshake).
+    { match: (c) => c.startsWith('sh -c') && c.includes('s_client'), result: (c) => (unhealthy(c) !== undefined ? { stdout: `served \nerror ${unhealthy(c)}\ndisk sha256 Fingerprint=AA:BB\n` } : { stdout: 'served sha256 Fingerprint=AA:BB\ndisk sha256 Fingerprint=AA:BB\n' }) },
     { match: (c) => c.startsWith('sh -c') && c.includes('umask 077'), result: { stdout: '' } },
     { match: (c) => c.startsWith('sh -c') && c.includes('parked-manifests'), result: { code: 0 } },
     { match: (c) => c.startsWith('sh -c') && c.includes('kbuild-restore'), result: { code: 0 } },

@@ -41,7 +41,7 @@ describe("HAProxy's admin socket, read and written", () => {
 
 describe('the etcd leader restarts last', () => {
   const host = (name: string) => ({ name }) as RollStep['host'];
-  const steps = (['etcd', 'etcd', 'etcd', 'kube-apiserver', 'kube-apiserver'] as const).map((pod, i) => ({ host: host(`cp${(i % 3) + 1}`), pod, files: [], restart: true }));
+  const steps = (['etcd', 'etcd', 'etcd', 'kube-apiserver', 'kube-apiserver'] as const).map((pod, i) => ({ host: host(`cp${(i % 3) + 1}`), pod, files: [], load: 'restart' as const }));
   const names = (s: RollStep[]) => s.map((x) => `${x.pod}@${x.host.name}`);
 
   it('moves only the leading member to the end of the etcd steps', () => {
@@ -63,7 +63,7 @@ describe('an apiserver out of rotation while it restarts', () => {
     const order: Array<{ host: string; command: string }> = [];
     globalLog(fakes, order);
     const cp2 = cluster.controlPlanes.find((h) => h.name === 'cp2')!;
-    const error = await executeStep({ host: cp2, pod: 'kube-apiserver', files: [file], restart: true }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES }).catch((e: unknown) => e);
+    const error = await executeStep({ host: cp2, pod: 'kube-apiserver', files: [file], load: 'restart' }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES }).catch((e: unknown) => e);
     expect(String(error)).toMatch(/cp2: kube-apiserver did not come back healthy.*Failed to connect/);
     const lb1 = order.filter((o) => o.host === 'lb1' && o.command.includes('action=')).map((o) => /action=([a-z]+)/.exec(o.command)![1]);
     // Drained, made ready after the failure; drained again for the restart with the old files, ready again.
@@ -75,7 +75,7 @@ describe('an apiserver out of rotation while it restarts', () => {
     const fakes = fakeFleet(cluster);
     fakes.get('lb2')!.on((c) => c.includes('--unix-socket') && c.includes(';csv'), () => ({ code: 0, stdout: haproxyCsv(cluster, (s) => (s === 'cp3' ? 'DOWN' : 'UP')) }));
     const cp1 = cluster.controlPlanes.find((h) => h.name === 'cp1')!;
-    const error = await executeStep({ host: cp1, pod: 'kube-apiserver', files: [file], restart: true }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES }).catch((e: unknown) => e);
+    const error = await executeStep({ host: cp1, pod: 'kube-apiserver', files: [file], load: 'restart' }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES }).catch((e: unknown) => e);
     expect(String(error)).toMatch(/lb2: health gate "HAProxy sends to the other apiservers \(before cp1's kube-apiserver restarts\)" did not pass: last seen: cp3 DOWN/);
     // Nothing was written or restarted on cp1, nothing drained anywhere.
     expect(fakes.get('cp1')!.files.has(file.path)).toBe(false);
@@ -88,7 +88,7 @@ describe('an apiserver out of rotation while it restarts', () => {
     fakes.get('lb1')!.on((c) => c.startsWith('test -S'), () => ({ code: 1 }));
     const reporter = recordingReporter();
     const cp1 = cluster.controlPlanes.find((h) => h.name === 'cp1')!;
-    await executeStep({ host: cp1, pod: 'kube-apiserver', files: [file], restart: true }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/b', ...FAST_GATES });
+    await executeStep({ host: cp1, pod: 'kube-apiserver', files: [file], load: 'restart' }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/b', ...FAST_GATES });
     expect(fakes.get('lb1')!.commands.some((c) => c.includes('--unix-socket'))).toBe(false);
     expect(fakes.get('lb2')!.commands.filter((c) => c.includes('action=')).map((c) => /action=([a-z]+)/.exec(c)![1])).toEqual(['drain', 'ready']);
     const warnings = reporter.events.flatMap((e) => (e.type === 'warn' ? [`${e.host}: ${e.message}`] : []));
@@ -99,7 +99,7 @@ describe('an apiserver out of rotation while it restarts', () => {
     const cluster = await example('ha-stacked');
     const fakes = fakeFleet(cluster);
     const cp1 = cluster.controlPlanes.find((h) => h.name === 'cp1')!;
-    await executeStep({ host: cp1, pod: 'kube-controller-manager', files: [{ ...file, path: '/etc/kubernetes/controller-manager.conf' }], restart: true }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES });
+    await executeStep({ host: cp1, pod: 'kube-controller-manager', files: [{ ...file, path: '/etc/kubernetes/controller-manager.conf' }], load: 'restart' }, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES });
     expect(fakes.get('lb1')!.commands).toEqual([]);
   });
 });

@@ -8,10 +8,16 @@ import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
 import { RolloutError } from '../../../src/errors/index.js';
 import { reissuedFiles, renewalHosts, rollOutRenewal } from '../../../src/operations/certs/renew.js';
-import { planRollout } from '../../../src/static-pods/rollout.js';
+import { executeRollout, planRollout } from '../../../src/static-pods/rollout.js';
 import type { PkiAction } from '../../../src/pki/types.js';
+import type { RenderedFile } from '../../../src/kubeadm/files.js';
 import { example, START, tempDir, testOptions } from '../../support/pki.js';
 import { FAST_GATES, fakeFleet, globalLog } from './fakes.js';
+
+/** `changed` plus each control plane's etcd/ca.crt, as if that file had changed too. */
+function withEtcdCaChanged(changed: Map<string, RenderedFile[]>, rendered: RenderedCluster): Map<string, RenderedFile[]> {
+  return new Map([...changed].map(([host, files]) => [host, [...files, ...rendered.hosts.get(host)!.filter((f) => f.path === '/etc/kubernetes/pki/etcd/ca.crt')]]));
+}
 
 async function renewed(name: string, names: string[]): Promise<{ cluster: Cluster; rendered: RenderedCluster; actions: readonly PkiAction[] }> {
   const cluster = await example(name);
@@ -41,14 +47,14 @@ describe('renewal in the state directory', () => {
 });
 
 describe('roll-out plan', () => {
-  it('orders steps etcd members, apiservers, controller-managers, schedulers; restarts only pods that read a changed file', async () => {
+  it('orders steps etcd members, apiservers, controller-managers, schedulers; restarts only pods that read a changed file, etcd none (it reads its certificates per handshake)', async () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
     const steps = planRollout(cluster, reissuedFiles(actions, rendered.hosts), rendered.hosts);
-    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.restart}`)).toEqual([
-      'etcd@cp1:true', 'etcd@cp2:true', 'etcd@cp3:true',
-      'kube-apiserver@cp1:true', 'kube-apiserver@cp2:true', 'kube-apiserver@cp3:true',
-      'kube-controller-manager@cp1:true', 'kube-controller-manager@cp2:true', 'kube-controller-manager@cp3:true',
-      'kube-scheduler@cp1:true', 'kube-scheduler@cp2:true', 'kube-scheduler@cp3:true',
+    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.load}`)).toEqual([
+      'etcd@cp1:handshake', 'etcd@cp2:handshake', 'etcd@cp3:handshake',
+      'kube-apiserver@cp1:restart', 'kube-apiserver@cp2:restart', 'kube-apiserver@cp3:restart',
+      'kube-controller-manager@cp1:restart', 'kube-controller-manager@cp2:restart', 'kube-controller-manager@cp3:restart',
+      'kube-scheduler@cp1:restart', 'kube-scheduler@cp2:restart', 'kube-scheduler@cp3:restart',
     ]);
     const etcdStep = steps[0]!.files.map((f) => f.path);
     expect(etcdStep).toEqual(expect.arrayContaining(['/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/peer.key', '/etc/kubernetes/pki/etcd/healthcheck-client.crt']));
@@ -64,32 +70,36 @@ describe('roll-out plan', () => {
   it('admin.conf alone is written without restarting anything', async () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['admin.conf']);
     const steps = planRollout(cluster, reissuedFiles(actions, rendered.hosts), rendered.hosts);
-    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.restart}`)).toEqual(['kube-apiserver@cp1:false', 'kube-apiserver@cp2:false', 'kube-apiserver@cp3:false']);
+    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.load}`)).toEqual(['kube-apiserver@cp1:none', 'kube-apiserver@cp2:none', 'kube-apiserver@cp3:none']);
   });
 
-  it('external etcd: the etcd hosts restart etcd, the control planes their apiservers', async () => {
+  it('external etcd: the etcd hosts load their new certificates per handshake, the control planes restart their apiservers', async () => {
     const { cluster, rendered, actions } = await renewed('ha-external-etcd', ['etcd-server', 'apiserver-etcd-client']);
     const steps = planRollout(cluster, reissuedFiles(actions, rendered.hosts), rendered.hosts);
-    expect(steps.map((s) => `${s.pod}@${s.host.name}`)).toEqual(['etcd@etcd1', 'etcd@etcd2', 'etcd@etcd3', 'kube-apiserver@cp1', 'kube-apiserver@cp2', 'kube-apiserver@cp3']);
+    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.load}`)).toEqual(['etcd@etcd1:handshake', 'etcd@etcd2:handshake', 'etcd@etcd3:handshake', 'kube-apiserver@cp1:restart', 'kube-apiserver@cp2:restart', 'kube-apiserver@cp3:restart']);
+  });
+
+  it('etcd restarts for any other file its manifest reads (its CA bundle)', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-stacked', ['etcd-server']);
+    const changed = withEtcdCaChanged(reissuedFiles(actions, rendered.hosts), rendered);
+    expect(planRollout(cluster, changed, rendered.hosts).map((s) => `${s.pod}@${s.host.name}:${s.load}`)).toEqual(['etcd@cp1:restart', 'etcd@cp2:restart', 'etcd@cp3:restart']);
   });
 });
 
 describe('roll-out over scripted hosts', () => {
-  it('backs up, writes, restarts and gates one host at a time in startup order, the etcd leader last, each apiserver out of HAProxy while it or its etcd restarts', async () => {
+  it('backs up, writes and gates one host at a time in startup order: etcd checked to serve its new certificates (no restart, no drain), each other pod restarted, each apiserver out of HAProxy while it restarts', async () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
     const fakes = fakeFleet(cluster);
     const order: Array<{ host: string; command: string }> = [];
     globalLog(fakes, order);
     const reporter = recordingReporter();
     const result = await rollOutRenewal(cluster, actions, rendered.hosts, { transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...FAST_GATES });
-    expect(result.records.every((r) => r.restarted)).toBe(true);
+    expect(result.records.map((r) => `${r.pod}:${r.loaded}`)).toEqual([...['etcd'].flatMap((p) => [1, 2, 3].map(() => `${p}:handshake`)), ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => [1, 2, 3].map(() => `${p}:restart`))]);
 
-    // cp1 leads (the fakes' member 1): its etcd restarts after the others'.
     const restarts = order.filter((o) => o.command.includes('parked-manifests')).map((o) => `${/manifests\/([a-z-]+)\.yaml/.exec(o.command)![1]}@${o.host}`);
-    expect(restarts).toEqual(['etcd@cp2', 'etcd@cp3', 'etcd@cp1', ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => ['cp1', 'cp2', 'cp3'].map((h) => `${p}@${h}`))]);
-    // Each restart is followed by its host's gates before the next host's backup starts; the
-    // apiserver is drained on both load balancers first, and ready again (and seen UP) after.
-    // The leader question before the roll and the hand-off's own member list are not gates.
+    expect(restarts).toEqual(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].flatMap((p) => ['cp1', 'cp2', 'cp3'].map((h) => `${p}@${h}`)));
+    // No etcd member restarts, so none is asked who leads and none hands leadership over: no leader change.
+    expect(order.filter((o) => o.command.includes('/v3/maintenance/'))).toEqual([]);
     const kind = (o: { host: string; command: string }) =>
       o.command.includes('action=drain') ? `drain@${o.host}`
       : o.command.includes('action=ready') ? `ready@${o.host}`
@@ -97,36 +107,59 @@ describe('roll-out over scripted hosts', () => {
       : o.command.startsWith('test -S') ? `socket@${o.host}`
       : o.command.includes('parked-manifests') ? `restart@${o.host}`
       : o.command.includes('umask 077') ? `backup@${o.host}`
-      : o.command.includes('/v3/maintenance/') ? `leader@${o.host}`
+      : o.command.includes('s_client') ? `served@${o.host}`
       : o.command.startsWith('curl') ? `gate@${o.host}`
       : `other@${o.host}`;
-    const firstBackup = order.findIndex((o) => o.command.includes('umask 077'));
-    const kinds = order.slice(firstBackup - 4).filter((o, i, all) => !(o.command.includes('/v3/cluster/member/list') && all[i + 1]?.command.includes('transfer-leadership'))).map(kind);
+    const kinds = order.map(kind);
     const compact = kinds.filter((k, i) => k !== kinds[i - 1]);
-    const step = (h: string) => ['socket@lb1', 'socket@lb2', 'lb-state@lb1', 'lb-state@lb2', `backup@${h}`, 'drain@lb1', 'drain@lb2', `leader@${h}`, `restart@${h}`, `gate@${h}`, 'ready@lb1', 'ready@lb2', 'lb-state@lb1', 'lb-state@lb2'];
-    expect(compact.slice(0, 42)).toEqual(['cp2', 'cp3', 'cp1'].flatMap(step));
+    const etcdStep = (h: string) => [`backup@${h}`, `served@${h}`, `gate@${h}`];
+    const apiserverStep = (h: string) => ['socket@lb1', 'socket@lb2', 'lb-state@lb1', 'lb-state@lb2', `backup@${h}`, 'drain@lb1', 'drain@lb2', `restart@${h}`, `gate@${h}`, 'ready@lb1', 'ready@lb2', 'lb-state@lb1', 'lb-state@lb2'];
+    expect(compact.slice(0, 9 + 39)).toEqual([...['cp1', 'cp2', 'cp3'].flatMap(etcdStep), ...['cp1', 'cp2', 'cp3'].flatMap(apiserverStep)]);
     // Controller-managers and schedulers serve no API traffic: no drain.
     const drains = order.filter((o) => o.command.includes('action=drain') && o.host === 'lb1').map((o) => /s=([a-z0-9]+)/.exec(o.command)![1]);
-    expect(drains).toEqual(['cp2', 'cp3', 'cp1', 'cp1', 'cp2', 'cp3']);
-    // The one hand-off: the leading member (cp1, id 1) gives leadership to a started voting member before it stops; followers keep theirs.
-    const handOffs = order.filter((o) => o.command.includes('/v3/maintenance/transfer-leadership'));
-    expect(handOffs.map((o) => o.host)).toEqual(['cp1']);
-    expect(handOffs[0]!.command).toContain('{"targetID":"2"}');
-    expect(reporter.events).toContainEqual(expect.objectContaining({ type: 'info', host: 'cp1', message: 'etcd: leadership handed to cp2 before the restart' }));
-    // Only etcd steps ask who leads, plus the one question that orders them (asked of the first member).
-    expect(order.filter((o) => o.command.includes('/v3/maintenance/status')).map((o) => o.host)).toEqual(['cp1', 'cp2', 'cp3', 'cp1']);
+    expect(drains).toEqual(['cp1', 'cp2', 'cp3']);
     const passes = reporter.events.flatMap((e) => (e.type === 'gate-pass' ? [`${e.gate}@${e.host}`] : []));
-    // etcd gates: member health and the member list on the restarted member, then the stacked apiserver that talks to it alone.
-    expect(passes.slice(0, 6)).toEqual(['HAProxy sends to the other apiservers (before cp2\'s etcd restarts)@lb1', 'HAProxy sends to the other apiservers (before cp2\'s etcd restarts)@lb2', 'etcd /health@cp2', 'etcd quorum (member list)@cp2', 'kube-apiserver /readyz@cp2', 'HAProxy sends to cp2 again@lb1']);
+    // etcd gates: a new client and a new peer connection get the files on disk, then member health, the member list and its apiserver.
+    expect(passes.slice(0, 5)).toEqual(['etcd serves the new server certificate to new clients@cp1', 'etcd serves the new peer certificate to new peers@cp1', 'etcd /health@cp1', 'etcd quorum (member list)@cp1', 'kube-apiserver /readyz@cp1']);
+    const served = fakes.get('cp1')!.commands.filter((c) => c.includes('s_client'));
+    expect(served[0]).toContain('s_client -connect 127.0.0.1:2379 -cert /etc/kubernetes/pki/etcd/healthcheck-client.crt');
+    expect(served[0]).toContain('-in /etc/kubernetes/pki/etcd/server.crt ');
+    expect(served[1]).toContain(`s_client -connect ${cluster.controlPlanes[0]!.address}:2380 -cert /etc/kubernetes/pki/etcd/peer.crt -key /etc/kubernetes/pki/etcd/peer.key`);
     // New files landed with their modes; the backup covered each replaced path.
     const cp2 = fakes.get('cp2')!;
     const apiserverCrt = rendered.hosts.get('cp2')!.find((f) => f.path === '/etc/kubernetes/pki/apiserver.crt')!;
     expect(cp2.files.get('/etc/kubernetes/pki/apiserver.crt')!.content.toString()).toBe(apiserverCrt.content.toString());
     expect(cp2.files.get('/etc/kubernetes/pki/apiserver.key')!.mode).toBe(0o600);
+    expect(cp2.files.get('/etc/kubernetes/pki/etcd/server.key')!.mode).toBe(0o600);
     expect(cp2.commands.find((c) => c.includes('umask 077') && c.includes('apiserver.key'))).toContain('/etc/kubernetes/tmp/kbuild-backup-test/etc/kubernetes/pki/apiserver.key');
   });
 
-  it('a failed gate restores that host, restarts it again, and stops naming the host and the last error', async () => {
+  it('etcd members that must restart go leader last, each drained from HAProxy with its apiserver, the leader handing off first', async () => {
+    const { cluster, rendered, actions } = await renewed('ha-stacked', ['etcd-server']);
+    const fakes = fakeFleet(cluster);
+    const order: Array<{ host: string; command: string }> = [];
+    globalLog(fakes, order);
+    const reporter = recordingReporter();
+    const steps = planRollout(cluster, withEtcdCaChanged(reissuedFiles(actions, rendered.hosts), rendered), rendered.hosts);
+    const records = await executeRollout(steps, { cluster, transport: async (h) => fakes.get(h.name)!, reporter, backupDir: '/etc/kubernetes/tmp/kbuild-backup-test', ...FAST_GATES });
+    expect(records.map((r) => `${r.pod}@${r.host}:${r.loaded}`)).toEqual(['etcd@cp2:restart', 'etcd@cp3:restart', 'etcd@cp1:restart']);
+    // cp1 leads (the fakes' member 1): its etcd restarts after the others'.
+    const restarts = order.filter((o) => o.command.includes('parked-manifests')).map((o) => `${/manifests\/([a-z-]+)\.yaml/.exec(o.command)![1]}@${o.host}`);
+    expect(restarts).toEqual(['etcd@cp2', 'etcd@cp3', 'etcd@cp1']);
+    const drains = order.filter((o) => o.command.includes('action=drain') && o.host === 'lb1').map((o) => /s=([a-z0-9]+)/.exec(o.command)![1]);
+    expect(drains).toEqual(['cp2', 'cp3', 'cp1']);
+    // The one hand-off: the leading member (cp1, id 1) gives leadership to a started voting member before it stops; followers keep theirs.
+    const handOffs = order.filter((o) => o.command.includes('/v3/maintenance/transfer-leadership'));
+    expect(handOffs.map((o) => o.host)).toEqual(['cp1']);
+    expect(handOffs[0]!.command).toContain('{"targetID":"2"}');
+    expect(reporter.events).toContainEqual(expect.objectContaining({ type: 'info', host: 'cp1', message: 'etcd: leadership handed to cp2 before the restart' }));
+    // Each etcd step asks who leads, plus the one question that orders them (asked of the first member).
+    expect(order.filter((o) => o.command.includes('/v3/maintenance/status')).map((o) => o.host)).toEqual(['cp1', 'cp2', 'cp3', 'cp1']);
+    const passes = reporter.events.flatMap((e) => (e.type === 'gate-pass' ? [`${e.gate}@${e.host}`] : []));
+    expect(passes.slice(0, 6)).toEqual(['HAProxy sends to the other apiservers (before cp2\'s etcd restarts)@lb1', 'HAProxy sends to the other apiservers (before cp2\'s etcd restarts)@lb2', 'etcd /health@cp2', 'etcd quorum (member list)@cp2', 'kube-apiserver /readyz@cp2', 'HAProxy sends to cp2 again@lb1']);
+  });
+
+  it('a failed gate restores that host, loads the old files again, and stops naming the host and the last error', async () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['all']);
     let restored = false;
     // cp2's etcd never becomes healthy with the new files; with the old ones back it does.
@@ -143,9 +176,10 @@ describe('roll-out over scripted hosts', () => {
     const rollout = error as RolloutError;
     expect(rollout.host).toBe('cp2');
     expect(rollout.pod).toBe('etcd');
-    expect(rollout.message).toMatch(/^cp2: etcd did not come back healthy.*no alternative certificate subject name matches.*restored from \/etc\/kubernetes\/tmp\/kbuild-backup-test on cp2.*healthy again/);
+    expect(rollout.message).toMatch(/^cp2: etcd did not come back healthy.*no alternative certificate subject name matches.*restored from \/etc\/kubernetes\/tmp\/kbuild-backup-test on cp2 and etcd serves them again \(it is healthy again\)/);
     const cp2 = order.filter((o) => o.host === 'cp2').map((o) => (o.command.includes('parked-manifests') ? 'restart' : o.command.includes('kbuild-restore') ? 'restore' : o.command.includes('umask 077') ? 'backup' : o.command.includes('/v3/maintenance/') ? 'leader' : 'probe'));
-    expect(cp2.filter((k, i) => k !== cp2[i - 1])).toEqual(['backup', 'leader', 'restart', 'probe', 'restore', 'leader', 'restart', 'probe']);
+    // etcd never restarts: the old files are served again on the next connections.
+    expect(cp2.filter((k, i) => k !== cp2[i - 1])).toEqual(['backup', 'probe', 'restore', 'probe']);
     const restore = fakes.get('cp2')!.commands.find((c) => c.includes('kbuild-restore'))!;
     expect(restore).toContain("cp -p /etc/kubernetes/tmp/kbuild-backup-test/etc/kubernetes/pki/etcd/server.crt /etc/kubernetes/pki/etcd/server.crt.kbuild-restore");
     // The roll stopped: cp3 was never touched, no apiserver restarted anywhere.

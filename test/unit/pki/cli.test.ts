@@ -76,7 +76,8 @@ describe('kbuild certs check-expiration and renew (on-host)', () => {
     const result = await cli(['certs', 'renew', 'all', ...dirs]);
     expect(result.code).toBe(0);
     for (const name of ALL.filter((n) => !['ca', 'front-proxy-ca', 'etcd-ca', 'kubelet.conf'].includes(n))) expect(result.stdout).toContain(`renewed   ${name}\n`);
-    expect(result.stdout).toContain('Restart these static pods so they load the new certificates: etcd, kube-apiserver, kube-controller-manager, kube-scheduler');
+    expect(result.stdout).toContain('Restart these static pods so they load the new certificates: kube-apiserver, kube-controller-manager, kube-scheduler (');
+    expect(result.stdout).toContain('etcd needs no restart: it reads its certificate files on each new TLS connection');
 
     expect(x509(join(pkiDir, 'apiserver.crt'), '-subject')).toBe(subject);
     expect(openssl(['x509', '-in', join(pkiDir, 'apiserver.crt'), '-noout', '-ext', 'subjectAltName,extendedKeyUsage'])).toBe(sans);
