@@ -7,12 +7,31 @@ export interface ComponentVersions {
   coredns: string;
 }
 
-/** kubeadm's SupportedEtcdVersion / pause / CoreDNS tags per Kubernetes minor (at .0). */
-const VERSIONS: Readonly<Record<number, ComponentVersions>> = {
-  30: { etcd: '3.5.12-0', pause: '3.9', coredns: 'v1.11.1' },
-  31: { etcd: '3.5.15-0', pause: '3.10', coredns: 'v1.11.3' },
-  32: { etcd: '3.5.16-0', pause: '3.10', coredns: 'v1.11.3' },
-  33: { etcd: '3.5.21-0', pause: '3.10', coredns: 'v1.12.0' },
+/**
+ * kubeadm's SupportedEtcdVersion, CoreDNSVersion and PauseVersion (cmd/kubeadm/app/constants/constants.go)
+ * as each patch release ships them: a minor's rows apply from their patch on, until the next row. Read
+ * from every tag on the Go module proxy (v1.30.0–v1.30.14, v1.31.0–v1.31.14, v1.32.0–v1.32.13,
+ * v1.33.0–v1.33.13); backports moved etcd (e.g. 3.5.24 in v1.31.14, v1.32.10, v1.33.6) and CoreDNS
+ * (v1.11.3 in v1.30.5, v1.31.1). Patches after the newest tag read keep that tag's values.
+ */
+const VERSIONS: Readonly<Record<number, ReadonlyArray<{ fromPatch: number } & ComponentVersions>>> = {
+  30: [
+    { fromPatch: 0, etcd: '3.5.12-0', pause: '3.9', coredns: 'v1.11.1' },
+    { fromPatch: 5, etcd: '3.5.15-0', pause: '3.9', coredns: 'v1.11.3' },
+  ],
+  31: [
+    { fromPatch: 0, etcd: '3.5.15-0', pause: '3.10', coredns: 'v1.11.1' },
+    { fromPatch: 1, etcd: '3.5.15-0', pause: '3.10', coredns: 'v1.11.3' },
+    { fromPatch: 14, etcd: '3.5.24-0', pause: '3.10', coredns: 'v1.11.3' },
+  ],
+  32: [
+    { fromPatch: 0, etcd: '3.5.16-0', pause: '3.10', coredns: 'v1.11.3' },
+    { fromPatch: 10, etcd: '3.5.24-0', pause: '3.10', coredns: 'v1.11.3' },
+  ],
+  33: [
+    { fromPatch: 0, etcd: '3.5.21-0', pause: '3.10', coredns: 'v1.12.0' },
+    { fromPatch: 6, etcd: '3.5.24-0', pause: '3.10', coredns: 'v1.12.0' },
+  ],
 };
 
 /** The supported minors, ascending: the keys of the version table and nothing else. */
@@ -28,12 +47,18 @@ export function kubernetesMinor(version: string): number {
   return Number(/^v?1\.(\d+)\./.exec(version)?.[1] ?? Number.NaN);
 }
 
+/** The patch number of v1.MINOR.PATCH (a pre-release such as v1.33.0-rc.1 counts as its patch). */
+const kubernetesPatch = (version: string): number => Number(/^v?1\.\d+\.(\d+)/.exec(version)?.[1] ?? Number.NaN);
+
 export const isSupportedVersion = (version: string): boolean => VERSIONS[kubernetesMinor(version)] !== undefined;
 
 export function componentVersions(kubernetesVersion: string): ComponentVersions {
-  const versions = VERSIONS[kubernetesMinor(kubernetesVersion)];
-  if (!versions) {
+  const rows = VERSIONS[kubernetesMinor(kubernetesVersion)];
+  const patch = kubernetesPatch(kubernetesVersion);
+  const row = rows?.findLast((r) => r.fromPatch <= patch);
+  if (!row) {
     throw new ConfigError('cluster file', [{ path: 'spec.kubernetesVersion', message: `${kubernetesVersion} is not supported; kbuild renders ${SUPPORTED_RANGE}` }]);
   }
-  return versions;
+  const { etcd, pause, coredns } = row;
+  return { etcd, pause, coredns };
 }

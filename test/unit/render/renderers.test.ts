@@ -43,12 +43,21 @@ describe('argumentsToCommand', () => {
 });
 
 describe('component versions', () => {
+  // kubeadm's constants.go at each tag: the patch release decides, not only the minor.
   test.each([
-    ['v1.30.2', '3.5.12-0'],
-    ['v1.31.0', '3.5.15-0'],
-    ['v1.32.4', '3.5.16-0'],
-    ['v1.33.1', '3.5.21-0'],
-  ])('%s uses etcd %s', (version, etcd) => expect(componentVersions(version).etcd).toBe(etcd));
+    ['v1.30.2', '3.5.12-0', 'v1.11.1', '3.9'],
+    ['v1.30.5', '3.5.15-0', 'v1.11.3', '3.9'],
+    ['v1.31.0', '3.5.15-0', 'v1.11.1', '3.10'],
+    ['v1.31.1', '3.5.15-0', 'v1.11.3', '3.10'],
+    ['v1.31.13', '3.5.15-0', 'v1.11.3', '3.10'],
+    ['v1.31.14', '3.5.24-0', 'v1.11.3', '3.10'],
+    ['v1.32.4', '3.5.16-0', 'v1.11.3', '3.10'],
+    ['v1.32.9', '3.5.16-0', 'v1.11.3', '3.10'],
+    ['v1.32.10', '3.5.24-0', 'v1.11.3', '3.10'],
+    ['v1.33.1', '3.5.21-0', 'v1.12.0', '3.10'],
+    ['v1.33.6', '3.5.24-0', 'v1.12.0', '3.10'],
+    ['v1.33.13', '3.5.24-0', 'v1.12.0', '3.10'],
+  ])('%s uses etcd %s, CoreDNS %s, pause %s', (version, etcd, coredns, pause) => expect(componentVersions(version)).toEqual({ etcd, coredns, pause }));
   test('an unsupported minor is a config error naming the field', () => {
     expect(() => componentVersions('v1.29.0')).toThrow(/spec\.kubernetesVersion.*v1\.29\.0/);
   });
