@@ -62,8 +62,11 @@ export interface KubeconfigRow {
   ca: 'ca';
   cn: (host: Host) => string;
   o?: string;
-  /** admin/super-admin/kubelet use the cluster endpoint; controller-manager/scheduler the host itself. */
-  server: 'endpoint' | 'local';
+  /**
+   * admin/super-admin use the cluster endpoint; controller-manager/scheduler the host itself; a control
+   * plane's kubelet the endpoint, or the host itself in kubeadm's ControlPlaneKubeletLocalMode (servers.ts).
+   */
+  server: 'endpoint' | 'local' | 'kubelet';
   scope: HostScope;
   /** kubeadm renews it (`certs renew`); kubelet.conf is rotated by the kubelet instead. */
   renewable: boolean;
@@ -147,7 +150,7 @@ export const KUBECONFIG_ROWS: readonly KubeconfigRow[] = [
   { kind: 'kubeconfig', name: 'super-admin.conf', phase: 'super-admin.conf', ca: 'ca', cn: fixed('kubernetes-super-admin'), o: 'system:masters', server: 'endpoint', scope: 'first-control-plane', renewable: true, component: 'apiserver', loadedByPod: false },
   { kind: 'kubeconfig', name: 'controller-manager.conf', phase: 'controller-manager.conf', ca: 'ca', cn: fixed('system:kube-controller-manager'), server: 'local', scope: 'control-planes', renewable: true, component: 'controller-manager', loadedByPod: true },
   { kind: 'kubeconfig', name: 'scheduler.conf', phase: 'scheduler.conf', ca: 'ca', cn: fixed('system:kube-scheduler'), server: 'local', scope: 'control-planes', renewable: true, component: 'scheduler', loadedByPod: true },
-  { kind: 'kubeconfig', name: 'kubelet.conf', phase: 'kubelet.conf', ca: 'ca', cn: (h) => `system:node:${h.name}`, o: 'system:nodes', server: 'endpoint', scope: 'control-planes', renewable: false, component: 'kubelet', loadedByPod: false },
+  { kind: 'kubeconfig', name: 'kubelet.conf', phase: 'kubelet.conf', ca: 'ca', cn: (h) => `system:node:${h.name}`, o: 'system:nodes', server: 'kubelet', scope: 'control-planes', renewable: false, component: 'kubelet', loadedByPod: false },
 ];
 
 /** The certificate rows in kubeadm's `init phase certs` order: each CA just before what it signs, then sa. */

@@ -3,7 +3,8 @@ import { chmod, chown, cp, mkdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { withHosts, type Cluster } from '../../../src/config/model.js';
+import { endpointUrl, withHosts, type Cluster } from '../../../src/config/model.js';
+import { parseKubeconfig } from '../../../src/kubeconfig/kubeconfig.js';
 import { FileError, PkiError } from '../../../src/errors/index.js';
 import { ensureClusterPki } from '../../../src/pki/ensure.js';
 import { StateDir } from '../../../src/state/state-dir.js';
@@ -115,6 +116,22 @@ describe('PKI state directory', () => {
     expect(message).toContain(`${join(dir, 'hosts/node1/pki/apiserver.crt')} cannot be used: SANs changed: added DNS:new.example.com`);
     expect(message).toContain('put the CA key beside its certificate');
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('kubelet.conf of a control plane: the endpoint up to v1.32, its own apiserver from v1.33 (ControlPlaneKubeletLocalMode); changing the version re-issues it', async () => {
+    const cluster = await example('ha-stacked');
+    const server = async (host: string) => parseKubeconfig(await readFile(join(dir, `hosts/${host}/kubelet.conf`), 'utf8')).server;
+    const address = (name: string) => cluster.hosts.find((h) => h.name === name)!.address;
+    await run(cluster);
+    expect(cluster.kubernetesVersion).toMatch(/^v1\.32\./);
+    expect(await server('cp2')).toBe(endpointUrl(cluster));
+    const v133 = { ...cluster, kubernetesVersion: 'v1.33.1' };
+    const pki = await run(v133);
+    for (const cp of ['cp1', 'cp2', 'cp3']) expect(await server(cp), cp).toBe(`https://${address(cp)}:6443`);
+    expect(pki.actions.filter((a) => a.name === 'kubelet.conf').map((a) => a.outcome)).toEqual(['re-issued', 're-issued', 're-issued']);
+    // admin.conf keeps the endpoint.
+    expect(parseKubeconfig(await readFile(join(dir, 'hosts/cp2/admin.conf'), 'utf8')).server).toBe(endpointUrl(cluster));
+    expect((await run(v133)).actions.filter((a) => a.name === 'kubelet.conf').map((a) => a.outcome)).toEqual(['reused', 'reused', 'reused']);
   });
 
   it('refuses a CA key that does not belong to the CA certificate instead of replacing anything', async () => {
