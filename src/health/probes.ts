@@ -6,6 +6,7 @@
 import type { Cluster, Host } from '../config/model.js';
 import { endpointUrl, hostPort, hostsWithRole } from '../config/model.js';
 import type { CommandResult, Transport } from '../transport/transport.js';
+import { isIP } from 'node:net';
 import { shCommand, shellQuote } from '../transport/quote.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 
@@ -95,27 +96,41 @@ export function loadBalancerFrontend(cluster: Cluster, caFile: string): Probe {
   return { command: curl('--cacert', caFile, '--connect-to', connectTo, `${endpointUrl(cluster)}/readyz`), interpret: expectBody(/^ok/m, '/readyz answered') };
 }
 
+export interface ServedCertificateCheck {
+  /** host:port to connect to. */
+  connect: string;
+  /** The address (or name) the served certificate must be valid for: the one clients use. */
+  address: string;
+  /** The CA file on the host the chain must lead to. */
+  caFile: string;
+  /** The client certificate and key to present (etcd requires one on every port). */
+  client: { cert: string; key: string };
+  /** The certificate file on the host that must be the one served. */
+  file: string;
+}
+
 /**
- * A new TLS connection to `connect` (presenting `client`) is served exactly the certificate in `file`
- * on the same host: for a server that reads its certificate files again per handshake (etcd), this is
- * "loaded the new certificate". Compares SHA-256 fingerprints; checks no chain or name (the health
- * probes after it do, with the CA).
+ * A new TLS connection is served exactly the certificate in `file` (same SHA-256), valid for the
+ * address clients use and signed by the CA: for a server that reads its certificate files again per
+ * handshake (etcd) this is "loaded the new certificate", checked the way a new client or peer sees it.
  */
-export function servesCertificateFile(connect: string, client: { cert: string; key: string }, file: string): Probe {
+export function servesCertificateFile(check: ServedCertificateCheck): Probe {
+  const { connect, address, caFile, client, file } = check;
   const fingerprint = 'openssl x509 -noout -fingerprint -sha256';
-  const handshake = ['timeout', '10', 'openssl', 's_client', '-connect', connect, '-cert', client.cert, '-key', client.key].map(shellQuote).join(' ');
+  const name = isIP(address) === 0 ? ['-verify_hostname', address] : ['-verify_ip', address];
+  const handshake = ['timeout', '10', 'openssl', 's_client', '-connect', connect, '-CAfile', caFile, '-verify_return_error', ...name, '-cert', client.cert, '-key', client.key].map(shellQuote).join(' ');
   return {
-    // s_client's own words when no certificate came back (refused, an alert, a timeout).
+    // s_client's own words when no certificate came back (refused, an alert, a failed verification).
     command: shCommand(
       `o=$(${handshake} </dev/null 2>&1); s=$(printf '%s\n' "$o" | ${fingerprint} 2>/dev/null); e=$(printf '%s\n' "$o" | grep -iE 'errno|error|alert|refused' | head -n 1); ` +
         `d=$(${fingerprint} -in ${shellQuote(file)} 2>&1); printf 'served %s\nerror %s\ndisk %s\n' "$s" "$e" "$d"`,
     ),
     interpret(result) {
-      const line = (name: string) => result.stdout.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1).trim() ?? '';
+      const line = (key: string) => result.stdout.split('\n').find((l) => l.startsWith(`${key} `))?.slice(key.length + 1).trim() ?? '';
       const [served, disk] = [line('served'), line('disk')].map((l) => /Fingerprint=([0-9A-F:]+)/i.exec(l)?.[1]?.toUpperCase());
       if (result.code !== 0 || result.timedOut) return { ok: false, seen: seen(result) };
       if (disk === undefined) return { ok: false, seen: `${file}: ${line('disk').slice(0, 200) || 'not a certificate'}` };
-      if (served === undefined) return { ok: false, seen: `no certificate from ${connect}: ${line('error').slice(0, 200) || 'no TLS handshake'}` };
+      if (served === undefined) return { ok: false, seen: `no verified certificate from ${connect} for ${address}: ${line('error').slice(0, 200) || 'no TLS handshake'}` };
       return served === disk ? { ok: true } : { ok: false, seen: `${connect} serves a certificate other than ${file} (SHA-256 ${served.slice(0, 23)}… instead of ${disk.slice(0, 23)}…)` };
     },
   };

@@ -1,6 +1,7 @@
 /**
- * The static pods a certificate roll-out restarts, in the control plane's startup order, with how
- * to tell each is down (its port refuses connections) and the health gate it must pass.
+ * The static pods a certificate roll-out touches, in the control plane's startup order: how each
+ * loads new files (restart, or etcd's per-handshake read), how to tell it is down (its port refuses
+ * connections) and the health gates it must pass.
  */
 import { hostPort, type Cluster, type Host } from '../config/model.js';
 import yaml from 'js-yaml';
@@ -66,35 +67,36 @@ export function manifestReads(manifest: string, path: string): boolean {
  */
 export type PodLoad = 'restart' | 'handshake' | 'none';
 
-const ETCD_PER_HANDSHAKE_FLAGS = ['--cert-file', '--key-file', '--peer-cert-file', '--peer-key-file'] as const;
-
 export function podLoad(pod: StaticPod, manifest: string | undefined, paths: readonly string[]): PodLoad {
   const read = manifest === undefined ? [] : paths.filter((p) => manifestReads(manifest, p));
   if (read.length === 0) return 'none';
   if (pod !== 'etcd') return 'restart';
-  const perHandshake = new Set(ETCD_PER_HANDSHAKE_FLAGS.map((flag) => flagValue(manifest!, flag)));
+  const files = etcdCertificateFiles(manifest!);
+  const perHandshake = new Set([files.cert, files.key, files.peerCert, files.peerKey]);
   return read.every((p) => perHandshake.has(p)) ? 'handshake' : 'restart';
 }
 
-/** The value of `--flag=value` in the manifest's first container's command. */
-function flagValue(manifest: string, flag: string): string | undefined {
+/** The files of etcd's certificate flags, as its manifest names them (undefined: the flag is absent). */
+function etcdCertificateFiles(manifest: string): Record<'cert' | 'key' | 'peerCert' | 'peerKey' | 'trustedCa' | 'peerTrustedCa', string | undefined> {
   const pod = yaml.load(manifest) as { spec?: { containers?: Array<{ command?: unknown[] }> } } | undefined;
-  const prefix = `${flag}=`;
-  const arg = (pod?.spec?.containers?.[0]?.command ?? []).find((a): a is string => typeof a === 'string' && a.startsWith(prefix));
-  return arg?.slice(prefix.length);
+  const args = (pod?.spec?.containers?.[0]?.command ?? []).filter((a): a is string => typeof a === 'string');
+  const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  return { cert: flag('cert-file'), key: flag('key-file'), peerCert: flag('peer-cert-file'), peerKey: flag('peer-key-file'), trustedCa: flag('trusted-ca-file'), peerTrustedCa: flag('peer-trusted-ca-file') };
 }
 
 /**
- * After etcd's certificate files changed under it: a new client connection and a new peer connection
- * are served the files now on disk, then the member's ordinary gates.
+ * After etcd's certificate files changed under it (or were put back): a new client connection and a
+ * new peer connection to the member's address, as other hosts make them, are served the files now
+ * on disk, verified against the etcd CA for that address; then the member's ordinary gates.
  */
 export function handshakeGateProbes(cluster: Cluster, host: Host, manifest: string): Array<{ name: string; probe: Probe }> {
-  const serverCert = flagValue(manifest, '--cert-file') ?? `${PATHS.etcdPki}/server.crt`;
-  const peer = { cert: flagValue(manifest, '--peer-cert-file') ?? `${PATHS.etcdPki}/peer.crt`, key: flagValue(manifest, '--peer-key-file') ?? `${PATHS.etcdPki}/peer.key` };
+  const files = etcdCertificateFiles(manifest);
+  const peer = { cert: files.peerCert ?? `${PATHS.etcdPki}/peer.crt`, key: files.peerKey ?? `${PATHS.etcdPki}/peer.key` };
   const healthcheck = { cert: `${PATHS.etcdPki}/healthcheck-client.crt`, key: `${PATHS.etcdPki}/healthcheck-client.key` };
+  const at = (port: number) => ({ connect: hostPort(host.address, port), address: host.address });
   return [
-    { name: 'etcd serves the new server certificate to new clients', probe: servesCertificateFile(listenAddress(cluster, host, 'etcd'), healthcheck, serverCert) },
-    { name: 'etcd serves the new peer certificate to new peers', probe: servesCertificateFile(hostPort(host.address, PORTS.etcdPeer), peer, peer.cert) },
+    { name: 'etcd serves its server certificate file to new clients', probe: servesCertificateFile({ ...at(PORTS.etcdClient), caFile: files.trustedCa ?? `${PATHS.etcdPki}/ca.crt`, client: healthcheck, file: files.cert ?? `${PATHS.etcdPki}/server.crt` }) },
+    { name: 'etcd serves its peer certificate file to new peers', probe: servesCertificateFile({ ...at(PORTS.etcdPeer), caFile: files.peerTrustedCa ?? `${PATHS.etcdPki}/ca.crt`, client: peer, file: peer.cert }) },
     ...gateProbes(cluster, host, 'etcd'),
   ];
 }

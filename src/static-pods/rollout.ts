@@ -24,15 +24,20 @@ import { syncFiles } from '../transport/sync.js';
 import { STATIC_PODS, STATIC_POD_OF, manifestOf, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { PATHS } from '../kubeadm/constants.js';
 
-export interface RollStep {
+/** How the pod loads the step's files (podLoad); a `handshake` step names etcd's certificate files through its manifest. */
+type StepLoad = { load: Exclude<PodLoad, 'handshake'>; manifest?: string } | { load: 'handshake'; manifest: string };
+
+export type RollStep = {
   host: Host;
   pod: StaticPod;
   /** The new files this step writes. */
   files: RenderedFile[];
-  /** How the pod loads them (podLoad). */
-  load: PodLoad;
-  /** The pod's manifest on that host, as rendered. */
-  manifest?: string;
+} & StepLoad;
+
+/** The step's load, with the rendered manifest it was decided from. */
+export function stepLoad(pod: StaticPod, manifest: string | undefined, paths: readonly string[]): StepLoad {
+  const load = podLoad(pod, manifest, paths);
+  return load === 'handshake' ? { load, manifest: manifest! } : { load, ...(manifest === undefined ? {} : { manifest }) };
 }
 
 /**
@@ -52,7 +57,7 @@ export function planRollout(cluster: Cluster, changed: ReadonlyMap<string, reado
       const files = (changed.get(host.name) ?? []).filter((f) => podOf(host, f) === pod);
       if (files.length === 0) continue;
       const manifest = manifestsOf(rendered.get(host.name) ?? []).get(pod);
-      steps.push({ host, pod, files, load: podLoad(pod, manifest, files.map((f) => f.path)), ...(manifest === undefined ? {} : { manifest }) });
+      steps.push({ host, pod, files, ...stepLoad(pod, manifest, files.map((f) => f.path)) });
     }
   }
   const placed = new Set(steps.flatMap((s) => s.files.map((f) => `${s.host.name}\u0000${f.path}`)));
@@ -123,14 +128,19 @@ export async function executeStep(step: RollStep, options: RolloutOptions): Prom
   // Draining this apiserver must leave HAProxy others to send to: wait until it has them all.
   for (const lb of rotation) await waitForGate(probeGate(`HAProxy sends to the other apiservers (before ${host.name}'s ${pod} restarts)`, lb.transport, serversUp(others(options.cluster, host)), options), null, lb.host, `rollout/${pod}`, engineOf(options));
   const backup = await backUp(transport, options.backupDir, paths);
-  // One batch (one SSH channel): a key and its certificate change within milliseconds of each other,
-  // which matters for etcd, whose next handshake reads whatever pair is on disk.
-  await syncFiles(transport, step.files);
+  // One batch (one SSH channel), so a key and its certificate change close together: etcd's next
+  // handshake reads whatever pair is on disk. A batch cut halfway puts the old files back.
+  try {
+    await syncFiles(transport, step.files);
+  } catch (error) {
+    await restore(transport, options.backupDir, backup).catch(() => undefined);
+    throw error;
+  }
   options.reporter.event({ type: 'info', host: host.name, message: `${pod}: wrote ${paths.join(', ')} (old files in ${options.backupDir})` });
   const record = { host: host.name, pod, written: paths, loaded: step.load };
   if (step.load === 'none') return record;
 
-  const load = () => (step.load === 'restart' ? outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options)) : handshakeGate(step, transport, options));
+  const load = () => (step.load === 'handshake' ? handshakeGate(step, step.manifest, transport, options) : outOfRotation(step, rotation, options, () => restartAndGate(step, transport, options)));
   const failure = await load();
   if (failure === undefined) return record;
 
@@ -215,11 +225,11 @@ async function outOfRotation(step: RollStep, lbs: readonly LoadBalancerHost[], o
   return firstFailedGate(lbs.map((lb) => ({ name: `HAProxy sends to ${server} again`, host: lb.host, transport: lb.transport, probe: serversUp([server]) })), step.pod, options);
 }
 
-/** etcd with new certificate files and no restart: new connections get them, the member stays healthy. (podLoad says `handshake` only for a manifest.) */
-async function handshakeGate(step: RollStep, transport: Transport, options: RolloutOptions): Promise<string | undefined> {
+/** etcd with changed certificate files and no restart: new connections get them, the member stays healthy. */
+async function handshakeGate(step: RollStep, manifest: string, transport: Transport, options: RolloutOptions): Promise<string | undefined> {
   const { host, pod } = step;
-  options.reporter.event({ type: 'info', host: host.name, message: `${pod}: no restart, etcd reads its certificate files on each new TLS connection; checking it serves the new ones` });
-  return firstFailedGate(handshakeGateProbes(options.cluster, host, step.manifest!).map((g) => ({ ...g, host, transport })), pod, options);
+  options.reporter.event({ type: 'info', host: host.name, message: `${pod}: no restart, etcd reads its certificate files on each new TLS connection; checking what it serves` });
+  return firstFailedGate(handshakeGateProbes(options.cluster, host, manifest).map((g) => ({ ...g, host, transport })), pod, options);
 }
 
 /** Restarts the pod and waits for its gates; undefined when healthy, else the last error seen. */

@@ -109,7 +109,7 @@ export function describeCertificateLifecycle(ctx: HaContext): void {
       // touched; then each apiserver leaves both HAProxies (which must have every other one), restarts, passes its gate and is back in both.
       const seq = events.filter((e) => (e.type === 'info' && e.message?.startsWith('restart ')) || e.type === 'gate-pass').map((e) => (e.type === 'gate-pass' ? `${e.gate}@${e.host}` : `restart@${e.host}`));
       const lbs = (gate: string) => ['lb1', 'lb2'].map((lb) => `${gate}@${lb}`);
-      const etcdGates = ['etcd serves the new server certificate to new clients', 'etcd serves the new peer certificate to new peers', 'etcd /health', 'etcd quorum (member list)', 'kube-apiserver /readyz'];
+      const etcdGates = ['etcd serves its server certificate file to new clients', 'etcd serves its peer certificate file to new peers', 'etcd /health', 'etcd quorum (member list)', 'kube-apiserver /readyz'];
       const drained = (h: string) => [...lbs(`HAProxy sends to the other apiservers (before ${h}'s kube-apiserver restarts)`), `restart@${h}`, `kube-apiserver /readyz@${h}`, ...lbs(`HAProxy sends to ${h} again`)];
       expect(seq.slice(0, 15 + 18)).toEqual([...CPS.flatMap((h) => etcdGates.map((g) => `${g}@${h}`)), ...CPS.flatMap(drained)]);
 

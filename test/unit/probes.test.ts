@@ -67,27 +67,29 @@ describe('health probes', () => {
 
 describe('a server that reads its certificate per handshake (etcd) serves the file on disk', () => {
   // Real openssl against a local TLS server that requires a client certificate, as etcd does.
-  it('passes when a new connection gets the file, names the difference when it does not, and a refused connection', async () => {
+  it('passes when a new connection gets the file, verified for the address; names the difference, a failed verification and a refused connection', async () => {
     const [first, second, client] = [makeTlsFixture('first'), makeTlsFixture('second'), makeTlsFixture('client')];
     const dir = await tempDir('kbuild-served-');
-    for (const [name, pem] of [['first.crt', first.serverCertPem], ['second.crt', second.serverCertPem], ['client.crt', client.serverCertPem], ['client.key', client.serverKeyPem]] as const) writeFileSync(join(dir, name), pem);
+    const files = { 'first.crt': first.serverCertPem, 'first-ca.crt': first.caCertPem, 'second.crt': second.serverCertPem, 'second-ca.crt': second.caCertPem, 'client.crt': client.serverCertPem, 'client.key': client.serverKeyPem };
+    for (const [name, pem] of Object.entries(files)) writeFileSync(join(dir, name), pem);
     const server = createServer({ cert: first.serverCertPem, key: first.serverKeyPem, requestCert: true, rejectUnauthorized: false }, (socket) => socket.end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const connect = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const local = new LocalTransport();
-    const clientCert = { cert: join(dir, 'client.crt'), key: join(dir, 'client.key') };
+    const check = (file: string, ca: string, address = '127.0.0.1') => runProbe(local, servesCertificateFile({ connect, address, caFile: join(dir, ca), client: { cert: join(dir, 'client.crt'), key: join(dir, 'client.key') }, file: join(dir, file) }));
     try {
-      expect(await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'first.crt')))).toEqual({ ok: true });
-      const other = await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'second.crt')));
-      expect(other).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^${connect} serves a certificate other than ${join(dir, 'second.crt')} \\(SHA-256 [0-9A-F:]{23}… instead of [0-9A-F:]{23}…\\)$`)) as string });
+      expect(await check('first.crt', 'first-ca.crt')).toEqual({ ok: true });
+      expect(await check('second.crt', 'first-ca.crt')).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^${connect} serves a certificate other than ${join(dir, 'second.crt')} \\(SHA-256 [0-9A-F:]{23}… instead of [0-9A-F:]{23}…\\)$`)) as string });
+      // Not valid for the address clients use, or not from this CA: no verified certificate.
+      expect(await check('first.crt', 'first-ca.crt', '10.9.9.9')).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^no verified certificate from ${connect} for 10\\.9\\.9\\.9: .*(IP address mismatch|verify)`, 'i')) as string });
+      expect((await check('first.crt', 'second-ca.crt')).ok).toBe(false);
       // The server's certificate changes under it, as etcd's files do: the next connection gets the new one.
       server.setSecureContext({ cert: second.serverCertPem, key: second.serverKeyPem });
-      expect(await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'second.crt')))).toEqual({ ok: true });
-      expect((await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'missing.crt')))).ok).toBe(false);
+      expect(await check('second.crt', 'second-ca.crt')).toEqual({ ok: true });
+      expect((await check('missing.crt', 'second-ca.crt')).ok).toBe(false);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-    const refused = await runProbe(local, servesCertificateFile(connect, clientCert, join(dir, 'first.crt')));
-    expect(refused).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^no certificate from ${connect}: .*(errno|refused)`)) as string });
+    expect(await check('first.crt', 'first-ca.crt')).toEqual({ ok: false, seen: expect.stringMatching(new RegExp(`^no verified certificate from ${connect} for 127\\.0\\.0\\.1: .*(errno|refused)`)) as string });
   });
 });

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PATHS } from '../../kubeadm/constants.js';
 import { renewFleet, renewHere } from '../../operations/certs/renew.js';
 import { RENEWABLE, selectRenewable } from '../../pki/renew.js';
+import type { PodLoad } from '../../static-pods/pods.js';
 import { reporterFor } from '../../report/choose.js';
 import type { Io } from '../../report/output.js';
 import { terminalSecretPrompt } from '../../report/prompts.js';
@@ -23,7 +24,7 @@ async function fleet(io: Io, args: RenewArgs & { inventory: string }): Promise<v
   const reporter = await reporterFor(io, args.format);
   try {
     const { prepared, renewal } = await renewFleet({ inventory: args.inventory, stateDir: args['state-dir'], names: args.names, acceptNewHostKeys: args['accept-new-host-keys'], passphrase: terminalSecretPrompt(io.streams), reporter });
-    const loaded = (how: string) => renewal.records.filter((r) => r.loaded === how).map((r) => `${r.pod}@${r.host}`);
+    const loaded = (how: PodLoad) => renewal.records.filter((r) => r.loaded === how).map((r) => `${r.pod}@${r.host}`);
     const [restarted, reloaded] = [loaded('restart'), loaded('handshake')];
     reporter.event({
       type: 'info',

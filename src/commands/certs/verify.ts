@@ -32,7 +32,7 @@ export const verifyCommand = (io: Io): CommandModule<object, VerifyArgs> => ({
     if (bad.length > 0) {
       throw new CertificateAttentionError(
         `${bad.length} served certificate${bad.length === 1 ? '' : 's'} need attention: ${bad.map((r) => `${r.host} ${r.target} ${r.connect}: ${r.problems.join('; ')}`).join(' | ')}. ` +
-          'A served certificate older than its file means the component was not restarted: run kbuild certs renew again or restart it.',
+          'A served certificate older than its file means the component was not restarted (etcd excepted: it reads its files per connection): run kbuild certs renew again or restart it.',
       );
     }
   },

@@ -12,8 +12,8 @@ import { pushFiles } from '../../transport/sync.js';
 import { manifestOf, type RenderedFile, type StaticPod } from '../../kubeadm/files.js';
 import { needsWrite, statFiles } from '../../transport/sync.js';
 import { hostBackupDir } from '../../static-pods/backup.js';
-import { executeStep } from '../../static-pods/rollout.js';
-import { manifestReads, podLoad } from '../../static-pods/pods.js';
+import { executeStep, stepLoad } from '../../static-pods/rollout.js';
+import { manifestReads } from '../../static-pods/pods.js';
 
 
 export const newRestarts = (now = new Date()): Restarts => ({ backupDir: hostBackupDir(now, randomBytes(2).toString('hex')), queues: new Map() });
@@ -31,7 +31,7 @@ export async function pushStaticPodFiles(ctx: ApplyContext, host: Host, pod: Sta
 
   const state = ctx.restarts;
   const previous = state.queues.get(pod) ?? Promise.resolve();
-  const mine = previous.catch(() => undefined).then(() => executeStep({ host, pod, files: changed, load: podLoad(pod, manifest.content.toString(), read.map((f) => f.path)), manifest: manifest.content.toString() }, { cluster: ctx.cluster, transport: (h) => ctx.transport(h), reporter: ctx.reporter, backupDir: state.backupDir }));
+  const mine = previous.catch(() => undefined).then(() => executeStep({ host, pod, files: changed, ...stepLoad(pod, manifest.content.toString(), read.map((f) => f.path)) }, { cluster: ctx.cluster, transport: (h) => ctx.transport(h), reporter: ctx.reporter, backupDir: state.backupDir }));
   state.queues.set(pod, mine);
   await mine;
   return changed.map((f) => f.path);

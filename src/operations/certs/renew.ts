@@ -3,7 +3,8 @@
  * kept; every replaced file backed up on its host first, by the same code either way):
  * - on this machine: from the CAs beside the certificates, through a LocalTransport;
  * - with -i FILE: in the state directory from its CAs, then rolled out host by host, each static
- *   pod that loads a new file restarted behind its health gate.
+ *   pod that loads a new file restarted behind its health gate (etcd, which reads its certificates
+ *   per TLS handshake, checked to serve them instead).
  */
 import { join } from 'node:path';
 import type { Cluster, Host } from '../../config/model.js';

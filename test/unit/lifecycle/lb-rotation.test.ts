@@ -103,3 +103,22 @@ describe('an apiserver out of rotation while it restarts', () => {
     expect(fakes.get('lb1')!.commands).toEqual([]);
   });
 });
+
+describe('a write cut halfway', () => {
+  it('puts the old files back before the error goes up: etcd never serves a half-written pair', async () => {
+    const cluster = await example('ha-stacked');
+    const fakes = fakeFleet(cluster);
+    const cp1 = fakes.get('cp1')!;
+    const write = cp1.writeFile.bind(cp1);
+    cp1.writeFile = async (path, content, options) => {
+      if (path.endsWith('/server.crt')) throw new Error('connection lost');
+      return write(path, content, options);
+    };
+    const host = cluster.controlPlanes[0]!;
+    const files = ['server.key', 'server.crt'].map((name) => ({ ...file, path: `/etc/kubernetes/pki/etcd/${name}` }));
+    const step = { host, pod: 'etcd' as const, files, load: 'handshake' as const, manifest: 'spec:\n  containers:\n  - command: [etcd, --cert-file=/etc/kubernetes/pki/etcd/server.crt, --key-file=/etc/kubernetes/pki/etcd/server.key]\n' };
+    await expect(executeStep(step, { cluster, transport: async (h) => fakes.get(h.name)!, reporter: recordingReporter(), backupDir: '/b', ...FAST_GATES })).rejects.toThrow('connection lost');
+    expect(cp1.commands.some((c) => c.includes('kbuild-restore'))).toBe(true);
+    expect(cp1.commands.some((c) => c.includes('s_client'))).toBe(false);
+  });
+});

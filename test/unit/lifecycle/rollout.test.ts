@@ -119,12 +119,13 @@ describe('roll-out over scripted hosts', () => {
     const drains = order.filter((o) => o.command.includes('action=drain') && o.host === 'lb1').map((o) => /s=([a-z0-9]+)/.exec(o.command)![1]);
     expect(drains).toEqual(['cp1', 'cp2', 'cp3']);
     const passes = reporter.events.flatMap((e) => (e.type === 'gate-pass' ? [`${e.gate}@${e.host}`] : []));
-    // etcd gates: a new client and a new peer connection get the files on disk, then member health, the member list and its apiserver.
-    expect(passes.slice(0, 5)).toEqual(['etcd serves the new server certificate to new clients@cp1', 'etcd serves the new peer certificate to new peers@cp1', 'etcd /health@cp1', 'etcd quorum (member list)@cp1', 'kube-apiserver /readyz@cp1']);
+    // etcd gates: a new client and a new peer connection to its address get the files on disk (verified), then member health, the member list and its apiserver.
+    expect(passes.slice(0, 5)).toEqual(['etcd serves its server certificate file to new clients@cp1', 'etcd serves its peer certificate file to new peers@cp1', 'etcd /health@cp1', 'etcd quorum (member list)@cp1', 'kube-apiserver /readyz@cp1']);
     const served = fakes.get('cp1')!.commands.filter((c) => c.includes('s_client'));
-    expect(served[0]).toContain('s_client -connect 127.0.0.1:2379 -cert /etc/kubernetes/pki/etcd/healthcheck-client.crt');
+    const cp1 = cluster.controlPlanes[0]!.address;
+    expect(served[0]).toContain(`s_client -connect ${cp1}:2379 -CAfile /etc/kubernetes/pki/etcd/ca.crt -verify_return_error -verify_ip ${cp1} -cert /etc/kubernetes/pki/etcd/healthcheck-client.crt`);
     expect(served[0]).toContain('-in /etc/kubernetes/pki/etcd/server.crt ');
-    expect(served[1]).toContain(`s_client -connect ${cluster.controlPlanes[0]!.address}:2380 -cert /etc/kubernetes/pki/etcd/peer.crt -key /etc/kubernetes/pki/etcd/peer.key`);
+    expect(served[1]).toContain(`s_client -connect ${cp1}:2380 -CAfile /etc/kubernetes/pki/etcd/ca.crt -verify_return_error -verify_ip ${cp1} -cert /etc/kubernetes/pki/etcd/peer.crt -key /etc/kubernetes/pki/etcd/peer.key`);
     // New files landed with their modes; the backup covered each replaced path.
     const cp2 = fakes.get('cp2')!;
     const apiserverCrt = rendered.hosts.get('cp2')!.find((f) => f.path === '/etc/kubernetes/pki/apiserver.crt')!;

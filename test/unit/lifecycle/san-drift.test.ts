@@ -62,3 +62,26 @@ describe('apply after SAN drift', () => {
     expect([...fakes.values()].flatMap((f) => f.calls.filter((c) => c.op === 'writeFile'))).toEqual([]);
   });
 });
+
+describe('apply after etcd SAN drift', () => {
+  it('a new serverCertSANs entry re-issues etcd/server and no member restarts: each is checked to serve the new file, one host at a time', async () => {
+    const cluster = await example('ha-stacked');
+    const state = await StateDir.open(await tempDir('kbuild-drift-'));
+    const fakes = fakeFleet(cluster);
+    const order: Array<{ host: string; command: string }> = [];
+    globalLog(fakes, order);
+    const phases = selectPhases(APPLY_PHASES, { only: 'etcd' });
+    await runPhases(phases, await context(cluster, state, fakes), { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    const drifted: Cluster = { ...cluster, etcd: { ...cluster.etcd, serverCertSANs: ['etcd.drift.example'] } };
+    order.length = 0;
+    for (const f of fakes.values()) f.calls.length = 0;
+    await runPhases(phases, await context(drifted, state, fakes), { concurrency: 20, reporter: recordingReporter(), skipGates: true });
+    expect(order.filter((o) => o.command.includes('parked-manifests') || o.command.includes('/v3/maintenance/'))).toEqual([]);
+    const seq = order.filter((o) => o.command.includes('umask 077') || o.command.includes('s_client')).map((o) => `${o.command.includes('umask') ? 'backup' : 'served'}@${o.host}`);
+    const hosts = seq.filter((s) => s.startsWith('backup')).map((s) => s.split('@')[1]);
+    expect([...hosts].sort()).toEqual(['cp1', 'cp2', 'cp3']);
+    expect(seq.filter((s, i) => s !== seq[i - 1])).toEqual(hosts.flatMap((h) => [`backup@${h}`, `served@${h}`]));
+    const writes = [...fakes.values()].flatMap((f) => f.calls.flatMap((c) => (c.op === 'writeFile' && c.path.includes('/pki/') ? [c.path] : [])));
+    expect(writes.sort()).toEqual(['cp1', 'cp2', 'cp3'].flatMap(() => ['/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/server.key']).sort());
+  });
+});
