@@ -7,10 +7,19 @@
  * other), so the tool files ran after the clusters, adding their minutes to the suite. Here they run
  * beside the cluster files: each lab claims its own subnet and namespaces, and the extra load is the
  * one busy CPU every e2e test must tolerate anyway. Every command runs even after a failure; the exit
- * code is 1 when any failed. Output lines carry their lane's name.
+ * code is 1 when any failed, 130/143 when interrupted. Output lines carry their lane's name. It takes
+ * no arguments: for a subset run vitest itself (`npx vitest run --project e2e test/e2e/faults.test.ts`).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+if (process.argv.length > 2) {
+  console.error(`run-tests.mjs takes no arguments (got ${process.argv.slice(2).join(' ')}); run vitest itself for a subset, e.g. npx vitest run --project unit`);
+  process.exit(2);
+}
+const VITEST = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 const LANES = {
   clusters: [['--project', 'e2e']],
@@ -18,9 +27,11 @@ const LANES = {
 };
 
 const children = new Set();
-for (const signal of ['SIGINT', 'SIGTERM']) {
+/** Set by a signal: no further command starts; the running ones get the signal (each lab's exit hook removes it). */
+let interrupted;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   process.on(signal, () => {
-    // vitest tears its labs down on SIGTERM; pass the signal on and let the lanes finish.
+    interrupted ??= code;
     for (const child of children) child.kill('SIGTERM');
   });
 }
@@ -28,7 +39,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 function run(lane, args) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+    const child = spawn(process.execPath, [VITEST, 'run', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
       createInterface({ input: stream }).on('line', (line) => out.write(`[${lane}] ${line}\n`));
@@ -42,7 +53,7 @@ function run(lane, args) {
 
 async function runLane(lane, commands) {
   const results = [];
-  for (const args of commands) results.push(await run(lane, args));
+  for (const args of commands) if (interrupted === undefined) results.push(await run(lane, args));
   return results;
 }
 
@@ -50,4 +61,4 @@ const started = Date.now();
 const results = (await Promise.all(Object.entries(LANES).map(([lane, commands]) => runLane(lane, commands)))).flat();
 console.log(`\nsuite: ${Math.round((Date.now() - started) / 1000)} s`);
 for (const r of results) console.log(`  [${r.lane}] ${r.command}: ${r.code === 0 ? 'passed' : `failed (exit ${r.code}${r.signal ? `, ${r.signal}` : ''})`} in ${r.seconds} s`);
-process.exitCode = results.every((r) => r.code === 0) ? 0 : 1;
+process.exitCode = interrupted ?? (results.every((r) => r.code === 0) ? 0 : 1);
