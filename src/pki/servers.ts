@@ -12,6 +12,6 @@ import type { KubeconfigRow } from './table.js';
 export const controlPlaneKubeletLocalMode = (cluster: Cluster): boolean => kubernetesMinor(cluster.kubernetesVersion) >= 33;
 
 export function kubeconfigServer(cluster: Cluster, host: Host, row: KubeconfigRow): string {
-  const local = row.server === 'local' || (row.server === 'kubelet' && controlPlaneKubeletLocalMode(cluster));
+  const local = row.server === 'local' || (row.server === 'local-from-v1.33' && controlPlaneKubeletLocalMode(cluster));
   return local ? `https://${hostPort(host.address, cluster.apiServer.bindPort)}` : endpointUrl(cluster);
 }

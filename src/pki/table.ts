@@ -7,7 +7,7 @@ import type { Component, InitPhase } from '../kubeadm/files.js';
 
 export type CaName = 'ca' | 'front-proxy-ca' | 'etcd/ca';
 export type ExtendedUsage = 'serverAuth' | 'clientAuth';
-export type SanRule = 'apiserver' | 'etcd' | 'none';
+export type SanRule = 'apiserver' | 'etcd-server' | 'etcd-peer' | 'none';
 
 /** Which hosts hold an item. */
 export type HostScope =
@@ -66,7 +66,7 @@ export interface KubeconfigRow {
    * admin/super-admin use the cluster endpoint; controller-manager/scheduler the host itself; a control
    * plane's kubelet the endpoint, or the host itself in kubeadm's ControlPlaneKubeletLocalMode (servers.ts).
    */
-  server: 'endpoint' | 'local' | 'kubelet';
+  server: 'endpoint' | 'local' | 'local-from-v1.33';
   scope: HostScope;
   /** kubeadm renews it (`certs renew`); kubelet.conf is rotated by the kubelet instead. */
   renewable: boolean;
@@ -112,8 +112,8 @@ export const LEAF_ROWS: readonly LeafRow[] = [
     loadedByPod: true,
   },
   { kind: 'leaf', name: 'front-proxy-client', phase: 'front-proxy-client', base: 'front-proxy-client', ca: 'front-proxy-ca', cn: fixed('front-proxy-client'), usages: ['clientAuth'], sans: 'none', scope: 'control-planes', component: 'apiserver', loadedByPod: true },
-  { kind: 'leaf', name: 'etcd/server', phase: 'etcd-server', base: 'etcd/server', ca: 'etcd/ca', cn: (h) => h.name, usages: ['serverAuth', 'clientAuth'], sans: 'etcd', scope: 'etcd-members', component: 'etcd', loadedByPod: true },
-  { kind: 'leaf', name: 'etcd/peer', phase: 'etcd-peer', base: 'etcd/peer', ca: 'etcd/ca', cn: (h) => h.name, usages: ['serverAuth', 'clientAuth'], sans: 'etcd', scope: 'etcd-members', component: 'etcd', loadedByPod: true },
+  { kind: 'leaf', name: 'etcd/server', phase: 'etcd-server', base: 'etcd/server', ca: 'etcd/ca', cn: (h) => h.name, usages: ['serverAuth', 'clientAuth'], sans: 'etcd-server', scope: 'etcd-members', component: 'etcd', loadedByPod: true },
+  { kind: 'leaf', name: 'etcd/peer', phase: 'etcd-peer', base: 'etcd/peer', ca: 'etcd/ca', cn: (h) => h.name, usages: ['serverAuth', 'clientAuth'], sans: 'etcd-peer', scope: 'etcd-members', component: 'etcd', loadedByPod: true },
   {
     kind: 'leaf',
     name: 'etcd/healthcheck-client',
@@ -150,7 +150,7 @@ export const KUBECONFIG_ROWS: readonly KubeconfigRow[] = [
   { kind: 'kubeconfig', name: 'super-admin.conf', phase: 'super-admin.conf', ca: 'ca', cn: fixed('kubernetes-super-admin'), o: 'system:masters', server: 'endpoint', scope: 'first-control-plane', renewable: true, component: 'apiserver', loadedByPod: false },
   { kind: 'kubeconfig', name: 'controller-manager.conf', phase: 'controller-manager.conf', ca: 'ca', cn: fixed('system:kube-controller-manager'), server: 'local', scope: 'control-planes', renewable: true, component: 'controller-manager', loadedByPod: true },
   { kind: 'kubeconfig', name: 'scheduler.conf', phase: 'scheduler.conf', ca: 'ca', cn: fixed('system:kube-scheduler'), server: 'local', scope: 'control-planes', renewable: true, component: 'scheduler', loadedByPod: true },
-  { kind: 'kubeconfig', name: 'kubelet.conf', phase: 'kubelet.conf', ca: 'ca', cn: (h) => `system:node:${h.name}`, o: 'system:nodes', server: 'kubelet', scope: 'control-planes', renewable: false, component: 'kubelet', loadedByPod: false },
+  { kind: 'kubeconfig', name: 'kubelet.conf', phase: 'kubelet.conf', ca: 'ca', cn: (h) => `system:node:${h.name}`, o: 'system:nodes', server: 'local-from-v1.33', scope: 'control-planes', renewable: false, component: 'kubelet', loadedByPod: false },
 ];
 
 /** The certificate rows in kubeadm's `init phase certs` order: each CA just before what it signs, then sa. */
