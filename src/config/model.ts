@@ -60,7 +60,7 @@ export interface Cluster {
     reservedSubnets: Cidr[];
     cni: PodNetwork;
   };
-  etcd: { topology: 'stacked' | 'external' };
+  etcd: { topology: 'stacked' | 'external'; extraArgs: Record<string, string>; serverCertSANs: string[]; peerCertSANs: string[] };
   certificates: { encryptionAlgorithm: EncryptionAlgorithm; validityDays: number; caValidityDays: number };
   apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number };
   controllerManager: { extraArgs: Record<string, string> };
@@ -168,7 +168,7 @@ export function buildCluster(file: ClusterFile): Cluster {
       reservedSubnets: cidrs(net.reservedSubnets ?? []),
       cni: podNetwork(net.cni ?? DEFAULTS.cni),
     },
-    etcd: { topology },
+    etcd: { topology, extraArgs: spec.etcd?.extraArgs ?? {}, serverCertSANs: spec.etcd?.serverCertSANs ?? [], peerCertSANs: spec.etcd?.peerCertSANs ?? [] },
     certificates: {
       encryptionAlgorithm: spec.certificates?.encryptionAlgorithm ?? DEFAULTS.encryptionAlgorithm,
       validityDays: spec.certificates?.validityDays ?? DEFAULTS.validityDays,

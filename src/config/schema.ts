@@ -109,7 +109,15 @@ export const ClusterSpecSchema = strict(
       ),
     ),
     etcd: Type.Optional(
-      strict({ topology: Type.Optional(oneOf(['stacked', 'external'] as const, 'Where etcd runs.', DEFAULTS.etcdTopology)) }, 'etcd placement.'),
+      strict(
+        {
+          topology: Type.Optional(oneOf(['stacked', 'external'] as const, 'Where etcd runs.', DEFAULTS.etcdTopology)),
+          extraArgs: Type.Optional(stringMap("etcd flags that replace or add to the defaults (kubeadm's etcd.local.extraArgs).")),
+          serverCertSANs: Type.Optional(Type.Array(Type.String(), { description: "Extra SANs of every member's etcd/server certificate (kubeadm's etcd.local.serverCertSANs).", default: [] })),
+          peerCertSANs: Type.Optional(Type.Array(Type.String(), { description: "Extra SANs of every member's etcd/peer certificate (kubeadm's etcd.local.peerCertSANs).", default: [] })),
+        },
+        'etcd placement and settings (for stacked members and kbuild-managed etcd hosts alike).',
+      ),
     ),
     certificates: Type.Optional(
       strict(

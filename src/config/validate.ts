@@ -339,11 +339,18 @@ const certificates: Rule = (file, { parseAddress }) => {
           },
     );
   }
-  (file.spec.apiServer?.certSANs ?? []).forEach((san, i) => {
-    if (!parseAddress(san) && !DNS_NAME.test(san) && !WILDCARD_DNS_NAME.test(san)) {
-      problems.push({ path: ['spec', 'apiServer', 'certSANs', i], message: `"${san}" is neither an IP address nor a DNS name (wildcards like *.example.com are allowed)` });
-    }
-  });
+  const sans = [
+    [['spec', 'apiServer', 'certSANs'], file.spec.apiServer?.certSANs],
+    [['spec', 'etcd', 'serverCertSANs'], file.spec.etcd?.serverCertSANs],
+    [['spec', 'etcd', 'peerCertSANs'], file.spec.etcd?.peerCertSANs],
+  ] as const;
+  for (const [path, list] of sans) {
+    (list ?? []).forEach((san, i) => {
+      if (!parseAddress(san) && !DNS_NAME.test(san) && !WILDCARD_DNS_NAME.test(san)) {
+        problems.push({ path: [...path, i], message: `"${san}" is neither an IP address nor a DNS name (wildcards like *.example.com are allowed)` });
+      }
+    });
+  }
   return problems;
 };
 
@@ -354,6 +361,7 @@ const extraArgs: Rule = (file) => {
     ['controllerManager', file.spec.controllerManager?.extraArgs],
     ['scheduler', file.spec.scheduler?.extraArgs],
     ['kubelet', file.spec.kubelet?.extraArgs],
+    ['etcd', file.spec.etcd?.extraArgs],
   ] as const;
   for (const [section, args] of sections) {
     for (const flag of Object.keys(args ?? {})) {

@@ -82,7 +82,14 @@ const argList = (args: Record<string, string>) => {
 export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, unknown> {
   const etcd =
     cluster.etcd.topology === 'stacked'
-      ? { local: { dataDir: PATHS.etcdData } }
+      ? {
+          local: {
+            dataDir: PATHS.etcdData,
+            extraArgs: argList(cluster.etcd.extraArgs),
+            serverCertSANs: cluster.etcd.serverCertSANs.length > 0 ? cluster.etcd.serverCertSANs : undefined,
+            peerCertSANs: cluster.etcd.peerCertSANs.length > 0 ? cluster.etcd.peerCertSANs : undefined,
+          },
+        }
       : {
           external: {
             endpoints: cluster.etcdMembers.map((m) => `https://${hostPort(m.address, PORTS.etcdClient)}`),

@@ -20,11 +20,21 @@ export function altNamesFor(rule: SanRule, cluster: Cluster, host: Host): AltNam
   switch (rule) {
     case 'none':
       return { dns: [], ips: [] };
-    case 'etcd':
-      return normalizeAltNames([host.name, 'localhost'], [host.address, '127.0.0.1', '::1']);
+    case 'etcd-server':
+      return etcdAltNames(host, cluster.etcd.serverCertSANs);
+    case 'etcd-peer':
+      return etcdAltNames(host, cluster.etcd.peerCertSANs);
     case 'apiserver':
       return apiserverAltNames(cluster, host);
   }
+}
+
+/** kubeadm's getAltNames for etcd/server and etcd/peer: the member's name and address, loopback, then the extra SANs. */
+function etcdAltNames(host: Host, extra: readonly string[]): AltNames {
+  const dns = [host.name, 'localhost'];
+  const ips = [host.address, '127.0.0.1', '::1'];
+  for (const name of extra) (parseAddress(name) ? ips : dns).push(name);
+  return normalizeAltNames(dns, ips);
 }
 
 function apiserverAltNames(cluster: Cluster, host: Host): AltNames {

@@ -8,7 +8,7 @@
  * (MemberAddAsLearner, then `--initial-cluster-state=existing`).
  */
 import { hostPort, type Cluster, type Host } from '../config/model.js';
-import { argumentsToCommand, type Arg } from './flags.js';
+import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { componentVersions } from '../kubeadm/versions.js';
 import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
@@ -79,7 +79,7 @@ export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap =
     name: 'etcd',
     annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': etcdClientUrl(host) },
     container: {
-      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host, bootstrap), [])],
+      command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host, bootstrap), argsFromRecord(cluster.etcd.extraArgs))],
       image: `${cluster.imageRepository}/etcd:${versions.etcd}`,
       imagePullPolicy: 'IfNotPresent',
       livenessProbe: livenessProbe(probeGet('/livez')),

@@ -30,6 +30,11 @@ const work = mkdtempSync(join(tmpdir(), 'kbuild-kubeadm-ref-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const EXAMPLES = ['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'] as const;
+/** Cluster files beside the examples: kubeadm v1beta4 knobs kbuild has too (etcd and component extraArgs, SANs). */
+const FIXTURES = ['customised'] as const;
+type Case = (typeof EXAMPLES)[number] | (typeof FIXTURES)[number];
+const clusterFileOf = (name: Case): string =>
+  (FIXTURES as readonly string[]).includes(name) ? join(import.meta.dirname, '../fixtures/kubeadm-reference', `${name}.yaml`) : join(import.meta.dirname, '../../examples', `${name}.yaml`);
 
 /** The InitConfiguration kubeadm init would get on this host, and the kubelet's component configuration. */
 function kubeadmConfig(cluster: Cluster, host: Host): string {
@@ -196,10 +201,10 @@ function withoutFalse(value: unknown): unknown {
 
 const kubeletFlags = (env: string) => flags(['kubelet', ...(/KUBELET_KUBEADM_ARGS="(.*)"/.exec(env)?.[1] ?? '').split(' ').filter(Boolean)]);
 
-async function differences(example: string): Promise<Diff[]> {
+async function differences(example: Case): Promise<Diff[]> {
   const stateDir = join(work, 'state', example);
-  const prepared = await prepareCluster({ inventory: join(import.meta.dirname, '../../examples', `${example}.yaml`), stateDir });
-  const { cluster } = await loadClusterFile(join(import.meta.dirname, '../../examples', `${example}.yaml`));
+  const prepared = await prepareCluster({ inventory: clusterFileOf(example), stateDir });
+  const { cluster } = await loadClusterFile(clusterFileOf(example));
   const host = firstControlPlane(cluster);
   const ours = new Map((prepared.rendered.hosts.get(host.name) ?? []).map((f) => [f.path, f.content.toString()]));
   const theirs = kubeadmWrites(example, kubeadmConfig(cluster, host), cluster.etcd.topology === 'external');
@@ -262,8 +267,9 @@ const ETCD_ALL_MEMBERS = 'stacked etcd: every member is named and all start toge
 const ETCD_SERVERS = 'a stacked apiserver lists its local member first, then the others, to keep serving while its own restarts';
 const SHUTDOWN_DELAY = 'behind a load balancer the apiserver fails /readyz for 10 s before it closes its listener (zero failed requests during a roll)';
 const ETCD_HTTP = "etcd's HTTP API (JSON gateway, /health) on a port of its own: gRPC alone on 2379 drains its RPCs when a member stops, where gRPC served through etcd's HTTP server answered some with a bare HTTP response";
-const ON_PURPOSE: Record<(typeof EXAMPLES)[number], Record<string, string>> = {
+const ON_PURPOSE: Record<Case, Record<string, string>> = {
   'single-node': { 'etcd --listen-client-http-urls': ETCD_HTTP },
+  customised: { 'etcd --listen-client-http-urls': ETCD_HTTP },
   'ha-stacked': {
     'etcd --initial-cluster': ETCD_ALL_MEMBERS,
     'etcd --listen-client-http-urls': ETCD_HTTP,
@@ -283,7 +289,7 @@ const ON_PURPOSE: Record<(typeof EXAMPLES)[number], Record<string, string>> = {
 const OPTIONAL_CA_VOLUME = /^(kube-apiserver|kube-controller-manager) volume(Mount)? (\S+): kubeadm \{"(?:mountPath|path)":"([^"]+)"[^}]*\}, kbuild \(none\)$/;
 
 describe('kbuild renders what the real kubeadm writes, but for the differences it lists on purpose', () => {
-  it.each(EXAMPLES)('%s: its first control plane', async (example) => {
+  it.each([...EXAMPLES, ...FIXTURES])('%s: its first control plane', async (example) => {
     const diffs = await differences(example);
     const caVolumes = diffs.filter((d) => OPTIONAL_CA_VOLUME.test(d));
     for (const d of caVolumes) {

@@ -164,6 +164,9 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'bad cert sans': (d) => {
     d.spec.apiServer = { certSANs: ['api.example.com', '*.example.com', 'not a name', '10.0.0.300'] };
   },
+  'bad etcd cert sans and etcd extra args with dashes': (d) => {
+    d.spec.etcd = { serverCertSANs: ['etcd.example.com', 'not a name'], peerCertSANs: ['bad name!'], extraArgs: { '--snapshot-count': '5000' } };
+  },
   'extra args with dashes': (d) => {
     d.spec.apiServer = { extraArgs: { '--v': '2', 'audit-log-path': '/var/log/audit.log' } };
   },

@@ -134,6 +134,18 @@ describe('PKI state directory', () => {
     expect((await run(v133)).actions.filter((a) => a.name === 'kubelet.conf').map((a) => a.outcome)).toEqual(['reused', 'reused', 'reused']);
   });
 
+  it('spec.etcd.serverCertSANs and peerCertSANs go into etcd/server and etcd/peer only; a new one re-issues just that certificate', async () => {
+    const cluster = await example('ha-stacked');
+    await run(cluster);
+    const sans = (rel: string) => openssl(['x509', '-in', join(dir, rel), '-noout', '-ext', 'subjectAltName']).split('\n')[1]!.trim();
+    const withEtcd = { ...cluster, etcd: { ...cluster.etcd, serverCertSANs: ['etcd.example.com', '10.9.9.9'], peerCertSANs: ['peer.example.com'] } };
+    const pki = await run(withEtcd);
+    expect(sans('hosts/cp2/pki/etcd/server.crt')).toBe('DNS:cp2, DNS:etcd.example.com, DNS:localhost, IP Address:192.168.10.12, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:10.9.9.9');
+    expect(sans('hosts/cp2/pki/etcd/peer.crt')).toBe('DNS:cp2, DNS:localhost, DNS:peer.example.com, IP Address:192.168.10.12, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    const reissued = new Set(pki.actions.filter((a) => a.outcome === 're-issued').map((a) => a.name));
+    expect(reissued).toEqual(new Set(['etcd/server', 'etcd/peer']));
+  });
+
   it('refuses a CA key that does not belong to the CA certificate instead of replacing anything', async () => {
     const cluster = await example('single-node');
     await run(cluster);

@@ -146,6 +146,14 @@ describe('external etcd (ha-external-etcd)', () => {
     expect(flag(pod(files, 'kube-apiserver'), 'etcd-servers')).toBe('https://192.168.20.21:2379,https://192.168.20.22:2379,https://192.168.20.23:2379');
   });
 
+  test('spec.etcd.extraArgs replace or add to the flags on every member, as kubeadm\'s etcd.local.extraArgs', async () => {
+    const ctx = withCluster(await fixtureContext('ha-external-etcd'), (c) => ({ ...c, etcd: { ...c.etcd, extraArgs: { 'snapshot-count': '5000', 'quota-backend-bytes': '8589934592' } } }));
+    const etcd = pod(renderHost(ctx, host(ctx.cluster, 'etcd2')), 'etcd');
+    expect(command(etcd).filter((a) => a.startsWith('--snapshot-count='))).toEqual(['--snapshot-count=5000']);
+    expect(flag(etcd, 'quota-backend-bytes')).toBe('8589934592');
+    expect(flag(etcd, 'name')).toBe('etcd2');
+  });
+
   test('etcd hosts get etcd.yaml with all etcd hosts and a standalone kubelet', async () => {
     const ctx = await fixtureContext('ha-external-etcd');
     const files = renderHost(ctx, host(ctx.cluster, 'etcd3'));
