@@ -26,8 +26,7 @@ export default defineConfig({
       {
         extends: true,
         // The other end-to-end files (real openssl, sshd, etcd, haproxy, kubeadm, the binary; their own network
-        // namespaces on claimed subnets): one at a time too. One vitest process runs them after the cluster files;
-        // scripts/run-tests.mjs (npm test) runs them in a second process beside the clusters.
+        // namespaces on claimed subnets): one at a time too (vitest runs them after the cluster files, not beside them).
         test: { name: 'e2e-tools', include: ['test/e2e/**/*.test.ts'], exclude: CLUSTERS, fileParallelism: false, testTimeout: 300_000 },
       },
     ],
