@@ -44,7 +44,12 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
   const lab = await createTestHosts({ names: hosts.map((h) => h.name), nonRootUser: options.nonRootUser });
   try {
     const node = { kubernetesVersion: LAB_KUBERNETES_VERSION, cgroupDriver: 'cgroupfs' as const, pauseImage: `registry.k8s.io/pause:${componentVersions(LAB_KUBERNETES_VERSION).pause}` };
-    await Promise.all(hosts.filter(runsKubelet).map((h) => installKubeNode(lab, h.name, node)));
+    const stacked = (spec.etcd as { topology?: string } | undefined)?.topology !== 'external';
+    const runs = (h: LabHost) => {
+      const controlPlane = h.roles.includes('control-plane');
+      return { controlPlane, etcd: h.roles.includes('etcd') || (controlPlane && stacked), workloads: controlPlane || h.roles.includes('worker') };
+    };
+    await Promise.all(hosts.filter(runsKubelet).map((h) => installKubeNode(lab, h.name, { ...node, runs: runs(h) })));
   } catch (error) {
     await lab.teardown();
     throw error;

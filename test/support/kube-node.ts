@@ -5,7 +5,7 @@
  * images imported, and forwarding on. Everything kbuild writes (kubelet drop-in, flags, config,
  * manifests, certificates) it writes itself.
  */
-import { labVersion, type LabProgram } from './kube-lab.js';
+import { labVersion, TEST_POD_IMAGE, type LabImage, type LabProgram } from './kube-lab.js';
 import type { TestLab } from './testhosts/lab.js';
 import { shellQuote } from './testhosts/host-setup.js';
 
@@ -17,6 +17,20 @@ export interface KubeNodeOptions {
   cgroupDriver: CgroupDriver;
   /** The sandbox image containerd uses, exactly as kbuild names the pause image. */
   pauseImage: string;
+  /** What the node runs, so it gets only those images, as a node pulls only what it runs. */
+  runs: { controlPlane: boolean; etcd: boolean; workloads: boolean };
+}
+
+/**
+ * The images a node imports: the pause image always; a control plane's static pods; etcd where a
+ * member runs; where workloads may land (workers, and control planes, which CoreDNS and kube-proxy
+ * tolerate) kube-proxy, CoreDNS and the tests' own pod image. A pod on a host without its image
+ * fails to pull (no registry here): a test would see it.
+ */
+export function nodeImages(images: readonly LabImage[], runs: KubeNodeOptions['runs']): LabImage[] {
+  const name = (image: LabImage) => image.reference.replace(/^registry\.k8s\.io\//, '').replace(/:[^:/]+$/, '');
+  const wanted = new Set(['pause', ...(runs.controlPlane ? ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] : []), ...(runs.etcd ? ['etcd'] : []), ...(runs.workloads ? ['kube-proxy', 'coredns/coredns'] : [])]);
+  return images.filter((image) => wanted.has(name(image)) || (runs.workloads && image.reference === TEST_POD_IMAGE));
 }
 
 /** The kubelet package's unit (kubernetes/release, packages/deb), without any drop-in. */
@@ -81,7 +95,7 @@ export async function installKubeNode(lab: TestLab, host: string, options: KubeN
     'systemctl enable --now containerd 2>/dev/null',
     // containerd answers on its socket a moment after systemd starts it (Type=notify is not awaited here).
     'n=0; until ctr version >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 100 ] || { echo "containerd did not answer on its socket within 20 s" >&2; journalctl -u containerd --no-pager | tail -20 >&2; exit 1; }; sleep 0.2; done',
-    ...version.images.map((image) => `ctr -n k8s.io images import ${q(image.archive)} >/dev/null`),
+    ...nodeImages(version.images, options.runs).map((image) => `ctr -n k8s.io images import ${q(image.archive)} >/dev/null`),
   ];
   await lab.exec(host, script.join('\n'), { timeoutMs: 300_000 });
 }
