@@ -49,6 +49,8 @@ export interface Cluster {
   imageRepository: string;
   /** Where every client reaches the API (controlPlaneEndpoint, else the only control plane). */
   endpoint: { host: string; port: number };
+  /** spec.featureGates: kubeadm's gates as the cluster file sets them (unset: kubeadm's default for the version). */
+  featureGates: { ControlPlaneKubeletLocalMode?: boolean };
   networking: {
     podSubnets: Cidr[];
     serviceSubnets: Cidr[];
@@ -158,6 +160,7 @@ export function buildCluster(file: ClusterFile): Cluster {
     imageRepository: spec.imageRepository ?? DEFAULTS.imageRepository,
     // Without an explicit port the endpoint is the load balancer's frontend when there is one.
     endpoint: { host: endpoint.host, port: endpoint.port ?? (lbType === 'haproxy' ? lbPort : bindPort) },
+    featureGates: { ...spec.featureGates },
     networking: {
       podSubnets: net.podSubnet ? cidrs(splitList(net.podSubnet)) : [],
       serviceSubnets: cidrs(splitList(serviceSubnet)),

@@ -90,6 +90,16 @@ export const ClusterSpecSchema = strict(
     kubernetesVersion: Type.Optional(str(`Kubernetes release, ${SUPPORTED_RANGE}.`, { default: DEFAULTS.kubernetesVersion })),
     imageRepository: Type.Optional(str('Registry the control-plane images come from.', { default: DEFAULTS.imageRepository })),
     controlPlaneEndpoint: Type.Optional(str('host[:port] every client uses to reach the API; required with more than one control plane.')),
+    featureGates: Type.Optional(
+      strict(
+        {
+          ControlPlaneKubeletLocalMode: Type.Optional(
+            Type.Boolean({ description: "kubeadm's gate (v1.31+; on by default from v1.33): a control plane's kubelet.conf names its own apiserver instead of the endpoint." }),
+          ),
+        },
+        "kubeadm's feature gates that kbuild implements (ClusterConfiguration.featureGates).",
+      ),
+    ),
     networking: Type.Optional(
       strict(
         {

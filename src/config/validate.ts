@@ -4,7 +4,7 @@
  */
 import type { ClusterFile, HostSpec } from './schema.js';
 import { DEFAULTS } from './defaults.js';
-import { SUPPORTED_MINORS, SUPPORTED_RANGE } from '../kubeadm/versions.js';
+import { SUPPORTED_MINORS, SUPPORTED_RANGE, kubernetesMinor } from '../kubeadm/versions.js';
 import { splitHostPort } from './model.js';
 import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList, type Cidr, type ParsedAddress } from '../net/cidr.js';
 import type { PathSegment } from './yaml-lines.js';
@@ -354,6 +354,14 @@ const certificates: Rule = (file, { parseAddress }) => {
   return problems;
 };
 
+/** kubeadm knows ControlPlaneKubeletLocalMode from v1.31 (alpha) on; an older kubeadm rejects the gate. */
+const featureGates: Rule = (file) => {
+  const gates = file.spec.featureGates ?? {};
+  const minor = kubernetesMinor(file.spec.kubernetesVersion ?? DEFAULTS.kubernetesVersion);
+  if (gates.ControlPlaneKubeletLocalMode === undefined || !(minor < 31)) return [];
+  return [{ path: ['spec', 'featureGates', 'ControlPlaneKubeletLocalMode'], message: `kubeadm has this gate from v1.31 on, not in v1.${minor}: remove it or set spec.kubernetesVersion to v1.31 or later` }];
+};
+
 const extraArgs: Rule = (file) => {
   const problems: RuleProblem[] = [];
   const sections = [
@@ -459,6 +467,7 @@ const interfaceName: Rule = (file) => {
 
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['plain-strings', plainStrings],
+  ['feature-gates', featureGates],
   ['interface-name', interfaceName],
   ['metadata-and-version', metadataAndVersion],
   ['cidr-syntax', cidrSyntax],

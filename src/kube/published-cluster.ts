@@ -111,6 +111,7 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
       controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
       encryptionAlgorithm: cluster.certificates.encryptionAlgorithm,
       etcd,
+      featureGates: Object.keys(cluster.featureGates).length > 0 ? cluster.featureGates : undefined,
       imageRepository: cluster.imageRepository,
       kubernetesVersion: cluster.kubernetesVersion,
       networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, podSubnet: cluster.networking.podSubnet },

@@ -164,6 +164,10 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'bad cert sans': (d) => {
     d.spec.apiServer = { certSANs: ['api.example.com', '*.example.com', 'not a name', '10.0.0.300'] };
   },
+  'feature gate before its kubeadm version, and an unknown one': (d) => {
+    d.spec.kubernetesVersion = 'v1.30.2';
+    d.spec.featureGates = { ControlPlaneKubeletLocalMode: true, ControlPlaneKubeletLocalMod: false };
+  },
   'bad etcd cert sans and etcd extra args with dashes': (d) => {
     d.spec.etcd = { serverCertSANs: ['etcd.example.com', 'not a name'], peerCertSANs: ['bad name!'], extraArgs: { '--snapshot-count': '5000' } };
   },

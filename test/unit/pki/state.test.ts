@@ -132,6 +132,11 @@ describe('PKI state directory', () => {
     // admin.conf keeps the endpoint.
     expect(parseKubeconfig(await readFile(join(dir, 'hosts/cp2/admin.conf'), 'utf8')).server).toBe(endpointUrl(cluster));
     expect((await run(v133)).actions.filter((a) => a.name === 'kubelet.conf').map((a) => a.outcome)).toEqual(['reused', 'reused', 'reused']);
+    // spec.featureGates sets it either way, as kubeadm's featureGates.
+    await run({ ...v133, featureGates: { ControlPlaneKubeletLocalMode: false } });
+    expect(await server('cp2')).toBe(endpointUrl(cluster));
+    await run({ ...cluster, featureGates: { ControlPlaneKubeletLocalMode: true } });
+    expect(await server('cp2')).toBe(`https://${address('cp2')}:6443`);
   });
 
   it('spec.etcd.serverCertSANs and peerCertSANs go into etcd/server and etcd/peer only; a new one re-issues just that certificate', async () => {
