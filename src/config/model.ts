@@ -7,6 +7,7 @@
 import { homedir } from 'node:os';
 import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
+import { CLUSTER_NAME } from '../kubeadm/constants.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
 
@@ -47,6 +48,8 @@ export interface Cluster {
   name: string;
   kubernetesVersion: string;
   imageRepository: string;
+  /** kubeadm's clusterName: every kubeconfig's cluster entry and kube-controller-manager's --cluster-name. */
+  clusterName: string;
   /** Where every client reaches the API (controlPlaneEndpoint, else the only control plane). */
   endpoint: { host: string; port: number };
   /** spec.featureGates: kubeadm's gates as the cluster file sets them (unset: kubeadm's default for the version). */
@@ -158,6 +161,7 @@ export function buildCluster(file: ClusterFile): Cluster {
     name: file.metadata.name,
     kubernetesVersion: spec.kubernetesVersion ?? DEFAULTS.kubernetesVersion,
     imageRepository: spec.imageRepository ?? DEFAULTS.imageRepository,
+    clusterName: spec.clusterName ?? CLUSTER_NAME,
     // Without an explicit port the endpoint is the load balancer's frontend when there is one.
     endpoint: { host: endpoint.host, port: endpoint.port ?? (lbType === 'haproxy' ? lbPort : bindPort) },
     featureGates: { ...spec.featureGates },

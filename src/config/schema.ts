@@ -6,6 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULTS } from './defaults.js';
 import { SUPPORTED_RANGE } from '../kubeadm/versions.js';
+import { CLUSTER_NAME } from '../kubeadm/constants.js';
 import { OPTIONAL_CA_DIRS } from '../kubeadm/host-environment.js';
 
 const str = (description: string, options: Record<string, unknown> = {}) => Type.String({ description, ...options });
@@ -89,6 +90,7 @@ export const ClusterSpecSchema = strict(
   {
     kubernetesVersion: Type.Optional(str(`Kubernetes release, ${SUPPORTED_RANGE}.`, { default: DEFAULTS.kubernetesVersion })),
     imageRepository: Type.Optional(str('Registry the control-plane images come from.', { default: DEFAULTS.imageRepository })),
+    clusterName: Type.Optional(str("The cluster's name in every kubeconfig and kube-controller-manager's --cluster-name (kubeadm's clusterName).", { default: CLUSTER_NAME })),
     controlPlaneEndpoint: Type.Optional(str('host[:port] every client uses to reach the API; required with more than one control plane.')),
     featureGates: Type.Optional(
       strict(

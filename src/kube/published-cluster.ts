@@ -14,7 +14,7 @@ import { parseClusterFile } from '../config/load.js';
 import { hostPort, type Cluster } from '../config/model.js';
 import type { ClusterFile } from '../config/schema.js';
 import { StateError } from '../errors/index.js';
-import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { toYaml } from '../util/yaml.js';
 import { isForbidden, type ApiClient } from './client.js';
 import { nodesMayGetConfigMap } from './rbac.js';
@@ -107,7 +107,7 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
       controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs) },
       scheduler: { extraArgs: argList(cluster.scheduler.extraArgs) },
       certificatesDir: PATHS.pki,
-      clusterName: CLUSTER_NAME,
+      clusterName: cluster.clusterName,
       controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
       encryptionAlgorithm: cluster.certificates.encryptionAlgorithm,
       etcd,

@@ -1,4 +1,4 @@
-/** kubeconfig files in kubeadm's layout: cluster `kubernetes`, user = CN, context `<user>@kubernetes`. */
+/** kubeconfig files in kubeadm's layout: cluster `<clusterName>` (kubeadm's default `kubernetes`), user = CN, context `<user>@<clusterName>`. */
 import yaml from 'js-yaml';
 import { CLUSTER_NAME } from '../kubeadm/constants.js';
 
@@ -62,6 +62,8 @@ export interface ParsedKubeconfig {
   clientCertPem?: string;
   clientKeyPem?: string;
   token?: string;
+  /** The current context's cluster entry name. */
+  clusterName: string;
 }
 
 /** Reads back a kubeconfig in the layout above (current context's cluster and user). */
@@ -85,5 +87,6 @@ export function parseKubeconfig(text: string): ParsedKubeconfig {
     clientCertPem: unb64(user?.user['client-certificate-data']),
     clientKeyPem: unb64(user?.user['client-key-data']),
     token: user?.user.token,
+    clusterName: doc.clusters?.find((c) => c.name === context?.cluster)?.name ?? doc.clusters?.[0]?.name ?? '',
   };
 }

@@ -83,7 +83,7 @@ export async function ensureClusterPki(cluster: Cluster, state: PkiStore, option
         verdict = evaluateCertificate(await read(where), await read(statePaths.leafKey(host.name, row)), expected, state.path(where));
       } else {
         const where = statePaths.kubeconfig(host.name, row);
-        verdict = evaluateKubeconfig(await read(where), kubeconfigServer(cluster, host, row), expected, state.path(where));
+        verdict = evaluateKubeconfig(await read(where), kubeconfigServer(cluster, host, row), cluster.clusterName, expected, state.path(where));
       }
       if (verdict.status === 'valid' && ca.mode === 'reuse' && renewing.has(row.phase)) verdict = { status: 'stale', reason: 'renewal requested' };
       items.push({ row, host, expected, verdict });
@@ -159,7 +159,7 @@ export async function ensureClusterPki(cluster: Cluster, state: PkiStore, option
         put(statePaths.leafKey(host.name, row), done.key.privateKeyPem, 0o600);
       } else {
         const server = kubeconfigServer(cluster, host, row);
-        const text = renderKubeconfig({ server, caCertPem: cas.get('ca')!.certPem!, user: item.expected.subject.cn, clientCertPem: done.certPem, clientKeyPem: done.key.privateKeyPem });
+        const text = renderKubeconfig({ server, caCertPem: cas.get('ca')!.certPem!, user: item.expected.subject.cn, clientCertPem: done.certPem, clientKeyPem: done.key.privateKeyPem, clusterName: cluster.clusterName });
         put(statePaths.kubeconfig(host.name, row), text, 0o600);
       }
     }

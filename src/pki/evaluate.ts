@@ -48,7 +48,7 @@ export function evaluateCertificate(certPem: string | undefined, keyPem: string 
   return { status: 'valid' };
 }
 
-export function evaluateKubeconfig(text: string | undefined, server: string, want: Expected, where: string): Verdict {
+export function evaluateKubeconfig(text: string | undefined, server: string, clusterName: string, want: Expected, where: string): Verdict {
   if (text === undefined) return { status: 'missing', what: 'kubeconfig' };
   let parsed;
   try {
@@ -58,6 +58,7 @@ export function evaluateKubeconfig(text: string | undefined, server: string, wan
   }
   if (parsed.caCertPem !== want.caCertPem) return { status: 'stale', reason: 'its CA data differs from the current ca.crt' };
   if (parsed.server !== server) return { status: 'stale', reason: `server changed: ${parsed.server} → ${server}` };
+  if (parsed.clusterName !== clusterName) return { status: 'stale', reason: `cluster name changed: ${parsed.clusterName} → ${clusterName}` };
   if (parsed.user !== want.subject.cn) return { status: 'stale', reason: `user changed: ${parsed.user} → ${want.subject.cn}` };
   if (parsed.clientCertPem === undefined) return { status: 'stale', reason: 'it has no embedded client certificate' };
   return evaluateCertificate(parsed.clientCertPem, parsed.clientKeyPem, want, where);

@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
-import { CLUSTER_NAME, PATHS, PORTS } from '../kubeadm/constants.js';
+import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { kubernetesMinor } from '../kubeadm/versions.js';
 import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
@@ -116,7 +116,7 @@ export function controllerManagerPod(cluster: Cluster, env: HostEnvironment): V1
     arg('authorization-kubeconfig', kubeconfig),
     arg('bind-address', '127.0.0.1'),
     arg('client-ca-file', pki('ca.crt')),
-    arg('cluster-name', CLUSTER_NAME),
+    arg('cluster-name', cluster.clusterName),
     arg('cluster-signing-cert-file', pki('ca.crt')),
     arg('cluster-signing-key-file', pki('ca.key')),
     arg('controllers', '*,bootstrapsigner,tokencleaner'),

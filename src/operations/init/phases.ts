@@ -89,7 +89,7 @@ async function enableClientCertRotation(ctx: InitContext): Promise<StepOutcome> 
   if (!current) return { changed: [] };
   const parsed = parseKubeconfig(current.toString());
   if (parsed.clientCertPem === undefined) return { changed: [] };
-  const text = renderKubeconfig({ server: parsed.server, caCertPem: parsed.caCertPem, user: parsed.user })
+  const text = renderKubeconfig({ server: parsed.server, caCertPem: parsed.caCertPem, user: parsed.user, clusterName: parsed.clusterName })
     .replace(/user: \{\}/, `user:\n    client-certificate: ${PATHS.kubeletClientPem}\n    client-key: ${PATHS.kubeletClientPem}`);
   await ctx.transport.writeFile(PATHS.kubeletKubeconfig, text, { mode: 0o600 });
   await runChecked(ctx.transport, 'systemctl restart kubelet');

@@ -1,4 +1,5 @@
 /** The master copy across runs: reuse, no writes on a second run, SAN drift, BYO CA, external CA. */
+import yaml from 'js-yaml';
 import { chmod, chown, cp, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,20 @@ describe('PKI state directory', () => {
     expect(await server('cp2')).toBe(endpointUrl(cluster));
     await run({ ...cluster, featureGates: { ControlPlaneKubeletLocalMode: true } });
     expect(await server('cp2')).toBe(`https://${address('cp2')}:6443`);
+  });
+
+  it('spec.clusterName names every kubeconfig\'s cluster and context; changing it re-issues them', async () => {
+    const cluster = await example('ha-stacked');
+    await run(cluster);
+    const names = async (file: string) => {
+      const doc = yaml.load(await readFile(join(dir, file), 'utf8')) as { clusters: Array<{ name: string }>; 'current-context': string };
+      return [doc.clusters.map((c) => c.name), doc['current-context']];
+    };
+    expect(await names('hosts/cp1/admin.conf')).toEqual([['kubernetes'], 'kubernetes-admin@kubernetes']);
+    const pki = await run({ ...cluster, clusterName: 'prod-eu' });
+    expect(await names('hosts/cp1/admin.conf')).toEqual([['prod-eu'], 'kubernetes-admin@prod-eu']);
+    expect(await names('hosts/cp2/kubelet.conf')).toEqual([['prod-eu'], 'system:node:cp2@prod-eu']);
+    expect(pki.actions.find((a) => a.name === 'scheduler.conf' && a.host === 'cp3')).toMatchObject({ outcome: 're-issued', reason: expect.stringContaining('cluster name changed: kubernetes → prod-eu') as string });
   });
 
   it('spec.etcd.serverCertSANs and peerCertSANs go into etcd/server and etcd/peer only; a new one re-issues just that certificate', async () => {

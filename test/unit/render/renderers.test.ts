@@ -146,6 +146,11 @@ describe('external etcd (ha-external-etcd)', () => {
     expect(flag(pod(files, 'kube-apiserver'), 'etcd-servers')).toBe('https://192.168.20.21:2379,https://192.168.20.22:2379,https://192.168.20.23:2379');
   });
 
+  test('spec.clusterName is kube-controller-manager\'s --cluster-name', async () => {
+    const ctx = withCluster(await fixtureContext('ha-external-etcd'), (c) => ({ ...c, clusterName: 'prod-eu' }));
+    expect(flag(pod(renderHost(ctx, host(ctx.cluster, 'cp1')), 'kube-controller-manager'), 'cluster-name')).toBe('prod-eu');
+  });
+
   test('spec.etcd.extraArgs replace or add to the flags on every member, as kubeadm\'s etcd.local.extraArgs', async () => {
     const ctx = withCluster(await fixtureContext('ha-external-etcd'), (c) => ({ ...c, etcd: { ...c.etcd, extraArgs: { 'snapshot-count': '5000', 'quota-backend-bytes': '8589934592' } } }));
     const etcd = pod(renderHost(ctx, host(ctx.cluster, 'etcd2')), 'etcd');
