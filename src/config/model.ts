@@ -5,7 +5,7 @@
  * validation.
  */
 import { homedir } from 'node:os';
-import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HostSpec, Role } from './schema.js';
+import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HOST_PATH_TYPES, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
 import { CLUSTER_NAME } from '../kubeadm/constants.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
@@ -31,6 +31,32 @@ export const DEFAULT_SSH_TIMING = {
   connectTimeoutMs: 1000 * DEFAULTS.sshConnectTimeoutSeconds,
   serverAliveIntervalMs: 1000 * DEFAULTS.sshServerAliveIntervalSeconds,
 } as const;
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** kubeadm's HostPathMount: a host path in a control-plane component (its pathType unset: no check). */
+export interface ExtraVolume {
+  name: string;
+  hostPath: string;
+  mountPath: string;
+  readOnly: boolean;
+  pathType?: (typeof HOST_PATH_TYPES)[number];
+}
+
+/** kubeadm's extraVolumes and extraEnvs of a control-plane component. */
+export interface ComponentExtras {
+  extraVolumes: ExtraVolume[];
+  extraEnvs: EnvVar[];
+}
+
+type ComponentSpec = { extraVolumes?: Array<Omit<ExtraVolume, 'readOnly'> & { readOnly?: boolean }>; extraEnvs?: EnvVar[] } | undefined;
+const extras = (spec: ComponentSpec): ComponentExtras => ({
+  extraVolumes: (spec?.extraVolumes ?? []).map((v) => ({ ...v, readOnly: v.readOnly ?? false })),
+  extraEnvs: spec?.extraEnvs ?? [],
+});
 
 export interface Host {
   name: string;
@@ -65,11 +91,11 @@ export interface Cluster {
     reservedSubnets: Cidr[];
     cni: PodNetwork;
   };
-  etcd: { topology: 'stacked' | 'external'; extraArgs: Record<string, string>; serverCertSANs: string[]; peerCertSANs: string[] };
+  etcd: { topology: 'stacked' | 'external'; extraArgs: Record<string, string>; serverCertSANs: string[]; peerCertSANs: string[]; extraEnvs: EnvVar[] };
   certificates: { encryptionAlgorithm: EncryptionAlgorithm; validityDays: number; caValidityDays: number };
-  apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number };
-  controllerManager: { extraArgs: Record<string, string> };
-  scheduler: { extraArgs: Record<string, string> };
+  apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number } & ComponentExtras;
+  controllerManager: { extraArgs: Record<string, string> } & ComponentExtras;
+  scheduler: { extraArgs: Record<string, string> } & ComponentExtras;
   kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string>; configuration: Record<string, unknown> };
   kubeProxy: { configuration: Record<string, unknown> };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
@@ -175,15 +201,15 @@ export function buildCluster(file: ClusterFile): Cluster {
       reservedSubnets: cidrs(net.reservedSubnets ?? []),
       cni: podNetwork(net.cni ?? DEFAULTS.cni),
     },
-    etcd: { topology, extraArgs: spec.etcd?.extraArgs ?? {}, serverCertSANs: spec.etcd?.serverCertSANs ?? [], peerCertSANs: spec.etcd?.peerCertSANs ?? [] },
+    etcd: { topology, extraArgs: spec.etcd?.extraArgs ?? {}, serverCertSANs: spec.etcd?.serverCertSANs ?? [], peerCertSANs: spec.etcd?.peerCertSANs ?? [], extraEnvs: spec.etcd?.extraEnvs ?? [] },
     certificates: {
       encryptionAlgorithm: spec.certificates?.encryptionAlgorithm ?? DEFAULTS.encryptionAlgorithm,
       validityDays: spec.certificates?.validityDays ?? DEFAULTS.validityDays,
       caValidityDays: spec.certificates?.caValidityDays ?? DEFAULTS.caValidityDays,
     },
-    apiServer: { certSANs: spec.apiServer?.certSANs ?? [], extraArgs: spec.apiServer?.extraArgs ?? {}, bindPort },
-    controllerManager: { extraArgs: spec.controllerManager?.extraArgs ?? {} },
-    scheduler: { extraArgs: spec.scheduler?.extraArgs ?? {} },
+    apiServer: { certSANs: spec.apiServer?.certSANs ?? [], extraArgs: spec.apiServer?.extraArgs ?? {}, bindPort, ...extras(spec.apiServer) },
+    controllerManager: { extraArgs: spec.controllerManager?.extraArgs ?? {}, ...extras(spec.controllerManager) },
+    scheduler: { extraArgs: spec.scheduler?.extraArgs ?? {}, ...extras(spec.scheduler) },
     kubelet: {
       criSocket: spec.kubelet?.criSocket ?? DEFAULTS.criSocket,
       cgroupDriver: spec.kubelet?.cgroupDriver ?? DEFAULTS.cgroupDriver,

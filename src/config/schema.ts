@@ -24,6 +24,27 @@ const strict = <T extends Record<string, TSchema>>(properties: T, description: s
 const stringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description, default: {} });
 const componentConfiguration = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description, default: {} });
 
+/** Kubernetes' HostPathType values; kubeadm's HostPathMount.pathType, empty (no check) when unset. */
+export const HOST_PATH_TYPES = ['DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
+const extraVolumes = (component: string) =>
+  Type.Optional(
+    Type.Array(
+      strict(
+        {
+          name: str('Volume name (a DNS label); one of kbuild\'s own names replaces that volume.'),
+          hostPath: str('Absolute path on the host.'),
+          mountPath: str('Absolute path in the container.'),
+          readOnly: Type.Optional(Type.Boolean({ description: 'Mount read-only.', default: false })),
+          pathType: Type.Optional(oneOf(HOST_PATH_TYPES, 'What must be at hostPath (Kubernetes HostPathType); unset: no check.')),
+        },
+        'A host path mounted into the component (kubeadm HostPathMount).',
+      ),
+      { description: `Host paths mounted into ${component} (kubeadm's extraVolumes).`, default: [] },
+    ),
+  );
+const extraEnvs = (component: string) =>
+  Type.Optional(Type.Array(strict({ name: str('Variable name.'), value: str('Its value.') }, 'An environment variable.'), { description: `Environment variables of ${component} (kubeadm's extraEnvs).`, default: [] }));
+
 export const ROLES = ['control-plane', 'etcd', 'worker', 'load-balancer'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -127,6 +148,7 @@ export const ClusterSpecSchema = strict(
           extraArgs: Type.Optional(stringMap("etcd flags that replace or add to the defaults (kubeadm's etcd.local.extraArgs).")),
           serverCertSANs: Type.Optional(Type.Array(Type.String(), { description: "Extra SANs of every member's etcd/server certificate (kubeadm's etcd.local.serverCertSANs).", default: [] })),
           peerCertSANs: Type.Optional(Type.Array(Type.String(), { description: "Extra SANs of every member's etcd/peer certificate (kubeadm's etcd.local.peerCertSANs).", default: [] })),
+          extraEnvs: extraEnvs('etcd'),
         },
         'etcd placement and settings (for stacked members and kbuild-managed etcd hosts alike).',
       ),
@@ -146,13 +168,17 @@ export const ClusterSpecSchema = strict(
         {
           certSANs: Type.Optional(Type.Array(Type.String(), { description: 'Extra apiserver SANs.', default: [] })),
           extraArgs: Type.Optional(stringMap('Flags that replace or add to the defaults.')),
+          extraVolumes: extraVolumes('kube-apiserver'),
+          extraEnvs: extraEnvs('kube-apiserver'),
           bindPort: Type.Optional(port('Port kube-apiserver listens on.', DEFAULTS.bindPort)),
         },
         'kube-apiserver settings.',
       ),
     ),
-    controllerManager: Type.Optional(strict({ extraArgs: Type.Optional(stringMap('Extra flags.')) }, 'kube-controller-manager settings.')),
-    scheduler: Type.Optional(strict({ extraArgs: Type.Optional(stringMap('Extra flags.')) }, 'kube-scheduler settings.')),
+    controllerManager: Type.Optional(
+      strict({ extraArgs: Type.Optional(stringMap('Extra flags.')), extraVolumes: extraVolumes('kube-controller-manager'), extraEnvs: extraEnvs('kube-controller-manager') }, 'kube-controller-manager settings.'),
+    ),
+    scheduler: Type.Optional(strict({ extraArgs: Type.Optional(stringMap('Extra flags.')), extraVolumes: extraVolumes('kube-scheduler'), extraEnvs: extraEnvs('kube-scheduler') }, 'kube-scheduler settings.')),
     kubelet: Type.Optional(
       strict(
         {

@@ -362,6 +362,34 @@ const featureGates: Rule = (file) => {
   return [{ path: ['spec', 'featureGates', 'ControlPlaneKubeletLocalMode'], message: `kubeadm has this gate from v1.31 on, not in v1.${minor}: remove it or set spec.kubernetesVersion to v1.31 or later` }];
 };
 
+/** extraVolumes and extraEnvs: names the API server accepts, absolute paths, one volume per name. */
+const componentExtras: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const sections = [
+    ['apiServer', file.spec.apiServer],
+    ['controllerManager', file.spec.controllerManager],
+    ['scheduler', file.spec.scheduler],
+    ['etcd', file.spec.etcd],
+  ] as const;
+  for (const [section, spec] of sections) {
+    const volumes = spec && 'extraVolumes' in spec ? (spec.extraVolumes ?? []) : [];
+    const seen = new Set<string>();
+    volumes.forEach((v, i) => {
+      const at = (field: string): PathSegment[] => ['spec', section, 'extraVolumes', i, field];
+      if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v.name)) problems.push({ path: at('name'), message: `"${v.name}" is not a volume name: lower-case letters, digits and '-', at most 63, e.g. audit-log` });
+      else if (seen.has(v.name)) problems.push({ path: at('name'), message: `"${v.name}" is named twice in spec.${section}.extraVolumes` });
+      seen.add(v.name);
+      for (const field of ['hostPath', 'mountPath'] as const) {
+        if (!v[field].startsWith('/')) problems.push({ path: at(field), message: `"${v[field]}" is not an absolute path` });
+      }
+    });
+    (spec?.extraEnvs ?? []).forEach((e, i) => {
+      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(e.name)) problems.push({ path: ['spec', section, 'extraEnvs', i, 'name'], message: `"${e.name}" is not an environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)` });
+    });
+  }
+  return problems;
+};
+
 const extraArgs: Rule = (file) => {
   const problems: RuleProblem[] = [];
   const sections = [
@@ -468,6 +496,7 @@ const interfaceName: Rule = (file) => {
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['plain-strings', plainStrings],
   ['feature-gates', featureGates],
+  ['component-extras', componentExtras],
   ['interface-name', interfaceName],
   ['metadata-and-version', metadataAndVersion],
   ['cidr-syntax', cidrSyntax],

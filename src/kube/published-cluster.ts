@@ -11,7 +11,7 @@
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { parseClusterFile } from '../config/load.js';
-import { hostPort, type Cluster } from '../config/model.js';
+import { hostPort, type Cluster, type ComponentExtras } from '../config/model.js';
 import type { ClusterFile } from '../config/schema.js';
 import { StateError } from '../errors/index.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
@@ -64,6 +64,12 @@ export interface ClusterConfiguration {
   networking?: { serviceSubnet?: string; podSubnet?: string; dnsDomain?: string };
 }
 
+/** kubeadm v1beta4's extraVolumes and extraEnvs, omitted when empty. */
+const extrasOf = (extras: ComponentExtras) => ({
+  extraVolumes: extras.extraVolumes.length > 0 ? extras.extraVolumes : undefined,
+  extraEnvs: extras.extraEnvs.length > 0 ? extras.extraEnvs : undefined,
+});
+
 /** kubeadm v1beta4's extraArgs: a list of name/value pairs, sorted by name (as kubeadm writes it). */
 const argList = (args: Record<string, string>) => {
   const list = Object.entries(args)
@@ -88,6 +94,7 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
             extraArgs: argList(cluster.etcd.extraArgs),
             serverCertSANs: cluster.etcd.serverCertSANs.length > 0 ? cluster.etcd.serverCertSANs : undefined,
             peerCertSANs: cluster.etcd.peerCertSANs.length > 0 ? cluster.etcd.peerCertSANs : undefined,
+            extraEnvs: cluster.etcd.extraEnvs.length > 0 ? cluster.etcd.extraEnvs : undefined,
           },
         }
       : {
@@ -103,9 +110,9 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
     JSON.stringify({
       apiVersion: 'kubeadm.k8s.io/v1beta4',
       kind: 'ClusterConfiguration',
-      apiServer: { certSANs: cluster.apiServer.certSANs.length > 0 ? cluster.apiServer.certSANs : undefined, extraArgs: argList(cluster.apiServer.extraArgs) },
-      controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs) },
-      scheduler: { extraArgs: argList(cluster.scheduler.extraArgs) },
+      apiServer: { certSANs: cluster.apiServer.certSANs.length > 0 ? cluster.apiServer.certSANs : undefined, extraArgs: argList(cluster.apiServer.extraArgs), ...extrasOf(cluster.apiServer) },
+      controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs), ...extrasOf(cluster.controllerManager) },
+      scheduler: { extraArgs: argList(cluster.scheduler.extraArgs), ...extrasOf(cluster.scheduler) },
       certificatesDir: PATHS.pki,
       clusterName: cluster.clusterName,
       controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),

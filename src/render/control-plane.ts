@@ -6,7 +6,7 @@ import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { kubernetesMinor } from '../kubeadm/versions.js';
 import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import { etcdClientUrl, httpsUrl, loopbackFor } from './etcd.js';
-import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
+import { envOf, livenessProbe, readinessProbe, startupProbe, staticPod, withExtraVolumes, type HostPathVolume } from './static-pod.js';
 
 const pki = (file: string) => `${PATHS.pki}/${file}`;
 const arg = (name: string, value: string): Arg => ({ name, value });
@@ -101,8 +101,9 @@ export function apiServerPod(cluster: Cluster, host: Host, env: HostEnvironment)
       readinessProbe: readinessProbe(probeGet('/readyz')),
       resources: { requests: { cpu: '250m' } },
       startupProbe: startupProbe(probeGet('/livez')),
+      ...envOf(cluster.apiServer.extraEnvs),
     },
-    volumes: [caCerts, k8sCerts, ...caDirVolumes(env)],
+    volumes: withExtraVolumes([caCerts, k8sCerts, ...caDirVolumes(env)], cluster.apiServer.extraVolumes),
   });
 }
 
@@ -140,14 +141,18 @@ export function controllerManagerPod(cluster: Cluster, env: HostEnvironment): V1
       name: 'kube-controller-manager',
       resources: { requests: { cpu: '200m' } },
       startupProbe: startupProbe(probeGet('/healthz')),
+      ...envOf(cluster.controllerManager.extraEnvs),
     },
-    volumes: [
-      caCerts,
-      { name: 'flexvolume-dir', path: flexVolumeDir, type: 'DirectoryOrCreate', readOnly: false },
-      k8sCerts,
-      { name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true },
-      ...caDirVolumes(env),
-    ],
+    volumes: withExtraVolumes(
+      [
+        caCerts,
+        { name: 'flexvolume-dir', path: flexVolumeDir, type: 'DirectoryOrCreate', readOnly: false },
+        k8sCerts,
+        { name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true },
+        ...caDirVolumes(env),
+      ],
+      cluster.controllerManager.extraVolumes,
+    ),
   });
 }
 
@@ -176,7 +181,8 @@ export function schedulerPod(cluster: Cluster): V1Pod {
       ...(livez ? { readinessProbe: readinessProbe(probeGet('/readyz')) } : {}),
       resources: { requests: { cpu: '100m' } },
       startupProbe: startupProbe(probeGet(livez ? '/livez' : '/healthz')),
+      ...envOf(cluster.scheduler.extraEnvs),
     },
-    volumes: [{ name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true }],
+    volumes: withExtraVolumes([{ name: 'kubeconfig', path: kubeconfig, type: 'FileOrCreate', readOnly: true }], cluster.scheduler.extraVolumes),
   });
 }

@@ -11,7 +11,7 @@ import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { componentVersions } from '../kubeadm/versions.js';
-import { livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
+import { envOf, livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
 import type { V1Pod } from '@kubernetes/client-node';
 
 export const isIpv6 = (address: string): boolean => address.includes(':');
@@ -87,6 +87,7 @@ export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap =
       readinessProbe: readinessProbe(probeGet('/readyz')),
       resources: { requests: { cpu: '100m', memory: '100Mi' } },
       startupProbe: startupProbe(probeGet('/readyz')),
+      ...envOf(cluster.etcd.extraEnvs),
     },
     volumes,
     mountOrder: 'as-given',

@@ -1,5 +1,6 @@
 /** kubeadm's common static pod (staticpod/utils.go): labels, priority, seccomp, probes, volumes. */
 import type { V1Container, V1HTTPGetAction, V1Pod, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { EnvVar, ExtraVolume } from '../config/model.js';
 
 /** controlPlaneComponentHealthCheck (4m) / period 10s → startup failureThreshold 24. */
 const STARTUP_FAILURE_THRESHOLD = Math.ceil((4 * 60) / 10);
@@ -21,7 +22,8 @@ export const startupProbe = (get: HttpGet): V1Probe => ({
 export interface HostPathVolume {
   name: string;
   path: string;
-  type: 'DirectoryOrCreate' | 'FileOrCreate' | 'File' | 'Directory';
+  /** Kubernetes' HostPathType; '' is no check (a user's extra volume without pathType, written as kubeadm writes it). */
+  type: '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
   readOnly: boolean;
   /** Where the container sees it; the host path unless set. */
   mountPath?: string;
@@ -34,6 +36,16 @@ export const volumesOf = (list: readonly HostPathVolume[]): V1Volume[] =>
 
 export const mountsOf = (list: readonly HostPathVolume[]): V1VolumeMount[] =>
   list.map((v) => ({ mountPath: v.mountPath ?? v.path, name: v.name, ...(v.readOnly ? { readOnly: true } : {}) }));
+
+/** kubeadm's extraVolumes: each replaces a default of the same name, or adds to them. */
+export function withExtraVolumes(defaults: readonly HostPathVolume[], extra: readonly ExtraVolume[]): HostPathVolume[] {
+  const added: HostPathVolume[] = extra.map((v) => ({ name: v.name, path: v.hostPath, mountPath: v.mountPath, readOnly: v.readOnly, type: v.pathType ?? '' }));
+  const names = new Set(added.map((v) => v.name));
+  return [...defaults.filter((v) => !names.has(v.name)), ...added];
+}
+
+/** kubeadm's extraEnvs as the container's env (none: no env field). */
+export const envOf = (extra: readonly EnvVar[]): Pick<V1Container, 'env'> => (extra.length > 0 ? { env: extra.map(({ name, value }) => ({ name, value })) } : {});
 
 export interface StaticPodSpec {
   name: string;

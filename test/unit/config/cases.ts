@@ -164,6 +164,16 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'bad cert sans': (d) => {
     d.spec.apiServer = { certSANs: ['api.example.com', '*.example.com', 'not a name', '10.0.0.300'] };
   },
+  'extra volumes and envs: bad names, a relative path, a name twice': (d) => {
+    d.spec.apiServer = {
+      extraVolumes: [
+        { name: 'Audit_Log', hostPath: '/var/log/audit', mountPath: '/var/log/audit' },
+        { name: 'policy', hostPath: 'audit.yaml', mountPath: '/etc/audit.yaml' },
+        { name: 'policy', hostPath: '/etc/audit.yaml', mountPath: '/etc/audit.yaml' },
+      ],
+      extraEnvs: [{ name: '1BAD', value: 'x' }],
+    };
+  },
   'feature gate before its kubeadm version, and an unknown one': (d) => {
     d.spec.kubernetesVersion = 'v1.30.2';
     d.spec.featureGates = { ControlPlaneKubeletLocalMode: true, ControlPlaneKubeletLocalMod: false };

@@ -146,6 +146,21 @@ describe('external etcd (ha-external-etcd)', () => {
     expect(flag(pod(files, 'kube-apiserver'), 'etcd-servers')).toBe('https://192.168.20.21:2379,https://192.168.20.22:2379,https://192.168.20.23:2379');
   });
 
+  test('extraVolumes add to or replace (by name) the default volumes; extraEnvs become the container env', async () => {
+    const ctx = withCluster(await fixtureContext('ha-external-etcd'), (c) => ({
+      ...c,
+      apiServer: { ...c.apiServer, extraVolumes: [{ name: 'k8s-certs', hostPath: '/srv/pki', mountPath: '/etc/kubernetes/pki', readOnly: true }, { name: 'audit', hostPath: '/var/log/audit', mountPath: '/audit', readOnly: false, pathType: 'DirectoryOrCreate' }], extraEnvs: [{ name: 'GOMAXPROCS', value: '2' }] },
+    }));
+    const apiserver = pod(renderHost(ctx, host(ctx.cluster, 'cp1')), 'kube-apiserver');
+    const volumes = Object.fromEntries(apiserver.spec!.volumes!.map((v) => [v.name, v.hostPath]));
+    expect(volumes['k8s-certs']).toEqual({ path: '/srv/pki', type: '' });
+    expect(volumes.audit).toEqual({ path: '/var/log/audit', type: 'DirectoryOrCreate' });
+    expect(apiserver.spec!.containers[0]!.volumeMounts).toContainEqual({ mountPath: '/etc/kubernetes/pki', name: 'k8s-certs', readOnly: true });
+    expect(apiserver.spec!.containers[0]!.volumeMounts).toContainEqual({ mountPath: '/audit', name: 'audit' });
+    expect(apiserver.spec!.containers[0]!.env).toEqual([{ name: 'GOMAXPROCS', value: '2' }]);
+    expect(pod(renderHost(ctx, host(ctx.cluster, 'cp1')), 'kube-scheduler').spec!.containers[0]!.env).toBeUndefined();
+  });
+
   test('spec.clusterName is kube-controller-manager\'s --cluster-name', async () => {
     const ctx = withCluster(await fixtureContext('ha-external-etcd'), (c) => ({ ...c, clusterName: 'prod-eu' }));
     expect(flag(pod(renderHost(ctx, host(ctx.cluster, 'cp1')), 'kube-controller-manager'), 'cluster-name')).toBe('prod-eu');
