@@ -33,6 +33,11 @@ export function altNamesFor(rule: SanRule, cluster: Cluster, host: Host): AltNam
 function etcdAltNames(host: Host, extra: readonly string[]): AltNames {
   const dns = [host.name, 'localhost'];
   const ips = [host.address, '127.0.0.1', '::1'];
+  return withExtraNames(dns, ips, extra);
+}
+
+/** User-given SANs sorted into IPs and DNS names, after the defaults. */
+function withExtraNames(dns: string[], ips: string[], extra: readonly string[]): AltNames {
   for (const name of extra) (parseAddress(name) ? ips : dns).push(name);
   return normalizeAltNames(dns, ips);
 }
@@ -41,7 +46,5 @@ function apiserverAltNames(cluster: Cluster, host: Host): AltNames {
   const domain = cluster.networking.dnsDomain;
   const dns = [host.name, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${domain}`];
   const ips = [...kubernetesServiceIps(cluster), host.address];
-  const extra = [cluster.endpoint.host, ...(cluster.loadBalancer.vip ? [cluster.loadBalancer.vip] : []), ...cluster.apiServer.certSANs];
-  for (const name of extra) (parseAddress(name) ? ips : dns).push(name);
-  return normalizeAltNames(dns, ips);
+  return withExtraNames(dns, ips, [cluster.endpoint.host, ...(cluster.loadBalancer.vip ? [cluster.loadBalancer.vip] : []), ...cluster.apiServer.certSANs]);
 }
