@@ -64,11 +64,11 @@ export interface ClusterConfiguration {
   networking?: { serviceSubnet?: string; podSubnet?: string; dnsDomain?: string };
 }
 
+/** A list kubeadm omits when empty. */
+const nonEmpty = <T>(list: readonly T[]): readonly T[] | undefined => (list.length > 0 ? list : undefined);
+
 /** kubeadm v1beta4's extraVolumes and extraEnvs, omitted when empty. */
-const extrasOf = (extras: ComponentExtras) => ({
-  extraVolumes: extras.extraVolumes.length > 0 ? extras.extraVolumes : undefined,
-  extraEnvs: extras.extraEnvs.length > 0 ? extras.extraEnvs : undefined,
-});
+const extrasOf = (extras: ComponentExtras) => ({ extraVolumes: nonEmpty(extras.extraVolumes), extraEnvs: nonEmpty(extras.extraEnvs) });
 
 /** kubeadm v1beta4's extraArgs: a list of name/value pairs, sorted by name (as kubeadm writes it). */
 const argList = (args: Record<string, string>) => {
@@ -92,9 +92,9 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
           local: {
             dataDir: PATHS.etcdData,
             extraArgs: argList(cluster.etcd.extraArgs),
-            serverCertSANs: cluster.etcd.serverCertSANs.length > 0 ? cluster.etcd.serverCertSANs : undefined,
-            peerCertSANs: cluster.etcd.peerCertSANs.length > 0 ? cluster.etcd.peerCertSANs : undefined,
-            extraEnvs: cluster.etcd.extraEnvs.length > 0 ? cluster.etcd.extraEnvs : undefined,
+            serverCertSANs: nonEmpty(cluster.etcd.serverCertSANs),
+            peerCertSANs: nonEmpty(cluster.etcd.peerCertSANs),
+            extraEnvs: nonEmpty(cluster.etcd.extraEnvs),
           },
         }
       : {
@@ -110,7 +110,7 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
     JSON.stringify({
       apiVersion: 'kubeadm.k8s.io/v1beta4',
       kind: 'ClusterConfiguration',
-      apiServer: { certSANs: cluster.apiServer.certSANs.length > 0 ? cluster.apiServer.certSANs : undefined, extraArgs: argList(cluster.apiServer.extraArgs), ...extrasOf(cluster.apiServer) },
+      apiServer: { certSANs: nonEmpty(cluster.apiServer.certSANs), extraArgs: argList(cluster.apiServer.extraArgs), ...extrasOf(cluster.apiServer) },
       controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs), ...extrasOf(cluster.controllerManager) },
       scheduler: { extraArgs: argList(cluster.scheduler.extraArgs), ...extrasOf(cluster.scheduler) },
       certificatesDir: PATHS.pki,
