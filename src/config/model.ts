@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HOST_PATH_TYPES, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
-import { CLUSTER_NAME } from '../kubeadm/constants.js';
+import { CLUSTER_NAME, CONTROL_PLANE_TAINT, type Taint } from '../kubeadm/constants.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
 
@@ -62,6 +62,10 @@ export interface Host {
   name: string;
   address: string;
   roles: readonly Role[];
+  /** spec.hosts[].labels: labels of its Node (none when unset). */
+  labels?: Readonly<Record<string, string>>;
+  /** spec.hosts[].taints as written; unset means kubeadm's default (nodeTaints). */
+  taints?: readonly Taint[];
   ssh: SshSettings;
 }
 
@@ -136,10 +140,18 @@ export const isEtcdMember = (cluster: Cluster, host: Host): boolean => cluster.e
 export const runsLoadBalancer = (cluster: Cluster, host: Host): boolean => cluster.loadBalancers.some((h) => h.name === host.name);
 /** Control planes, workers and external etcd hosts run a kubelet (the last a standalone one, for its etcd static pod). */
 export const runsKubelet = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker') || hasRole(host, 'etcd');
-/** An etcd-only host runs a standalone kubelet (no API server) just for its etcd static pod. */
 /** A host whose kubelet registers a Node (control planes and workers; an etcd-only host's kubelet runs standalone). */
 export const registersNode = (host: Host): boolean => hasRole(host, 'control-plane') || hasRole(host, 'worker');
+/** An etcd-only host runs a standalone kubelet (no API server) just for its etcd static pod. */
 export const isStandaloneKubelet = (host: Host): boolean => !registersNode(host);
+/**
+ * The taints of the host's Node: the cluster file's, else kubeadm's default — a control plane is
+ * tainted NoSchedule (kbuild: unless it is also a worker, which is what that role asks), others not.
+ */
+export const nodeTaints = (host: Host): readonly Taint[] =>
+  host.taints ?? (hasRole(host, 'control-plane') && !hasRole(host, 'worker') ? [CONTROL_PLANE_TAINT] : []);
+/** kubeadm's Taint.ToString: key=value:effect, or key:effect without a value. */
+export const taintText = (taint: { key: string; value?: string; effect: string }): string => `${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
 
 /** The kubernetes Service IP of each family (first address of each service range). */
 export const kubernetesServiceIps = (cluster: Cluster): string[] => cluster.networking.serviceSubnets.map((c) => nthAddress(c, 1));
@@ -248,6 +260,8 @@ function buildHost(host: HostSpec, defaults: NonNullable<ClusterFile['spec']['ss
     name: host.name,
     address: host.address,
     roles: host.roles,
+    ...(host.labels === undefined ? {} : { labels: host.labels }),
+    ...(host.taints === undefined ? {} : { taints: host.taints }),
     ssh: {
       address: own.address ?? host.address,
       user,

@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULTS } from './defaults.js';
 import { SUPPORTED_RANGE } from '../kubeadm/versions.js';
-import { CLUSTER_NAME } from '../kubeadm/constants.js';
+import { CLUSTER_NAME, TAINT_EFFECTS } from '../kubeadm/constants.js';
 import { OPTIONAL_CA_DIRS } from '../kubeadm/host-environment.js';
 
 const str = (description: string, options: Record<string, unknown> = {}) => Type.String({ description, ...options });
@@ -102,6 +102,24 @@ export const HostSchema = strict(
     name: str('Node name: a DNS label, unique in the cluster.'),
     address: str('The IP address the host uses inside the cluster (advertise address).'),
     roles: Type.Array(oneOf(ROLES, 'A role.'), { minItems: 1, description: 'What the host runs.' }),
+    labels: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: "Labels of the host's Node: the kubelet registers with them (--node-labels) and apply sets them on a Node that exists. Under kubernetes.io and k8s.io only the labels a kubelet may set itself.",
+      }),
+    ),
+    taints: Type.Optional(
+      Type.Array(
+        strict(
+          {
+            key: str('Taint key.'),
+            value: Type.Optional(str('Taint value.')),
+            effect: oneOf(TAINT_EFFECTS, 'What the taint does to pods that do not tolerate it.'),
+          },
+          'A taint (kubeadm nodeRegistration.taints).',
+        ),
+        { description: "Taints of the host's Node, replacing kubeadm's default (node-role.kubernetes.io/control-plane:NoSchedule on a control plane that is not also a worker; none elsewhere); [] for none. A worker registers with them (--register-with-taints), a control plane gets them from mark-control-plane; apply adds missing ones to a Node that exists." },
+      ),
+    ),
     ssh: Type.Optional(hostSsh),
   },
   'A machine of the cluster.',

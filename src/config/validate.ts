@@ -10,6 +10,7 @@ import { containsAddress, hostBits, overlaps, parseAddress, parseCidr, splitList
 import type { PathSegment } from './yaml-lines.js';
 import { KUBE_PROXY_CONFIGURATION_FIELDS, KUBELET_CONFIGURATION_FIELDS } from './component-config.js';
 import { closest } from '../util/suggest.js';
+import { KUBELET_LABELS, KUBELET_LABEL_NAMESPACES } from '../kubeadm/constants.js';
 
 export interface RuleProblem {
   path: PathSegment[];
@@ -410,6 +411,68 @@ const extraArgs: Rule = (file) => {
   return problems;
 };
 
+/** Kubernetes' qualified name (label and taint keys): [prefix/]name, the prefix a DNS subdomain. */
+const QUALIFIED_NAME_PART = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^((?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const LOWER_DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, key];
+  if (parts.length > 2) return 'has more than one "/"';
+  if (prefix !== undefined && !LOWER_DNS_NAME.test(prefix)) return `its prefix "${prefix}" is not a lower-case DNS name`;
+  if (!QUALIFIED_NAME_PART.test(name)) return 'its name must be 1-63 letters, digits, "-", "_" or "." and start and end with a letter or digit';
+  return undefined;
+}
+
+/** Labels the kubelet may not give itself (k8s.io/kubelet's IsKubeletLabel): it refuses to start with them. */
+function selfLabelRefused(key: string): boolean {
+  const namespace = key.includes('/') ? key.split('/')[0]! : '';
+  const under = (ns: string) => namespace === ns || namespace.endsWith(`.${ns}`);
+  if (!under('kubernetes.io') && !under('k8s.io')) return false;
+  return !(KUBELET_LABELS as readonly string[]).includes(key) && !KUBELET_LABEL_NAMESPACES.some(under);
+}
+
+/** Node labels and taints: Kubernetes' syntax, the kubelet's limits, one source each (host field or kubelet flag). */
+const nodeRegistration: Rule = (file) => {
+  const problems: RuleProblem[] = [];
+  const flags = file.spec.kubelet?.extraArgs ?? {};
+  file.spec.hosts.forEach((h: HostSpec, i) => {
+    const at = (...rest: PathSegment[]): PathSegment[] => ['spec', 'hosts', i, ...rest];
+    const registers = h.roles.includes('control-plane') || h.roles.includes('worker');
+    for (const field of ['labels', 'taints'] as const) {
+      if (h[field] !== undefined && !registers) problems.push({ path: at(field), message: `${h.name} registers no Node (only control-plane and worker hosts do); remove ${field}` });
+    }
+    for (const [key, value] of Object.entries(h.labels ?? {})) {
+      const why = qualifiedNameProblem(key);
+      if (why) problems.push({ path: at('labels', key), message: `"${key}" is not a label key: ${why}` });
+      else if (selfLabelRefused(key)) {
+        problems.push({ path: at('labels', key), message: `"${key}" is in a kubernetes.io/k8s.io namespace a kubelet may not label its own Node with (only kubelet.kubernetes.io, node.kubernetes.io and a few names such as topology.kubernetes.io/zone): the kubelet would refuse to start; set it with kubectl label node ${h.name} ${key}=${value}` });
+      }
+      if (!LABEL_VALUE.test(value)) problems.push({ path: at('labels', key), message: `"${value}" is not a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (or empty)` });
+    }
+    const seen = new Map<string, number>();
+    (h.taints ?? []).forEach((t, j) => {
+      const why = qualifiedNameProblem(t.key);
+      if (why) problems.push({ path: at('taints', j, 'key'), message: `"${t.key}" is not a taint key: ${why}` });
+      if (t.value !== undefined && !LABEL_VALUE.test(t.value)) problems.push({ path: at('taints', j, 'value'), message: `"${t.value}" is not a taint value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (or empty)` });
+      const id = `${t.key}:${t.effect}`;
+      const first = seen.get(id);
+      if (first !== undefined) problems.push({ path: at('taints', j), message: `repeats spec.hosts[${i}].taints[${first}] (${id}); a Node has one taint per key and effect` });
+      else seen.set(id, j);
+    });
+  });
+  const labelled = file.spec.hosts.findIndex((h) => Object.keys(h.labels ?? {}).length > 0);
+  if ('node-labels' in flags && labelled >= 0) {
+    problems.push({ path: ['spec', 'kubelet', 'extraArgs', 'node-labels'], message: `and spec.hosts[${labelled}].labels both label Nodes; move these labels to the hosts' labels` });
+  }
+  const tainted = file.spec.hosts.findIndex((h) => h.taints !== undefined && h.roles.includes('worker') && !h.roles.includes('control-plane'));
+  if ('register-with-taints' in flags && tainted >= 0) {
+    problems.push({ path: ['spec', 'kubelet', 'extraArgs', 'register-with-taints'], message: `and spec.hosts[${tainted}].taints both taint Nodes; move these taints to the hosts' taints` });
+  }
+  return problems;
+};
+
 /** kbuild's builtin pod network routes each node's range to its address: it needs a pod range and nodes that reach each other directly. */
 const podNetwork: Rule = (file) => {
   const net = file.spec.networking ?? {};
@@ -510,6 +573,7 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['load-balancer', loadBalancer],
   ['certificates', certificates],
   ['extra-args', extraArgs],
+  ['node-registration', nodeRegistration],
   ['pod-network', podNetwork],
   ['component-configurations', componentConfigurations],
 ];

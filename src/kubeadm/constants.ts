@@ -57,3 +57,28 @@ export const CLUSTER_NAME = 'kubernetes';
 export const BOOTSTRAP_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
 /** A bootstrap token, `<id>.<secret>`. */
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+
+/** A Node taint as kubeadm's nodeRegistration.taints (Kubernetes' v1.Taint without timeAdded). */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export type TaintEffect = (typeof TAINT_EFFECTS)[number];
+
+/** kubeadm's mark-control-plane: the labels every control-plane Node gets, and its default taint. */
+export const CONTROL_PLANE_LABELS = { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } as const;
+export const CONTROL_PLANE_TAINT: Taint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+
+/**
+ * The labels a kubelet may give its own Node under kubernetes.io and k8s.io (k8s.io/kubelet's
+ * IsKubeletLabel): these names, and any in the kubelet.kubernetes.io and node.kubernetes.io namespaces.
+ * The kubelet refuses to start with other --node-labels there (NodeRestriction would refuse them too).
+ */
+export const KUBELET_LABELS = [
+  'kubernetes.io/hostname', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch',
+  'beta.kubernetes.io/instance-type', 'node.kubernetes.io/instance-type',
+  'topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone',
+] as const;
+export const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'] as const;

@@ -1,6 +1,6 @@
 /** The kubelet's files on every node (kubeadm phases/kubelet/flags.go, componentconfigs/kubelet.go). */
 import { mergeConfiguration } from '../config/component-config.js';
-import { dnsServiceIp, endpointUrl, hasRole, isStandaloneKubelet, type Cluster, type Host } from '../config/model.js';
+import { dnsServiceIp, endpointUrl, hasRole, isStandaloneKubelet, nodeTaints, registersNode, taintText, type Cluster, type Host } from '../config/model.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { Templates } from '../templates/index.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
@@ -61,13 +61,19 @@ function kbuildKubeletConfiguration(cluster: Cluster, host: Host): Record<string
 /**
  * KUBELET_KUBEADM_ARGS. kubeadm adds --hostname-override only when the node name differs from the
  * hostname; an offline render cannot know the hostname, so it is always set to the cluster-file name
- * (the name the kubelet's certificate and kubeconfig carry).
+ * (the name the kubelet's certificate and kubeconfig carry). The host's labels are what a kubeadm user
+ * writes as kubeletExtraArgs node-labels; a worker registers with its taints (kubeadm join's
+ * --register-with-taints), a control plane gets them from mark-control-plane instead, as kubeadm.
  */
 export function kubeletFlags(cluster: Cluster, host: Host): string[] {
+  const labels = Object.entries(host.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const taints = registersNode(host) && !hasRole(host, 'control-plane') ? nodeTaints(host) : [];
   const defaults: Arg[] = [
     { name: 'container-runtime-endpoint', value: cluster.kubelet.criSocket },
     { name: 'hostname-override', value: host.name },
+    ...(labels.length > 0 && registersNode(host) ? [{ name: 'node-labels', value: labels.map(([k, v]) => `${k}=${v}`).join(',') }] : []),
     { name: 'pod-infra-container-image', value: `${cluster.imageRepository}/pause:${componentVersions(cluster.kubernetesVersion).pause}` },
+    ...(taints.length > 0 ? [{ name: 'register-with-taints', value: taints.map(taintText).join(',') }] : []),
   ];
   return argumentsToCommand(defaults, argsFromRecord(cluster.kubelet.extraArgs));
 }

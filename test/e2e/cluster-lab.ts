@@ -30,6 +30,9 @@ export interface LabHost {
   name: string;
   roles: string[];
   ssh?: Record<string, unknown>;
+  /** spec.hosts[].labels and taints, as written. */
+  labels?: Record<string, string>;
+  taints?: Array<Record<string, string>>;
 }
 
 /** Hosts that run a kubelet get the node packages; load-balancer-only hosts use Debian's haproxy and keepalived as installed. */
@@ -78,7 +81,7 @@ export async function createClusterLab(name: string, hosts: LabHost[], spec: Rec
       ssh: { ...lab.sshDefaults, ...options.ssh },
       ...vipSpec,
       ...spec,
-      hosts: hosts.map((h) => ({ name: h.name, address: address(h.name), roles: h.roles, ...(h.ssh ? { ssh: h.ssh } : {}) })),
+      hosts: hosts.map(({ name, roles, ...rest }) => ({ name, address: address(name), roles, ...rest })),
     },
   };
   writeFileSync(clusterFile, yaml.dump(doc));

@@ -6,6 +6,9 @@
  * renewal under load (./ha-certs.ts), and reset followed by a second apply (./ha-reset.ts).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import type { V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POD_IMAGE } from '../support/kube-lab.js';
 import { adminKubectl, eventually, expectWorkingCluster, type Kubectl } from './cluster-checks.js';
@@ -113,6 +116,29 @@ describe('kbuild apply: 3 stacked control planes, 2 load balancers with a VIP, 2
     expect(result.stdout).not.toContain('bootstrap-kubelet.conf');
     for (const name of WORKERS) expect((await ctx.cl.lab.exec(name, 'test -e /etc/kubernetes/bootstrap-kubelet.conf && echo present || echo absent')).stdout.trim(), name).toBe('absent');
   }, APPLY_TIMEOUT_MS);
+
+  it("labels and taints written after a worker registered reach its Node through the API (mark-workers), once", async () => {
+    const original = readFileSync(ctx.cl.clusterFile, 'utf8');
+    const doc = yaml.load(original) as { spec: { hosts: Array<Record<string, unknown>> } };
+    Object.assign(doc.spec.hosts.find((h) => h.name === 'w2')!, { labels: { disktype: 'ssd' }, taints: [{ key: 'dedicated', value: 'batch', effect: 'PreferNoSchedule' }] });
+    writeFileSync(ctx.cl.clusterFile, yaml.dump(doc));
+    try {
+      const markWorkers = () => kbuild(['apply', 'phase', 'mark-workers', '-i', ctx.cl.clusterFile, '--state-dir', ctx.cl.stateDir], 5 * 60_000);
+      const first = await markWorkers();
+      expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+      expect(first.stdout).toContain('Node/w2: labels disktype=ssd; taints dedicated=batch:PreferNoSchedule');
+      const node = await ctx.kubectl.json<V1Node>(['get', 'node', 'w2']);
+      expect(node.metadata?.labels?.['disktype']).toBe('ssd');
+      expect(node.spec?.taints).toEqual([{ key: 'dedicated', value: 'batch', effect: 'PreferNoSchedule' }]);
+      const again = await markWorkers();
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).not.toContain('Node/w2');
+    } finally {
+      writeFileSync(ctx.cl.clusterFile, original);
+      await ctx.kubectl(['label', 'node', 'w2', 'disktype-'], { allowFailure: true });
+      await ctx.kubectl(['taint', 'node', 'w2', 'dedicated:PreferNoSchedule-'], { allowFailure: true });
+    }
+  }, 10 * 60_000);
 });
 
 describe('keepalived', () => {

@@ -47,9 +47,10 @@ let controlPlaneJoin: string[];
 beforeAll(async () => {
   cl = await createClusterLab('init-join', [
     { name: 'cp1', roles: ['control-plane'] },
-    { name: 'cp2', roles: ['control-plane'] },
+    // Both register with their labels; w1 with its taint too (a control plane's come from mark-control-plane).
+    { name: 'cp2', roles: ['control-plane'], labels: { 'topology.kubernetes.io/zone': 'zone-b' } },
     { name: 'cp3', roles: ['control-plane'] },
-    { name: 'w1', roles: ['worker'] },
+    { name: 'w1', roles: ['worker'], labels: { 'node.kubernetes.io/pool': 'general', disktype: 'ssd' }, taints: [{ key: 'dedicated', value: 'batch', effect: 'PreferNoSchedule' }] },
   ]);
   endpointAtCp1(cl);
   // First a dry run on the same host: it must leave the machine as it was.
@@ -258,6 +259,10 @@ describe('kbuild join on w1, with the command init printed', () => {
     const published = await kubectl.json<V1ConfigMap>(['get', 'configmap', '-n', 'kube-system', 'kubelet-config']);
     expect((await cl.lab.exec('w1', 'cat /var/lib/kubelet/config.yaml')).stdout).toBe(published.data?.kubelet);
     expect((await cl.lab.exec('w1', 'cat /var/lib/kubelet/kubeadm-flags.env')).stdout).toContain('--hostname-override=w1');
+    // Registered with the cluster file's labels and taint (the kubelet's own flags: a worker has no admin credential).
+    const node = await kubectl.json<V1Node>(['get', 'node', 'w1']);
+    expect(node.metadata?.labels).toMatchObject({ 'node.kubernetes.io/pool': 'general', disktype: 'ssd' });
+    expect(node.spec?.taints).toEqual([{ key: 'dedicated', value: 'batch', effect: 'PreferNoSchedule' }]);
     expect((await cl.lab.exec('w1', 'systemctl is-active kubelet')).stdout.trim()).toBe('active');
   }, INIT_TIMEOUT_MS);
 });
@@ -298,7 +303,10 @@ describe('kbuild join --control-plane on cp2, with the command init printed', ()
     await eventually('cp2 Ready and marked', 180_000, async () => {
       const node = await kubectl.json<V1Node>(['get', 'node', 'cp2']);
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      const marked = Object.hasOwn(node.metadata?.labels ?? {}, 'node-role.kubernetes.io/control-plane') && (node.spec?.taints ?? []).some((t) => t.key === 'node-role.kubernetes.io/control-plane');
+      const marked =
+        Object.hasOwn(node.metadata?.labels ?? {}, 'node-role.kubernetes.io/control-plane') &&
+        node.metadata?.labels?.['topology.kubernetes.io/zone'] === 'zone-b' &&
+        (node.spec?.taints ?? []).some((t) => t.key === 'node-role.kubernetes.io/control-plane');
       return ready && marked ? undefined : `Ready ${ready}, marked ${marked}`;
     });
     const pods = (await kubectl(['get', 'pods', '-n', 'kube-system', '-o', 'name'])).stdout;

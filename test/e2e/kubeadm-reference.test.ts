@@ -19,7 +19,7 @@ import yaml from 'js-yaml';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClusterFile } from '../../src/config/load.js';
-import { firstControlPlane, type Cluster, type Host } from '../../src/config/model.js';
+import { firstControlPlane, nodeTaints, type Cluster, type Host } from '../../src/config/model.js';
 import { kubeadmClusterConfiguration } from '../../src/kube/published-cluster.js';
 import { parseKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
 import { readCertificate } from '../../src/pki/inspect.js';
@@ -46,7 +46,12 @@ function kubeadmConfig(cluster: Cluster, host: Host): string {
       name: host.name,
       criSocket: cluster.kubelet.criSocket,
       imagePullPolicy: 'IfNotPresent',
-      kubeletExtraArgs: Object.entries(cluster.kubelet.extraArgs).map(([name, value]) => ({ name, value })),
+      // A kubeadm user labels a Node through the kubelet's flag; kbuild's host labels are that flag (kbuild sorts them by key).
+      kubeletExtraArgs: [
+        ...Object.entries(cluster.kubelet.extraArgs).map(([name, value]) => ({ name, value })),
+        ...(host.labels && Object.keys(host.labels).length > 0 ? [{ name: 'node-labels', value: Object.entries(host.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',') }] : []),
+      ],
+      taints: nodeTaints(host),
     },
   };
   const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: cluster.kubelet.cgroupDriver, ...cluster.kubelet.configuration };

@@ -11,7 +11,7 @@ import { reportError } from '../../src/cli.js';
 import { loadClusterFile } from '../../src/config/load.js';
 import { ApiError, ExitCode } from '../../src/errors/index.js';
 import type { ApiClient } from '../../src/kube/client.js';
-import { markControlPlane } from '../../src/kube/node.js';
+import { markNode } from '../../src/kube/node.js';
 import { readClusterConfiguration } from '../../src/kube/published-cluster.js';
 import { decryptCertsSecret, downloadSharedCerts } from '../../src/kube/upload-certs.js';
 import type { InitContext } from '../../src/operations/init/context.js';
@@ -114,7 +114,7 @@ const USER_CONDITIONS: Array<[name: string, run: () => Promise<unknown>, says: R
   ['the cluster has no kubeadm-config ConfigMap', () => readClusterConfiguration(api()), /no kube-system\/kubeadm-config/],
   ['the kubeadm-certs Secret is gone', () => downloadSharedCerts(api(), true, 'c'.repeat(64), ''), /kubeadm-certs does not exist/],
   ['the kubeadm-certs Secret lacks a file', async () => decryptCertsSecret({ data: {} }, Buffer.alloc(32), ['ca.crt']), /kubeadm-certs lacks ca\.crt/],
-  ['the kubelet never registers the Node', () => markControlPlane(api(), 'cp1', true, quick), /Node cp1 is not registered/],
+  ['the kubelet never registers the Node', () => markNode(api(), 'cp1', { labels: {}, taints: [] }, quick), /Node cp1 is not registered/],
   ['this machine has no default route', () => defaultRouteAddress(new FakeTransport('local', { rules: [{ match: /^ip -j route get/, result: { code: 2, stderr: 'RTNETLINK answers: Network is unreachable' } }] })), /no default route/],
   ['ip cannot list this machine\'s addresses', () => localAddresses(new FakeTransport('local', { rules: [{ match: 'ip -j addr show', result: { code: 1, stderr: 'ip: command not found' } }] })), /`ip -j addr show` exited with 1/],
   [

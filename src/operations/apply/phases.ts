@@ -13,7 +13,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { dnsServiceIp, endpointUrl, firstControlPlane, hasRole, hostPort, isEtcdMember, registersNode, runsKubelet, type Cluster, type Host } from '../../config/model.js';
 import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, runProbe, type GateCheck, type Probe } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
-import { markControlPlane } from '../../kube/node.js';
+import { controlPlaneMarks, hasMarks, markNode, workerMarks } from '../../kube/node.js';
 import { PATHS, POD_NETWORK, PORTS } from '../../kubeadm/constants.js';
 import { STATIC_POD_OF, type Component, type InitPhase } from '../../kubeadm/files.js';
 import { runPreflight } from '../../preflight/run.js';
@@ -106,13 +106,23 @@ async function builtinPodNetworkStep(ctx: ApplyContext, host: Host): Promise<Ste
 }
 
 /**
- * kubeadm's mark-control-plane for every control plane apply brings up: its labels and taint (an API
+ * kubeadm's mark-control-plane for every control plane apply brings up: its labels and taints (an API
  * change, reported with the API objects). The kubelet phase's gate has waited for every Node to register.
  */
 async function markControlPlanes(ctx: ApplyContext): Promise<StepOutcome> {
   const api = await ctx.api();
   const changed: string[] = [];
-  for (const host of ctx.cluster.controlPlanes) changed.push(...(await markControlPlane(api, host.name, !hasRole(host, 'worker'))));
+  for (const host of ctx.cluster.controlPlanes) changed.push(...(await markNode(api, host.name, controlPlaneMarks(host))));
+  return { changed };
+}
+
+/** The workers the cluster file gives labels or taints: a kubelet sets them only when it registers its Node, so a Node from before gets them here. */
+const markedWorkers = (cluster: Cluster): Host[] => cluster.hosts.filter((h) => registersNode(h) && !hasRole(h, 'control-plane') && hasMarks(workerMarks(h)));
+
+async function markWorkers(ctx: ApplyContext): Promise<StepOutcome> {
+  const api = await ctx.api();
+  const changed: string[] = [];
+  for (const host of markedWorkers(ctx.cluster)) changed.push(...(await markNode(api, host.name, workerMarks(host))));
   return { changed };
 }
 
@@ -363,14 +373,26 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
   },
   {
     name: 'mark-control-plane',
-    description: 'control-plane Nodes: labels node-role.kubernetes.io/control-plane, exclude-from-external-load-balancers, taint NoSchedule (as kubeadm)',
+    description: 'control-plane Nodes: labels node-role.kubernetes.io/control-plane, exclude-from-external-load-balancers, taint NoSchedule (as kubeadm), and the hosts\' own labels and taints',
     runOnce: markControlPlanes,
     plan: (cluster) => ({
       title: 'mark control plane',
       hosts: cluster.controlPlanes,
-      what: 'labels node-role.kubernetes.io/control-plane and node.kubernetes.io/exclude-from-external-load-balancers on each control-plane Node, and the taint node-role.kubernetes.io/control-plane:NoSchedule unless it is also a worker.',
+      what: 'labels node-role.kubernetes.io/control-plane and node.kubernetes.io/exclude-from-external-load-balancers on each control-plane Node, and the taint node-role.kubernetes.io/control-plane:NoSchedule unless it is also a worker (spec.hosts[].taints replaces it); the host\'s labels. Adds and updates, never removes.',
       gate: 'nothing to check: the API accepted the patch.',
     }),
+  },
+  {
+    name: 'mark-workers',
+    description: "worker Nodes: the labels and taints spec.hosts[] gives them (a kubelet sets them only when it registers the Node)",
+    runOnce: markWorkers,
+    plan: (cluster) =>
+      markedWorkers(cluster).length === 0 ? [] : {
+        title: 'mark workers',
+        hosts: markedWorkers(cluster),
+        what: "each worker's labels and taints from the cluster file on its Node, for a Node registered before they were written (a kubelet registers with them, --node-labels and --register-with-taints). Adds and updates, never removes.",
+        gate: 'nothing to check: the API accepted the patch.',
+      },
   },
   {
     name: 'addons',

@@ -5,7 +5,7 @@
  * a recording API client.
  */
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
-import { endpointUrl, hasRole } from '../../config/model.js';
+import { endpointUrl } from '../../config/model.js';
 import { controlPlaneProbes, probeAll } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
 import type { Phase, StepOutcome } from '../../workflow/types.js';
@@ -17,7 +17,7 @@ import { pushFiles } from '../../transport/sync.js';
 import { caCertHash } from '../../pki/ca-hash.js';
 import { parseKubeconfig, renderKubeconfig } from '../../kubeconfig/kubeconfig.js';
 import { signedClusterInfo } from '../../kube/cluster-info.js';
-import { markControlPlane as markNode } from '../../kube/node.js';
+import { controlPlaneMarks, markNode } from '../../kube/node.js';
 import { CERTS_TOKEN_DESCRIPTION, CERTS_TOKEN_TTL_MS, joinCommand, newTokenString, splitToken, tokenSecret } from '../../kube/token.js';
 import { certsRbac, certsSecret, decodeCertificateKey, ownerReferenceTo, sharedCertFiles } from '../../kube/upload-certs.js';
 import { kbuildConfigObjects, kubeadmConfigObjects } from '../../kube/published-cluster.js';
@@ -79,7 +79,7 @@ async function uploadCerts(ctx: InitContext): Promise<StepOutcome> {
 }
 
 async function markControlPlane(ctx: InitContext): Promise<StepOutcome> {
-  return { changed: await markNode(await ctx.api(), ctx.host.name, !hasRole(ctx.host, 'worker'), ctx.apiRetry) };
+  return { changed: await markNode(await ctx.api(), ctx.host.name, controlPlaneMarks(ctx.host), ctx.apiRetry) };
 }
 
 /** kubelet-finalize/enable-client-cert-rotation: point kubelet.conf at the rotating client pem. */

@@ -15,7 +15,7 @@ import { runChecked } from '../../transport/run.js';
 import { pushFiles } from '../../transport/sync.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import { sleep } from '../../util/pool.js';
-import { markControlPlane as markNode } from '../../kube/node.js';
+import { controlPlaneMarks, markNode } from '../../kube/node.js';
 import { downloadSharedCerts } from '../../kube/upload-certs.js';
 import { restartKubelet } from '../../static-pods/restart.js';
 import type { JoinContext } from './context.js';
@@ -95,7 +95,7 @@ async function etcdJoin(ctx: JoinContext, host: Host): Promise<StepOutcome> {
 }
 
 async function markControlPlane(ctx: JoinContext, host: Host): Promise<StepOutcome> {
-  return { changed: await markNode(await ctx.adminApi(), host.name, true, ctx.apiRetry) };
+  return { changed: await markNode(await ctx.adminApi(), host.name, controlPlaneMarks(host), ctx.apiRetry) };
 }
 
 const probe = (ctx: JoinContext, probes: Array<[string, Probe]>): Promise<GateCheck> => probeAll(ctx.transport, probes);

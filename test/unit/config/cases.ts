@@ -181,6 +181,19 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'bad etcd cert sans and etcd extra args with dashes': (d) => {
     d.spec.etcd = { serverCertSANs: ['etcd.example.com', 'not a name'], peerCertSANs: ['bad name!'], extraArgs: { '--snapshot-count': '5000' } };
   },
+  'node labels and taints: bad keys and values, a label the kubelet may not set, a taint twice, labels on a host with no Node': (d) => {
+    d.spec.hosts[4]!.labels = { 'disktype': 'ssd', 'node-role.kubernetes.io/worker': '', 'Bad_Prefix.io/x': 'y', 'zone': 'not a value', 'topology.kubernetes.io/zone': 'a' };
+    d.spec.hosts[4]!.taints = [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'dedicated', effect: 'NoSchedule' }, { key: 'a/b/c', effect: 'NoExecute' }];
+    d.spec.hosts[0]!.labels = { 'edge': 'true' };
+  },
+  'node labels both on hosts and in the kubelet flags': (d) => {
+    d.spec.hosts[4]!.labels = { disktype: 'ssd' };
+    d.spec.hosts[4]!.taints = [{ key: 'dedicated', effect: 'NoSchedule' }];
+    d.spec.kubelet = { extraArgs: { 'node-labels': 'disktype=hdd', 'register-with-taints': 'x:NoSchedule' } };
+  },
+  'a taint with an unknown effect': (d) => {
+    d.spec.hosts[4]!.taints = [{ key: 'dedicated', effect: 'NoSchedul' }];
+  },
   'extra args with dashes': (d) => {
     d.spec.apiServer = { extraArgs: { '--v': '2', 'audit-log-path': '/var/log/audit.log' } };
   },

@@ -19,7 +19,6 @@ const command = (p: V1Pod): string[] => p.spec!.containers[0]!.command!;
 const flag = (p: V1Pod, name: string): string | undefined => command(p).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const host = (cluster: Cluster, name: string): Host => cluster.hosts.find((h) => h.name === name)!;
 
-/** A copy of the context with a changed cluster (the example files stay as they are). */
 /** The context with a changed cluster, its role sets computed again for the changed hosts and placement. */
 const withCluster = (ctx: RenderContext, change: (c: Cluster) => Cluster): RenderContext => {
   const changed = change(structuredClone(ctx.cluster));
@@ -226,6 +225,41 @@ describe('kubelet files', () => {
     expect(kubeconfig.users[0]).toEqual({ name: 'tls-bootstrap-token-user', user: { token: 'abcdef.0123456789abcdef' } });
     expect(kubeconfig.clusters[0]!.cluster.server).toBe('https://192.168.30.11:6443');
     expect(file(files, '/etc/kubernetes/pki/ca.crt').content).toBe(ctx.pki.caCertPem);
+  });
+});
+
+describe('node labels and taints', () => {
+  const flagsOf = (files: RenderedFile[]) => String(file(files, '/var/lib/kubelet/kubeadm-flags.env').content).split('\n')[1];
+  const labelled = (ctx: RenderContext) =>
+    withCluster(ctx, (c) => ({
+      ...c,
+      hosts: c.hosts.map((h) =>
+        h.name === 'worker1' ? { ...h, labels: { 'topology.kubernetes.io/zone': 'a', disktype: 'ssd' }, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' as const }, { key: 'spot', effect: 'NoExecute' as const }] }
+        : h.name === 'cp1' ? { ...h, labels: { disktype: 'nvme' }, taints: [] } : h,
+      ),
+    }));
+
+  test("a worker registers with its labels (sorted) and taints, kubeadm's format (key=value:effect, key:effect)", async () => {
+    const ctx = labelled(await fixtureContext('dual-stack'));
+    expect(flagsOf(renderHost(ctx, host(ctx.cluster, 'worker1')))).toBe(
+      'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --hostname-override=worker1 --node-labels=disktype=ssd,topology.kubernetes.io/zone=a --pod-infra-container-image=registry.k8s.io/pause:3.10 --register-with-taints=dedicated=gpu:NoSchedule,spot:NoExecute"',
+    );
+  });
+
+  test('a control plane registers with its labels; its taints come from mark-control-plane, not a flag (as kubeadm init)', async () => {
+    const ctx = labelled(await fixtureContext('dual-stack'));
+    const flags = flagsOf(renderHost(ctx, host(ctx.cluster, 'cp1')));
+    expect(flags).toContain('--node-labels=disktype=nvme');
+    expect(flags).not.toContain('register-with-taints');
+    const tainted = withCluster(ctx, (c) => ({ ...c, hosts: c.hosts.map((h) => (h.name === 'cp1' ? { ...h, taints: [{ key: 'x', effect: 'NoSchedule' as const }] } : h)) }));
+    expect(flagsOf(renderHost(tainted, host(tainted.cluster, 'cp1')))).not.toContain('register-with-taints');
+  });
+
+  test('without labels or taints the flags are as before (no empty flag)', async () => {
+    const ctx = await fixtureContext('dual-stack');
+    const flags = flagsOf(renderHost(ctx, host(ctx.cluster, 'worker2')));
+    expect(flags).not.toContain('node-labels');
+    expect(flags).not.toContain('register-with-taints');
   });
 });
 
