@@ -101,7 +101,10 @@ export interface Cluster {
   controllerManager: { extraArgs: Record<string, string> } & ComponentExtras;
   scheduler: { extraArgs: Record<string, string> } & ComponentExtras;
   kubelet: { criSocket: string; cgroupDriver: CgroupDriver; extraArgs: Record<string, string>; configuration: Record<string, unknown> };
-  kubeProxy: { configuration: Record<string, unknown> };
+  /** disabled: kubeadm's proxy.disabled, no kube-proxy addon. */
+  kubeProxy: { disabled: boolean; configuration: Record<string, unknown> };
+  /** disabled: kubeadm's dns.disabled, no CoreDNS addon (the kubelets still name its address). */
+  dns: { disabled: boolean };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
   /** spec.hostFacts: what a render that asks no host assumes of every host (apply, init and join ask each one). */
   hostFacts: HostEnvironment;
@@ -228,7 +231,8 @@ export function buildCluster(file: ClusterFile): Cluster {
       extraArgs: spec.kubelet?.extraArgs ?? {},
       configuration: spec.kubelet?.configuration ?? {},
     },
-    kubeProxy: { configuration: spec.kubeProxy?.configuration ?? {} },
+    kubeProxy: { disabled: spec.kubeProxy?.disabled ?? false, configuration: spec.kubeProxy?.configuration ?? {} },
+    dns: { disabled: spec.dns?.disabled ?? false },
     loadBalancer: {
       type: lbType,
       placement,

@@ -209,7 +209,16 @@ export const ClusterSpecSchema = strict(
       ),
     ),
     kubeProxy: Type.Optional(
-      strict({ configuration: Type.Optional(componentConfiguration('KubeProxyConfiguration fields merged over kbuild\'s (kubeproxy.config.k8s.io/v1alpha1).')) }, 'kube-proxy settings.'),
+      strict(
+        {
+          disabled: Type.Optional(Type.Boolean({ description: "Install no kube-proxy (kubeadm's proxy.disabled): for a pod network that routes Services itself.", default: false })),
+          configuration: Type.Optional(componentConfiguration('KubeProxyConfiguration fields merged over kbuild\'s (kubeproxy.config.k8s.io/v1alpha1).')),
+        },
+        'kube-proxy settings.',
+      ),
+    ),
+    dns: Type.Optional(
+      strict({ disabled: Type.Optional(Type.Boolean({ description: "Install no CoreDNS (kubeadm's dns.disabled): you run the cluster DNS at the tenth service address.", default: false })) }, 'The cluster DNS addon.'),
     ),
     loadBalancer: Type.Optional(
       strict(

@@ -473,6 +473,19 @@ const nodeRegistration: Rule = (file) => {
   return problems;
 };
 
+/** kube-proxy switched off: its configuration would do nothing, and kbuild's builtin network has nothing else to route Services. */
+const addonsOff: Rule = (file) => {
+  if (file.spec.kubeProxy?.disabled !== true) return [];
+  const problems: RuleProblem[] = [];
+  if (Object.keys(file.spec.kubeProxy.configuration ?? {}).length > 0) {
+    problems.push({ path: ['spec', 'kubeProxy', 'configuration'], message: 'configures kube-proxy, but spec.kubeProxy.disabled installs none; remove one of them' });
+  }
+  if (file.spec.networking?.cni === 'builtin') {
+    problems.push({ path: ['spec', 'kubeProxy', 'disabled'], message: "leaves the builtin pod network with nothing to route Service addresses (pods could not reach the API or DNS through them); keep kube-proxy, or use a pod network that replaces it (cni: { manifest: FILE })" });
+  }
+  return problems;
+};
+
 /** kbuild's builtin pod network routes each node's range to its address: it needs a pod range and nodes that reach each other directly. */
 const podNetwork: Rule = (file) => {
   const net = file.spec.networking ?? {};
@@ -575,6 +588,7 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['extra-args', extraArgs],
   ['node-registration', nodeRegistration],
   ['pod-network', podNetwork],
+  ['addons-off', addonsOff],
   ['component-configurations', componentConfigurations],
 ];
 

@@ -122,6 +122,8 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
       imageRepository: cluster.imageRepository,
       kubernetesVersion: cluster.kubernetesVersion,
       networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, podSubnet: cluster.networking.podSubnet },
+      dns: cluster.dns.disabled ? { disabled: true } : undefined,
+      proxy: cluster.kubeProxy.disabled ? { disabled: true } : undefined,
     }),
   ) as Record<string, unknown>;
 }

@@ -39,6 +39,12 @@ export async function runPhases<C>(phases: readonly LeafPhase<C>[], ctx: C, opti
 async function runPhase<C>({ path, phase }: LeafPhase<C>, ctx: C, options: EngineOptions): Promise<PhaseRecord> {
   const { reporter } = options;
   const record: PhaseRecord = { path, changed: new Map() };
+  const skipped = phase.skip?.(ctx);
+  if (skipped !== undefined) {
+    record.skipped = skipped;
+    reporter.event({ type: 'phase-skip', phase: path, reason: skipped });
+    return record;
+  }
   if (!phase.targets) {
     reporter.event({ type: 'phase-start', phase: path, hosts: [] });
     const outcome = phase.runOnce ? await phase.runOnce(ctx) : { changed: [] };

@@ -35,6 +35,8 @@ export interface Phase<C> {
   run?(ctx: C, host: Host): Promise<StepOutcome>;
   /** For phases without targets. */
   runOnce?(ctx: C): Promise<StepOutcome>;
+  /** Why this run skips the phase whatever its targets, e.g. an addon the cluster file turns off; undefined: it runs. */
+  skip?(ctx: C): string | undefined;
   gate?: HealthGate<C>;
 }
 

@@ -8,9 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import yaml from 'js-yaml';
-import type { V1Node } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import type { V1ConfigMap, V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_POD_IMAGE } from '../support/kube-lab.js';
+import { TEST_POD_IMAGE, labProgram } from '../support/kube-lab.js';
+import { run } from '../support/testhosts.js';
 import { adminKubectl, eventually, expectWorkingCluster, type Kubectl } from './cluster-checks.js';
 import { APPLY_GATES_IN_ORDER, createClusterLab, gatesInOrder, kbuild, type ClusterLab } from './cluster-lab.js';
 import { describeCertificateLifecycle } from './ha-certs.js';
@@ -116,6 +118,17 @@ describe('kbuild apply: 3 stacked control planes, 2 load balancers with a VIP, 2
     expect(result.stdout).not.toContain('bootstrap-kubelet.conf');
     for (const name of WORKERS) expect((await ctx.cl.lab.exec(name, 'test -e /etc/kubernetes/bootstrap-kubelet.conf && echo present || echo absent')).stdout.trim(), name).toBe('absent');
   }, APPLY_TIMEOUT_MS);
+
+  it("uploads kubeadm-config, which the real kubeadm accepts (kubeadm config validate), and kbuild-config, the cluster file", async () => {
+    const kubeadmConfig = await ctx.kubectl.json<V1ConfigMap>(['get', 'configmap', '-n', 'kube-system', 'kubeadm-config']);
+    const file = join(ctx.cl.dir, 'uploaded-kubeadm-config.yaml');
+    writeFileSync(file, kubeadmConfig.data?.['ClusterConfiguration'] ?? '');
+    const validate = await run([labProgram('kubeadm'), 'config', 'validate', '--config', file], { allowFailure: true, timeoutMs: 60_000, label: 'kubeadm' });
+    expect(validate.code, `${validate.stdout}\n${validate.stderr}`).toBe(0);
+    expect(yaml.load(kubeadmConfig.data?.['ClusterConfiguration'] ?? '')).toMatchObject({ kind: 'ClusterConfiguration', etcd: { local: { dataDir: '/var/lib/etcd' } } });
+    const kbuildConfig = await ctx.kubectl.json<V1ConfigMap>(['get', 'configmap', '-n', 'kube-system', 'kbuild-config']);
+    expect(Object.values(kbuildConfig.data ?? {}).join('')).toContain('name: ha-stacked');
+  });
 
   it("labels and taints written after a worker registered reach its Node through the API (mark-workers), once", async () => {
     const original = readFileSync(ctx.cl.clusterFile, 'utf8');

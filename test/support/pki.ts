@@ -24,8 +24,11 @@ export function testOptions(start = START): PkiOptions {
 }
 
 export async function example(name: string): Promise<Cluster> {
-  return (await loadClusterFile(join(repoRoot, 'examples', `${name}.yaml`))).cluster;
+  return (await exampleFile(name)).cluster;
 }
+
+/** An example as loaded: its cluster file (defaults applied) and model. */
+export const exampleFile = (name: string) => loadClusterFile(join(repoRoot, 'examples', `${name}.yaml`));
 
 /** A scratch directory, removed when the test file ends (scratch.ts). */
 export async function tempDir(prefix = 'kbuild-pki-'): Promise<string> {

@@ -1,5 +1,6 @@
 /** What the apply phases share (the cluster, the rendered files, one connection per host), and what an apply phase is. */
 import type { Cluster, Host } from '../../config/model.js';
+import type { ClusterFile } from '../../config/schema.js';
 import type { GatheredFacts } from '../../preflight/run.js';
 import type { ApiClient } from '../../kube/client.js';
 import type { Component, InitPhase, RenderedFile, StaticPod } from '../../kubeadm/files.js';
@@ -10,6 +11,8 @@ import type { Phase } from '../../workflow/types.js';
 
 export interface ApplyContext {
   cluster: Cluster;
+  /** The cluster file as loaded (defaults applied): kube-system/kbuild-config publishes it for `kbuild join`. */
+  file: ClusterFile;
   rendered: RenderedCluster;
   /** Each host's facts, gathered before rendering; preflight asks a host missing here itself. */
   facts?: ReadonlyMap<string, GatheredFacts>;

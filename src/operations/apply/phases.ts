@@ -13,7 +13,9 @@ import type { V1Node } from '@kubernetes/client-node';
 import { dnsServiceIp, endpointUrl, firstControlPlane, hasRole, hostPort, isEtcdMember, registersNode, runsKubelet, type Cluster, type Host } from '../../config/model.js';
 import { apiserverReady, apiserverViaEndpoint, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, kubeletHealthz, loadBalancerFrontend, runProbe, type GateCheck, type Probe } from '../../health/probes.js';
 import { parseObjects } from '../../kube/client.js';
+import { kbuildConfigObjects, kubeadmConfigObjects } from '../../kube/published-cluster.js';
 import { controlPlaneMarks, hasMarks, markNode, workerMarks } from '../../kube/node.js';
+import { dnsOff, kubeProxyOff } from '../addons-off.js';
 import { PATHS, POD_NETWORK, PORTS } from '../../kubeadm/constants.js';
 import { STATIC_POD_OF, type Component, type InitPhase } from '../../kubeadm/files.js';
 import { runPreflight } from '../../preflight/run.js';
@@ -158,6 +160,24 @@ async function applyAddons(ctx: ApplyContext, phases: readonly InitPhase[]): Pro
   return { changed: [...changed, ...objects.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`)] };
 }
 
+/**
+ * kubeadm's upload-config/kubeadm (kube-system/kubeadm-config, so kubeadm's own join and upgrade can
+ * read the cluster) and kbuild's kbuild-config (the cluster file without SSH settings, for `kbuild
+ * join`), as init uploads them. Applied when missing or when their data changed.
+ */
+async function uploadConfig(ctx: ApplyContext): Promise<StepOutcome> {
+  const api = await ctx.api();
+  const objects = [...kubeadmConfigObjects(ctx.cluster), ...kbuildConfigObjects(ctx.file)];
+  const stale = [];
+  for (const o of objects) {
+    const current = (await api.read(o.apiVersion ?? '', o.kind ?? '', o.metadata?.namespace, o.metadata?.name ?? '')) as { data?: unknown } | undefined;
+    if (!current || ('data' in o && JSON.stringify(current.data) !== JSON.stringify(o.data))) stale.push(o);
+  }
+  if (stale.length === 0) return { changed: [] };
+  await api.apply(stale);
+  return { changed: stale.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`) };
+}
+
 type Status = { desiredNumberScheduled?: number; numberReady?: number; replicas?: number; availableReplicas?: number };
 
 const workloadReady = (kind: 'DaemonSet' | 'Deployment', name: string): NonNullable<HealthGate<ApplyContext>['afterAll']> => ({
@@ -294,6 +314,17 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
     ),
   },
   {
+    name: 'upload-config',
+    description: "kube-system/kubeadm-config (kubeadm's ClusterConfiguration) and kbuild-config (the cluster file without SSH settings), with the RBAC that lets nodes read them",
+    runOnce: uploadConfig,
+    plan: (cluster) => ({
+      title: 'upload config',
+      hosts: [firstControlPlane(cluster)],
+      what: "the ConfigMaps kube-system/kubeadm-config (kubeadm's ClusterConfiguration v1beta4, so kubeadm's own join and upgrade can read this cluster) and kube-system/kbuild-config (the cluster file without SSH settings, which `kbuild join` reads), readable by joining nodes and nodes.",
+      gate: 'nothing to check: the API accepted them.',
+    }),
+  },
+  {
     name: 'bootstrap-token',
     description: 'bootstrap token, node bootstrap RBAC and the cluster-info ConfigMap, so nodes can join',
     runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.bootstrap),
@@ -401,8 +432,9 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
       {
         name: 'kube-proxy',
         description: 'kube-proxy DaemonSet; gate: ready on every node',
+        skip: (ctx) => kubeProxyOff(ctx.cluster),
         runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.kubeProxy),
-        plan: (cluster) => ({
+        plan: (cluster) => kubeProxyOff(cluster) !== undefined ? [] : ({
           title: 'kube-proxy',
           hosts: [firstControlPlane(cluster)],
           what: `DaemonSet from ${PATHS.addons}/10-kube-proxy.yaml, applied on ${firstControlPlane(cluster).name}; runs on every node.`,
@@ -413,8 +445,9 @@ export const APPLY_PHASES: readonly ApplyPhase[] = [
       {
         name: 'coredns',
         description: 'CoreDNS Deployment and the kube-dns Service; gate: available (with cni: none, created: it needs a pod network to run)',
+        skip: (ctx) => dnsOff(ctx.cluster),
         runOnce: (ctx) => applyAddons(ctx, ADDON_PHASES.coredns),
-        plan: (cluster) => ({
+        plan: (cluster) => dnsOff(cluster) !== undefined ? [] : ({
           title: 'CoreDNS',
           hosts: [firstControlPlane(cluster)],
           what: `Deployment and Service kube-dns (${dnsServiceIp(cluster)}) from ${PATHS.addons}/20-coredns.yaml, applied on ${firstControlPlane(cluster).name}.`,

@@ -104,6 +104,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyResult> {
     rendered = renderCluster({ ...prepared.context, hostEnvironments: new Map([...facts].map(([name, f]) => [name, hostEnvironment(f.facts)])) });
     const ctx: ApplyContext = {
       cluster,
+      file: prepared.file,
       rendered,
       facts,
       reporter,

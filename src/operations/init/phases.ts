@@ -22,6 +22,7 @@ import { CERTS_TOKEN_DESCRIPTION, CERTS_TOKEN_TTL_MS, joinCommand, newTokenStrin
 import { certsRbac, certsSecret, decodeCertificateKey, ownerReferenceTo, sharedCertFiles } from '../../kube/upload-certs.js';
 import { kbuildConfigObjects, kubeadmConfigObjects } from '../../kube/published-cluster.js';
 import { restartKubelet } from '../../static-pods/restart.js';
+import { dnsOff, kubeProxyOff } from '../addons-off.js';
 import type { InitContext } from './context.js';
 import { StateError } from '../../errors/index.js';
 import { CERT_ROWS_IN_PHASE_ORDER, KUBECONFIG_ROWS, initPhaseOf } from '../../pki/table.js';
@@ -196,8 +197,8 @@ export const INIT_PHASES: readonly Phase<InitContext>[] = [
     name: 'addon',
     description: 'Install required addons for passing conformance tests',
     children: [
-      { name: 'coredns', description: 'Install the CoreDNS addon', runOnce: addonPhase('addon/coredns') },
-      { name: 'kube-proxy', description: 'Install the kube-proxy addon', runOnce: addonPhase('addon/kube-proxy') },
+      { name: 'coredns', description: 'Install the CoreDNS addon', skip: (ctx) => dnsOff(ctx.cluster), runOnce: addonPhase('addon/coredns') },
+      { name: 'kube-proxy', description: 'Install the kube-proxy addon', skip: (ctx) => kubeProxyOff(ctx.cluster), runOnce: addonPhase('addon/kube-proxy') },
       {
         name: 'pod-network',
         description: 'kbuild: apply your CNI manifest (spec.networking.cni.manifest)',

@@ -25,8 +25,9 @@ export function addonFiles(ctx: RenderContext, host: Host): RenderedFile[] {
     file('01-bootstrap-token.yaml', 'bootstrap-token', 'render/addons/bootstrap.ts: token', [bootstrapTokenSecret(ctx.secrets)], true),
     file('02-cluster-info.yaml', 'bootstrap-token', 'render/addons/bootstrap.ts: cluster-info', [clusterInfoConfigMap(cluster, ctx.pki.caCertPem)]),
     file('03-kubelet-config.yaml', 'upload-config/kubelet', 'render/addons/bootstrap.ts: kubelet-config', [kubeletConfigMap(cluster, host)]),
-    file('10-kube-proxy.yaml', 'addon/kube-proxy', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster)),
-    file('20-coredns.yaml', 'addon/coredns', 'render/addons/coredns.ts', corednsObjects(cluster)),
+    // kubeadm's proxy.disabled and dns.disabled: no addon, no file.
+    ...(cluster.kubeProxy.disabled ? [] : [file('10-kube-proxy.yaml', 'addon/kube-proxy', 'render/addons/kube-proxy.ts', kubeProxyObjects(cluster))]),
+    ...(cluster.dns.disabled ? [] : [file('20-coredns.yaml', 'addon/coredns', 'render/addons/coredns.ts', corednsObjects(cluster))]),
     ...podNetworkManifestFile(ctx),
   ];
 }

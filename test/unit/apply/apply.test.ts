@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { COMPONENTS } from '../../../src/kubeadm/files.js';
 import type { ApplyContext } from '../../../src/operations/apply/context.js';
 import { newRestarts } from '../../../src/operations/apply/roll.js';
@@ -15,14 +16,16 @@ import { recordingReporter } from '../../../src/report/reporter.js';
 import { FakeTransport } from '../../support/fake-transport.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
-import { example, START, tempDir, testOptions } from '../../support/pki.js';
+import { exampleFile, START, tempDir, testOptions } from '../../support/pki.js';
+import type { ClusterFile } from '../../../src/config/schema.js';
 
-async function renderExample(name: string): Promise<{ cluster: Cluster; rendered: RenderedCluster }> {
-  const cluster = await example(name);
+async function renderExample(name: string, change: (c: Cluster) => Cluster = (c) => c): Promise<{ cluster: Cluster; file: ClusterFile; rendered: RenderedCluster }> {
+  const loaded = await exampleFile(name);
+  const cluster = change(loaded.cluster);
   const state = await StateDir.open(await tempDir('kbuild-apply-'));
   const pki = await ensureClusterPki(cluster, state, testOptions());
   const secrets = await loadRenderSecrets(state, { now: () => START });
-  return { cluster, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }) };
+  return { cluster, file: loaded.file, rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }) };
 }
 
 describe('apply components', () => {
@@ -38,7 +41,7 @@ describe('apply components', () => {
 
 describe('apply phases over a scripted transport', () => {
   it.each(['ha-stacked', 'ha-external-etcd', 'single-node', 'dual-stack'])('%s: pushes every file in startup order, restarts only what changed, and a second run changes nothing', async (name) => {
-    const { cluster, rendered } = await renderExample(name);
+    const { cluster, file, rendered } = await renderExample(name);
     const fakes = new Map(cluster.hosts.map((h) => [h.name, new FakeTransport(h.name, { rules: [{ match: /^systemctl /, result: { code: 0 } }] })]));
     const api = recordingApiClient();
     // One timeline across hosts: which file was written where, in the order the writes happened.
@@ -53,6 +56,7 @@ describe('apply phases over a scripted transport', () => {
     );
     const ctx: ApplyContext = {
       cluster,
+      file,
       rendered,
       reporter: recordingReporter(),
       concurrency: 20,
@@ -94,8 +98,45 @@ describe('apply phases over a scripted transport', () => {
     for (const record of second) for (const [host, changed] of record.changed) if (host !== '') expect(changed, `${record.path} ${host}`).toEqual([]);
   });
 
+  it("kubeadm's proxy.disabled and dns.disabled: both addon phases skip, saying why, and nothing of theirs reaches the API", async () => {
+    const { cluster, file, rendered } = await renderExample('single-node', (c) => ({ ...c, kubeProxy: { ...c.kubeProxy, disabled: true }, dns: { disabled: true } }));
+    const fake = new FakeTransport('node1', { rules: [{ match: /^systemctl /, result: { code: 0 } }] });
+    const api = recordingApiClient();
+    const reporter = recordingReporter();
+    const ctx: ApplyContext = { cluster, file, rendered, reporter, concurrency: 20, ignorePreflightErrors: [], transport: async () => fake, api: async () => api, restarts: newRestarts() };
+    await runPhases(selectPhases(APPLY_PHASES, { skip: ['preflight'] }), ctx, { concurrency: 20, reporter, skipGates: true });
+    const skips = reporter.events.flatMap((e) => (e.type === 'phase-skip' && e.phase.startsWith('addons/') ? [`${e.phase}: ${e.reason}`] : []));
+    expect(skips).toHaveLength(2);
+    expect(skips[0]).toMatch(/^addons\/kube-proxy: spec\.kubeProxy\.disabled: /);
+    expect(skips[1]).toMatch(/^addons\/coredns: spec\.dns\.disabled: you run the cluster DNS at 10\.96\.0\.10 /);
+    const names = api.requests.map((r) => `${r.kind}/${r.name ?? ''}`);
+    expect(names.filter((n) => /kube-proxy|coredns|kube-dns/.test(n))).toEqual([]);
+    expect(names).toContain('ConfigMap/kubeadm-config');
+  });
+
+  it('upload-config: kubeadm-config and kbuild-config once, then nothing while they are unchanged; a changed cluster file uploads again', async () => {
+    const { cluster, file, rendered } = await renderExample('ha-stacked');
+    const stored = new Map<string, KubernetesObject>();
+    const key = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
+    const base = recordingApiClient();
+    const api = {
+      ...base,
+      read: async (_v: string, kind: string, ns: string | undefined, name: string) => stored.get(key(kind, ns, name)),
+      apply: async (objects: readonly KubernetesObject[]) => {
+        for (const o of objects) stored.set(key(o.kind ?? '', o.metadata?.namespace, o.metadata?.name ?? ''), structuredClone(o));
+        return base.apply(objects);
+      },
+    };
+    const run = async (c: ApplyContext) => (await runPhases(selectPhases(APPLY_PHASES, { only: 'upload-config' }), c, { concurrency: 1, reporter: recordingReporter(), skipGates: true }))[0]!.changed.get('');
+    const ctx: ApplyContext = { cluster, file, rendered, reporter: recordingReporter(), concurrency: 1, ignorePreflightErrors: [], transport: async () => { throw new Error('upload-config needs no host'); }, api: async () => api, restarts: newRestarts() };
+    expect(await run(ctx)).toEqual(['ConfigMap/kubeadm-config', 'Role/kubeadm:nodes-kubeadm-config', 'RoleBinding/kubeadm:nodes-kubeadm-config', 'ConfigMap/kbuild-config', 'Role/kbuild:nodes-kbuild-config', 'RoleBinding/kbuild:nodes-kbuild-config']);
+    expect(await run(ctx)).toEqual([]);
+    const labelled = { ...file, spec: { ...file.spec, hosts: file.spec.hosts.map((h) => (h.name === 'worker1' ? { ...h, labels: { disktype: 'ssd' } } : h)) } };
+    expect(await run({ ...ctx, file: labelled })).toEqual(['ConfigMap/kbuild-config']);
+  });
+
   it('removes bootstrap-kubelet.conf from workers once their kubelet has its own credential, and never writes it again', async () => {
-    const { cluster, rendered } = await renderExample('ha-stacked');
+    const { cluster, file, rendered } = await renderExample('ha-stacked');
     const workers = cluster.hosts.filter((h) => h.roles.includes('worker') && !h.roles.includes('control-plane'));
     expect(workers.length).toBeGreaterThan(0);
     // The kubelet's TLS bootstrap, as a restart of a worker's kubelet ends it: its own kubelet.conf.
@@ -116,6 +157,7 @@ describe('apply phases over a scripted transport', () => {
     const api = { ...recordingApiClient(), read: async (_v: string, kind: string, _ns: string | undefined, name: string) => (kind === 'Node' && nodes.has(name) ? { metadata: { name } } : undefined) };
     const ctx: ApplyContext = {
       cluster,
+      file,
       rendered,
       reporter: recordingReporter(),
       concurrency: 20,

@@ -216,6 +216,10 @@ export const CASES: Record<string, (d: Doc) => void> = {
     delete d.spec.hosts[4]!.address;
     delete d.metadata;
   },
+  'kube-proxy off with its configuration and the builtin pod network': (d) => {
+    net(d).cni = 'builtin';
+    d.spec.kubeProxy = { disabled: true, configuration: { mode: 'ipvs' } };
+  },
   'builtin pod network without a pod range': (d) => {
     delete net(d).podSubnet;
     net(d).cni = 'builtin';

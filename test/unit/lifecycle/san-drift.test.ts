@@ -12,7 +12,7 @@ import { loadRenderSecrets } from '../../../src/state/secrets.js';
 import { recordingReporter } from '../../../src/report/reporter.js';
 import { StateDir } from '../../../src/state/state-dir.js';
 import { loadTemplates } from '../../../src/templates/index.js';
-import { example, START, tempDir, testOptions } from '../../support/pki.js';
+import { example, exampleFile, START, tempDir, testOptions } from '../../support/pki.js';
 import { fakeFleet, globalLog } from './fakes.js';
 
 async function context(cluster: Cluster, state: StateDir, fakes: ReturnType<typeof fakeFleet>): Promise<ApplyContext> {
@@ -21,6 +21,8 @@ async function context(cluster: Cluster, state: StateDir, fakes: ReturnType<type
   const api = recordingApiClient();
   return {
     cluster,
+    // Every context here is of the ha-stacked example (drifted or not): the published cluster file is only upload-config's.
+    file: (await exampleFile('ha-stacked')).file,
     rendered: renderCluster({ cluster, pki, secrets, templates: await loadTemplates() }),
     reporter: recordingReporter(),
     concurrency: 20,

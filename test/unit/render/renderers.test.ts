@@ -8,6 +8,7 @@ import { componentVersions } from '../../../src/kubeadm/versions.js';
 import type { RenderContext } from '../../../src/render/context.js';
 import type { RenderedFile } from '../../../src/kubeadm/files.js';
 import { fixtureContext } from './fixture.js';
+import { kubeadmClusterConfiguration } from '../../../src/kube/published-cluster.js';
 
 const file = (files: RenderedFile[], path: string): RenderedFile => {
   const found = files.find((f) => f.path === path);
@@ -260,6 +261,18 @@ describe('node labels and taints', () => {
     const flags = flagsOf(renderHost(ctx, host(ctx.cluster, 'worker2')));
     expect(flags).not.toContain('node-labels');
     expect(flags).not.toContain('register-with-taints');
+  });
+});
+
+describe("kubeadm's proxy.disabled and dns.disabled", () => {
+  test('no kube-proxy or CoreDNS addon file, the other addons as before, and kubeadm-config says so', async () => {
+    const ctx = await fixtureContext('single-node');
+    const addons = (c: RenderContext) => renderHost(c, host(c.cluster, 'node1')).map((f) => f.path).filter((p) => p.startsWith('/etc/kubernetes/addons/'));
+    const off = withCluster(ctx, (c) => ({ ...c, kubeProxy: { ...c.kubeProxy, disabled: true }, dns: { disabled: true } }));
+    expect(addons(ctx).filter((p) => !addons(off).includes(p))).toEqual(['/etc/kubernetes/addons/10-kube-proxy.yaml', '/etc/kubernetes/addons/20-coredns.yaml']);
+    expect(kubeadmClusterConfiguration(off.cluster)).toMatchObject({ dns: { disabled: true }, proxy: { disabled: true } });
+    expect(kubeadmClusterConfiguration(ctx.cluster)).not.toHaveProperty('dns');
+    expect(kubeadmClusterConfiguration(ctx.cluster)).not.toHaveProperty('proxy');
   });
 });
 

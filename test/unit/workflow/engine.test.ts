@@ -168,4 +168,19 @@ describe('phase engine', () => {
     await runPhases(selectPhases([leaf('load-balancer', { targets: () => [], skipReason: 'no load-balancer hosts' })]), { log: [] }, { concurrency: 1, reporter });
     expect(reporter.events).toEqual([{ type: 'phase-skip', phase: 'load-balancer', reason: 'no load-balancer hosts' }]);
   });
+
+  it('skips a phase its skip() turns off for this run, before any step or gate, run-once or per host', async () => {
+    const reporter = recordingReporter();
+    const ctx: Ctx = { log: [] };
+    const gate = { name: 'g', timeoutMs: 10, intervalMs: 1, check: async () => ({ ok: false, seen: 'never' }), afterAll: { name: 'a', check: async () => ({ ok: false, seen: 'never' }) } };
+    const once = leaf('addon/kube-proxy', { targets: undefined, runOnce: async (c) => (c.log.push('once'), { changed: [] }), skip: () => 'spec.kubeProxy.disabled', gate });
+    const perHost = leaf('per-host', { skip: () => 'off', gate });
+    const running = leaf('runs', { skip: () => undefined });
+    await runPhases(selectPhases([once, perHost, running]), ctx, { concurrency: 1, reporter, ...fast });
+    expect(ctx.log).toEqual(['runs@cp1', 'runs@cp2', 'runs@cp3']);
+    expect(reporter.events.filter((e) => e.type === 'phase-skip')).toEqual([
+      { type: 'phase-skip', phase: 'addon/kube-proxy', reason: 'spec.kubeProxy.disabled' },
+      { type: 'phase-skip', phase: 'per-host', reason: 'off' },
+    ]);
+  });
 });
