@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HOST_PATH_TYPES, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
-import { CLUSTER_NAME, CONTROL_PLANE_TAINT, type Taint } from '../kubeadm/constants.js';
+import { CLUSTER_NAME, CONTROL_PLANE_TAINT, PATHS, type Taint } from '../kubeadm/constants.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
 
@@ -95,7 +95,8 @@ export interface Cluster {
     reservedSubnets: Cidr[];
     cni: PodNetwork;
   };
-  etcd: { topology: 'stacked' | 'external'; extraArgs: Record<string, string>; serverCertSANs: string[]; peerCertSANs: string[]; extraEnvs: EnvVar[] };
+  /** dataDir: kubeadm's etcd.local.dataDir, every member's. */
+  etcd: { topology: 'stacked' | 'external'; dataDir: string; extraArgs: Record<string, string>; serverCertSANs: string[]; peerCertSANs: string[]; extraEnvs: EnvVar[] };
   certificates: { encryptionAlgorithm: EncryptionAlgorithm; validityDays: number; caValidityDays: number };
   apiServer: { certSANs: string[]; extraArgs: Record<string, string>; bindPort: number } & ComponentExtras;
   controllerManager: { extraArgs: Record<string, string> } & ComponentExtras;
@@ -216,7 +217,7 @@ export function buildCluster(file: ClusterFile): Cluster {
       reservedSubnets: cidrs(net.reservedSubnets ?? []),
       cni: podNetwork(net.cni ?? DEFAULTS.cni),
     },
-    etcd: { topology, extraArgs: spec.etcd?.extraArgs ?? {}, serverCertSANs: spec.etcd?.serverCertSANs ?? [], peerCertSANs: spec.etcd?.peerCertSANs ?? [], extraEnvs: spec.etcd?.extraEnvs ?? [] },
+    etcd: { topology, dataDir: spec.etcd?.dataDir ?? PATHS.etcdData, extraArgs: spec.etcd?.extraArgs ?? {}, serverCertSANs: spec.etcd?.serverCertSANs ?? [], peerCertSANs: spec.etcd?.peerCertSANs ?? [], extraEnvs: spec.etcd?.extraEnvs ?? [] },
     certificates: {
       encryptionAlgorithm: spec.certificates?.encryptionAlgorithm ?? DEFAULTS.encryptionAlgorithm,
       validityDays: spec.certificates?.validityDays ?? DEFAULTS.validityDays,

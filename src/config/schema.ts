@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULTS } from './defaults.js';
 import { SUPPORTED_RANGE } from '../kubeadm/versions.js';
-import { CLUSTER_NAME, TAINT_EFFECTS } from '../kubeadm/constants.js';
+import { CLUSTER_NAME, PATHS, TAINT_EFFECTS } from '../kubeadm/constants.js';
 import { OPTIONAL_CA_DIRS } from '../kubeadm/host-environment.js';
 
 const str = (description: string, options: Record<string, unknown> = {}) => Type.String({ description, ...options });
@@ -163,6 +163,7 @@ export const ClusterSpecSchema = strict(
       strict(
         {
           topology: Type.Optional(oneOf(['stacked', 'external'] as const, 'Where etcd runs.', DEFAULTS.etcdTopology)),
+          dataDir: Type.Optional(str("Every member's data directory on its host (kubeadm's etcd.local.dataDir).", { default: PATHS.etcdData })),
           extraArgs: Type.Optional(stringMap("etcd flags that replace or add to the defaults (kubeadm's etcd.local.extraArgs).")),
           serverCertSANs: Type.Optional(Type.Array(Type.String(), { description: "Extra SANs of every member's etcd/server certificate (kubeadm's etcd.local.serverCertSANs).", default: [] })),
           peerCertSANs: Type.Optional(Type.Array(Type.String(), { description: "Extra SANs of every member's etcd/peer certificate (kubeadm's etcd.local.peerCertSANs).", default: [] })),

@@ -11,6 +11,7 @@ import type { PathSegment } from './yaml-lines.js';
 import { KUBE_PROXY_CONFIGURATION_FIELDS, KUBELET_CONFIGURATION_FIELDS } from './component-config.js';
 import { closest } from '../util/suggest.js';
 import { KUBELET_LABELS, KUBELET_LABEL_NAMESPACES } from '../kubeadm/constants.js';
+import { unsafeDataDir } from '../kubeadm/data-dir.js';
 
 export interface RuleProblem {
   path: PathSegment[];
@@ -473,6 +474,13 @@ const nodeRegistration: Rule = (file) => {
   return problems;
 };
 
+/** etcd's data directory: reset empties it, so no system directory. */
+const etcdDataDir: Rule = (file) => {
+  const dir = file.spec.etcd?.dataDir;
+  const why = dir === undefined ? undefined : unsafeDataDir(dir);
+  return why ? [{ path: ['spec', 'etcd', 'dataDir'], message: `"${dir}" ${why}; give a directory of its own, e.g. /var/lib/etcd` }] : [];
+};
+
 /** kube-proxy switched off: its configuration would do nothing, and kbuild's builtin network has nothing else to route Services. */
 const addonsOff: Rule = (file) => {
   if (file.spec.kubeProxy?.disabled !== true) return [];
@@ -589,6 +597,7 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['node-registration', nodeRegistration],
   ['pod-network', podNetwork],
   ['addons-off', addonsOff],
+  ['etcd-data-dir', etcdDataDir],
   ['component-configurations', componentConfigurations],
 ];
 

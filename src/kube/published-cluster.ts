@@ -90,7 +90,7 @@ export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, un
     cluster.etcd.topology === 'stacked'
       ? {
           local: {
-            dataDir: PATHS.etcdData,
+            dataDir: cluster.etcd.dataDir,
             extraArgs: argList(cluster.etcd.extraArgs),
             serverCertSANs: nonEmpty(cluster.etcd.serverCertSANs),
             peerCertSANs: nonEmpty(cluster.etcd.peerCertSANs),

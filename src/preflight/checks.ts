@@ -104,6 +104,13 @@ export function checkHost(cluster: Cluster, host: Host, facts: HostFacts, localE
   } else if (Math.abs(facts.epochSeconds - localEpochSeconds) > MAX_CLOCK_SKEW_SECONDS) {
     error('ClockSkew', `clock differs from this machine by ${facts.epochSeconds - localEpochSeconds} s (more than ${MAX_CLOCK_SKEW_SECONDS}); fix NTP (timedatectl set-ntp true): certificates and etcd depend on it`);
   }
+  if (isEtcdMember(cluster, host) && facts.etcdDataDir !== undefined && facts.etcdDataDir !== cluster.etcd.dataDir) {
+    // A member restarted on an empty directory would start a new cluster of its own (or, all at once, an empty one).
+    error(
+      'EtcdDataDir',
+      `etcd runs with --data-dir=${facts.etcdDataDir} (${PATHS.manifests}/etcd.yaml) but spec.etcd.dataDir is ${cluster.etcd.dataDir}; kbuild does not move etcd's data: set spec.etcd.dataDir back to ${facts.etcdDataDir}, or move each member's data yourself, one member at a time`,
+    );
+  }
   out.push(...networkOverlaps(cluster, host, facts));
   return out;
 }

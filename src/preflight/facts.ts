@@ -5,6 +5,8 @@
 import { RemoteCommandError } from '../errors/index.js';
 import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
 import type { Transport } from '../transport/transport.js';
+import { PATHS } from '../kubeadm/constants.js';
+import { shellQuote } from '../transport/quote.js';
 
 export interface HostFacts extends HostEnvironment {
   uid: number | undefined;
@@ -22,6 +24,8 @@ export interface HostFacts extends HostEnvironment {
   addresses: Array<{ ifname: string; local: string; prefixlen: number }>;
   routes: Array<{ dst: string; dev?: string; protocol?: string }>;
   caDirs: string[];
+  /** The --data-dir of the etcd manifest on the host, when it has one. */
+  etcdDataDir?: string;
 }
 
 export const REQUIRED_BINARIES = ['kubelet', 'conntrack', 'ip', 'iptables', 'mount', 'nsenter'] as const;
@@ -56,6 +60,8 @@ export function factsCommand(pathsToTest: readonly string[]): string {
     section('route4', 'ip -j -4 route'),
     section('resolved', RESOLVED),
     section('ca_dirs', `for d in ${OPTIONAL_CA_DIRS.join(' ')}; do [ -e "$d" ] && echo "$d"; done; true`),
+    // The flag as a YAML list item, quoted or not: - '--data-dir=/var/lib/etcd'
+    section('etcd_data_dir', `sed -n -E ${shellQuote(`s/^ *- *["']?--data-dir=([^"']*).*/\\1/p`)} ${PATHS.manifests}/etcd.yaml; true`),
     // Last: its marker shows the command ran to the end (gatherFacts).
     section('route6', 'ip -j -6 route'),
   ].join('; ');
@@ -124,6 +130,7 @@ export function parseFacts(stdout: string): HostFacts {
     routes: [...json<{ dst: string; dev?: string; protocol?: string }>('route4'), ...json<{ dst: string; dev?: string; protocol?: string }>('route6')],
     systemdResolved: serviceActive(lines('resolved')),
     caDirs: OPTIONAL_CA_DIRS.filter((d) => existingCaDirs.has(d)),
+    ...(lines('etcd_data_dir').length > 0 ? { etcdDataDir: lines('etcd_data_dir')[0]! } : {}),
   };
 }
 

@@ -45,7 +45,7 @@ export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap 
     arg('advertise-client-urls', etcdClientUrl(host)),
     arg('cert-file', `${PATHS.etcdPki}/server.crt`),
     arg('client-cert-auth', 'true'),
-    arg('data-dir', PATHS.etcdData),
+    arg('data-dir', cluster.etcd.dataDir),
     arg('experimental-initial-corrupt-check', 'true'),
     arg('experimental-watch-progress-notify-interval', '5s'),
     arg('initial-advertise-peer-urls', etcdPeerUrl(host)),
@@ -72,7 +72,7 @@ export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap =
   const versions = componentVersions(cluster.kubernetesVersion);
   const probeGet = (path: string) => ({ host: loopbackFor(host.address), path, port: PORTS.etcdMetrics, scheme: 'HTTP' });
   const volumes: HostPathVolume[] = [
-    { name: 'etcd-data', path: PATHS.etcdData, type: 'DirectoryOrCreate', readOnly: false },
+    { name: 'etcd-data', path: cluster.etcd.dataDir, type: 'DirectoryOrCreate', readOnly: false },
     { name: 'etcd-certs', path: PATHS.etcdPki, type: 'DirectoryOrCreate', readOnly: false },
   ];
   return staticPod({

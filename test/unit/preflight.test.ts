@@ -52,8 +52,22 @@ describe('preflight', () => {
     [{ listen: 'LISTEN 0 4096 127.0.0.1:2379 0.0.0.0:*' }, 'error Port-2379'],
     [{ hostname: 'ubuntu' }, 'warning Hostname'],
     [{ epoch: '1763700100' }, 'error ClockSkew'],
+    [{ etcd_data_dir: '/data/etcd' }, 'error EtcdDataDir'],
   ])('%j → %s', (overrides, expected) => {
     expect(names(overrides)).toEqual([expected]);
+  });
+
+  it("reads the etcd manifest's --data-dir as the facts command does, quoted or not; the same directory as the cluster file's passes", async () => {
+    const { execSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'kbuild-facts-'));
+    const command = factsCommand([]).replaceAll('/etc/kubernetes/manifests/etcd.yaml', `${dir}/etcd.yaml`);
+    for (const line of ["    - '--data-dir=/data/etcd'", '    - --data-dir=/data/etcd', '    - "--data-dir=/data/etcd"']) {
+      writeFileSync(`${dir}/etcd.yaml`, `spec:\n  containers:\n  - command:\n    - etcd\n${line}\n    - --name=cp1\n`);
+      expect(parseFacts(execSync(command, { shell: '/bin/sh', encoding: 'utf8' })).etcdDataDir, line).toBe('/data/etcd');
+    }
+    expect(names({ etcd_data_dir: '/var/lib/etcd' })).toEqual([]);
+    expect(names({ etcd_data_dir: '/data/etcd' }, 'lb1')).not.toContain('error EtcdDataDir');
   });
 
   it('accepts a port held by kbuild\'s own component on a re-run', () => {

@@ -87,7 +87,7 @@ async function etcdJoin(ctx: JoinContext, host: Host): Promise<StepOutcome> {
     if (result?.code === 0) break;
     if (now() + ETCD_PROMOTE_INTERVAL_MS > deadline || attempt > 10_000) {
       const why = own ? (result?.stdout || result?.stderr || '').trim().slice(0, 300) : 'the member list no longer has it';
-      throw new StateError(`${host.name}: etcd did not promote learner ${host.name} within ${ETCD_PROMOTE_TIMEOUT_MS / 1000} s: ${why}; check /var/lib/etcd and the etcd static pod's log`);
+      throw new StateError(`${host.name}: etcd did not promote learner ${host.name} within ${ETCD_PROMOTE_TIMEOUT_MS / 1000} s: ${why}; check ${ctx.cluster.etcd.dataDir} and the etcd static pod's log`);
     }
     await delay(ETCD_PROMOTE_INTERVAL_MS);
   }

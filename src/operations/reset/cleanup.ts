@@ -12,6 +12,7 @@ import { PATHS } from '../../kubeadm/constants.js';
 import { shellQuote } from '../../transport/quote.js';
 import type { Transport } from '../../transport/transport.js';
 import type { ResetContext } from './context.js';
+import { etcdDataDirOf } from './etcd-data.js';
 import { KBUILD_PATHS, LOAD_BALANCER_SERVICES, REMOVED_ONLY_IF_KBUILDS, writtenByKbuild } from './paths.js';
 
 const READ = { readOnly: true, timeoutMs: 15_000 } as const;
@@ -98,20 +99,22 @@ export async function removePods(ctx: Pick<ResetContext, 'reporter'>, host: Host
   return [`removed ${first.pods.length} pod${first.pods.length === 1 ? '' : 's'} (crictl rmp)`];
 }
 
-async function removeEtcdData(ctx: ResetContext, host: Host, transport: Transport): Promise<string[]> {
-  if (!(await hasEntries(transport, PATHS.etcdData))) return [];
+async function removeEtcdData(ctx: ResetContext, host: Host, transport: Transport, dir: string | undefined): Promise<string[]> {
+  if (dir === undefined || !(await hasEntries(transport, dir))) return [];
   const decision = ctx.etcdData ?? { remove: false, reason: 'preflight was skipped, so nobody confirmed' };
   if (!decision.remove) {
-    ctx.reporter.event({ type: 'info', host: host.name, message: `etcd data in ${PATHS.etcdData} kept: ${decision.reason}` });
+    ctx.reporter.event({ type: 'info', host: host.name, message: `etcd data in ${dir} kept: ${decision.reason}` });
     return [];
   }
-  await runChecked(transport, removeEntriesCommand(PATHS.etcdData));
-  return [`removed etcd data in ${PATHS.etcdData}`];
+  await runChecked(transport, removeEntriesCommand(dir));
+  return [`removed etcd data in ${dir}`];
 }
 
 export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOutcome> {
   const transport = await ctx.transport(host);
   const changed: string[] = [];
+  // Before the manifest that names it goes.
+  const etcdDataDir = await etcdDataDirOf(ctx, host, transport);
   if (await isActive(transport, 'kubelet')) {
     await runChecked(transport, 'systemctl stop kubelet');
     changed.push('stopped kubelet');
@@ -138,6 +141,6 @@ export async function cleanupNode(ctx: ResetContext, host: Host): Promise<StepOu
     changed.push(`removed ${path}`);
   }
   if (changed.includes(`removed ${PATHS.kubeletDropIn}`)) await runChecked(transport, 'systemctl daemon-reload');
-  changed.push(...(await removeEtcdData(ctx, host, transport)));
+  changed.push(...(await removeEtcdData(ctx, host, transport, etcdDataDir)));
   return { changed };
 }

@@ -3,7 +3,6 @@
  * without a terminal the data is kept and the run says so, never waiting for an answer. A dry run
  * does not ask (nothing is removed anyway) and says what --force would do.
  */
-import { PATHS } from '../../kubeadm/constants.js';
 import type { YesNoPrompt } from '../../report/prompts.js';
 import type { EtcdDataDecision } from './context.js';
 
@@ -18,7 +17,7 @@ export function etcdDataDecider(policy: EtcdDataPolicy): (hostsWithData: readonl
   return async (hosts) => {
     if (policy.force) return { remove: true, reason: '--force' };
     if (policy.dryRun) return { remove: false, reason: 'a dry run does not ask; with --force it would be removed' };
-    const answer = await policy.prompt(`Remove etcd data (${PATHS.etcdData}) on ${hosts.join(', ')}? On the last member this is the cluster's data. [y/N] `);
+    const answer = await policy.prompt(`Remove etcd data on ${hosts.join(', ')}? On the last member this is the cluster's data. [y/N] `);
     if (answer === undefined) return { remove: false, reason: 'no terminal to confirm on; pass --force to remove it' };
     return answer ? { remove: true, reason: 'confirmed' } : { remove: false, reason: 'not confirmed' };
   };

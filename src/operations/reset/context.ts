@@ -3,7 +3,7 @@ import type { Host } from '../../config/model.js';
 import type { Reporter } from '../../report/reporter.js';
 import type { Transport } from '../../transport/transport.js';
 
-/** Whether /var/lib/etcd is removed, and why, so the run can say so. */
+/** Whether etcd's data is removed, and why, so the run can say so. */
 export interface EtcdDataDecision {
   remove: boolean;
   reason: string;
@@ -25,6 +25,10 @@ export interface ResetContext {
   decideEtcdData(hostsWithData: readonly string[]): Promise<EtcdDataDecision>;
   /** Set by preflight; unset (preflight skipped) keeps the data. */
   etcdData?: EtcdDataDecision;
+  /** etcd's data directory where a host's manifest names none: the cluster file's, else kubeadm's default. */
+  etcdDataDir: string;
+  /** Each host's etcd data directory once read (etcd-data.ts); undefined: one reset must not empty. */
+  etcdDataDirs: Map<string, string | undefined>;
   /** Filled by remove-etcd-member, read by its gate. */
   removedMembers: Map<string, RemovedMember>;
   /** The fleet form's local state directory; `transport` is this machine (a recording one in a dry-run). */

@@ -4,22 +4,26 @@
  * form purge-state.
  */
 import type { Phase } from '../../workflow/types.js';
-import { PATHS } from '../../kubeadm/constants.js';
 import { forEachHost } from '../../transport/fleet.js';
 import { cleanupNode, hasEntries } from './cleanup.js';
+import { etcdDataDirOf } from './etcd-data.js';
 import type { ResetContext } from './context.js';
 import { remainingMembersHealthy, removeEtcdMember } from './etcd-member.js';
 
 const MINUTE = 60_000;
 
 async function preflight(ctx: ResetContext): Promise<{ changed: string[] }> {
-  const found = await forEachHost('preflight', ctx.targets, ctx.concurrency, async (h) => hasEntries(await ctx.transport(h), PATHS.etcdData));
-  const withData = ctx.targets.filter((_, i) => found[i]);
+  const found = await forEachHost('preflight', ctx.targets, ctx.concurrency, async (h) => {
+    const transport = await ctx.transport(h);
+    const dir = await etcdDataDirOf(ctx, h, transport);
+    return dir !== undefined && (await hasEntries(transport, dir)) ? `${h.name} (${dir})` : undefined;
+  });
+  const withData = found.filter((f): f is string => f !== undefined);
   if (withData.length === 0) return { changed: [] };
-  ctx.etcdData = await ctx.decideEtcdData(withData.map((h) => h.name));
+  ctx.etcdData = await ctx.decideEtcdData(withData);
   ctx.reporter.event({
     type: ctx.etcdData.remove ? 'info' : 'warn',
-    message: `etcd data in ${PATHS.etcdData} on ${withData.map((h) => h.name).join(', ')} will be ${ctx.etcdData.remove ? 'removed' : 'kept'} (${ctx.etcdData.reason})`,
+    message: `etcd data on ${withData.join(', ')} will be ${ctx.etcdData.remove ? 'removed' : 'kept'} (${ctx.etcdData.reason})`,
   });
   return { changed: [] };
 }

@@ -115,6 +115,8 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
     transport: (h) => connections.get(h),
     decideEtcdData: etcdDataDecider(options),
     removedMembers: new Map(),
+    etcdDataDir: cluster.etcd.dataDir,
+    etcdDataDirs: new Map(),
     stateDir: {
       path: resolve(options.stateDir ?? StateDir.defaultPath(path, cluster.name)),
       purge: options.purgeState,
@@ -153,6 +155,9 @@ export async function resetThisHost(options: LocalResetOptions): Promise<ResetRe
     transport: () => Promise.resolve(transport),
     decideEtcdData: etcdDataDecider(options),
     removedMembers: new Map(),
+    // No cluster file here: the host's etcd manifest says where the data is (kubeadm's default without one).
+    etcdDataDir: PATHS.etcdData,
+    etcdDataDirs: new Map(),
   };
   try {
     const records = await execute(ctx, options);

@@ -194,6 +194,12 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'a taint with an unknown effect': (d) => {
     d.spec.hosts[4]!.taints = [{ key: 'dedicated', effect: 'NoSchedul' }];
   },
+  'etcd data directory that reset would empty: a system directory': (d) => {
+    d.spec.etcd = { dataDir: '/var/lib' };
+  },
+  'etcd data directory not a plain absolute path': (d) => {
+    d.spec.etcd = { dataDir: '/data/../etcd/' };
+  },
   'extra args with dashes': (d) => {
     d.spec.apiServer = { extraArgs: { '--v': '2', 'audit-log-path': '/var/log/audit.log' } };
   },

@@ -111,8 +111,8 @@ export function hostFiles(cluster: Cluster, host: Host, rendered: ReadonlyMap<st
   const files: Record<string, string> = Object.fromEntries((rendered.get(host.name) ?? []).map((f) => [f.path, f.content.toString()]));
   if (cluster.etcdMembers.some((m) => m.name === host.name)) {
     files['/etc/kubernetes/manifests/etcd.yaml'] = yamlFile('test', [etcdPod(cluster, host)]);
-    files['/var/lib/etcd/member/snap/db'] = 'data';
-    files['/var/lib/etcd/member/wal/0.wal'] = 'wal';
+    files[`${cluster.etcd.dataDir}/member/snap/db`] = 'data';
+    files[`${cluster.etcd.dataDir}/member/wal/0.wal`] = 'wal';
   }
   return files;
 }

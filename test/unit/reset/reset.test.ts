@@ -61,6 +61,8 @@ async function reset(fakes: Map<string, FakeHost>, etcd: SimEtcd, hosts: Host[],
     transport: async (h) => fakes.get(h.name)!,
     decideEtcdData: etcdDataDecider({ force: options.force, dryRun: false, prompt: (q) => (prompts.push(q), prompt(q)) }),
     removedMembers: new Map(),
+    etcdDataDir: '/var/lib/etcd',
+    etcdDataDirs: new Map(),
   };
   const records = await runPhases(selectPhases(RESET_PHASES), ctx, { concurrency: 4, reporter, delay: async () => {} });
   const changed = new Map<string, string[]>();
@@ -185,7 +187,7 @@ describe('kbuild reset phases over scripted hosts', () => {
     const run = await reset(fakes, etcd, hosts, { force: false });
     const cp2 = run.fakes.get('cp2')!;
     expect([...cp2.files.keys()].sort()).toEqual(['/var/lib/etcd/member/snap/db', '/var/lib/etcd/member/wal/0.wal']);
-    expect(messages(run.events)).toContain(': etcd data in /var/lib/etcd on cp2 will be kept (no terminal to confirm on; pass --force to remove it)');
+    expect(messages(run.events)).toContain(': etcd data on cp2 (/var/lib/etcd) will be kept (no terminal to confirm on; pass --force to remove it)');
     expect(messages(run.events)).toContain('cp2: etcd data in /var/lib/etcd kept: no terminal to confirm on; pass --force to remove it');
     expect(run.changed.get('cp2')).not.toContain('removed etcd data in /var/lib/etcd');
   });
@@ -195,9 +197,28 @@ describe('kbuild reset phases over scripted hosts', () => {
     for (const [answer, kept] of [[true, false], [false, true]] as const) {
       const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp1']);
       const run = await reset(fakes, etcd, hosts, { force: false, prompt: () => Promise.resolve(answer) });
-      expect(run.prompts).toEqual(['Remove etcd data (/var/lib/etcd) on cp1? On the last member this is the cluster\'s data. [y/N] ']);
+      expect(run.prompts).toEqual(['Remove etcd data on cp1 (/var/lib/etcd)? On the last member this is the cluster\'s data. [y/N] ']);
       expect(run.fakes.get('cp1')!.files.has('/var/lib/etcd/member/snap/db')).toBe(kept);
     }
+  });
+
+  it("empties the data directory the host's etcd manifest names (spec.etcd.dataDir), not kubeadm's default", async () => {
+    const { cluster: base } = await stacked;
+    const cluster = { ...base, etcd: { ...base.etcd, dataDir: '/data/etcd' } };
+    const { fakes, etcd, hosts } = await setUp(cluster, (await stacked).rendered, ['cp2']);
+    // The reset context's own fallback stays kubeadm's /var/lib/etcd: the manifest decides.
+    const run = await reset(fakes, etcd, hosts, { force: true });
+    expect([...run.fakes.get('cp2')!.files.keys()].filter((p) => p.includes('etcd/member'))).toEqual([]);
+    expect(run.changed.get('cp2')).toContain('removed etcd data in /data/etcd');
+  });
+
+  it("leaves alone a data directory the manifest names that reset must not empty", async () => {
+    const { cluster: base } = await stacked;
+    const cluster = { ...base, etcd: { ...base.etcd, dataDir: '/var/lib' } };
+    const { fakes, etcd, hosts } = await setUp(cluster, (await stacked).rendered, ['cp2']);
+    const run = await reset(fakes, etcd, hosts, { force: true });
+    expect(run.fakes.get('cp2')!.files.has('/var/lib/member/snap/db')).toBe(true);
+    expect(messages(run.events)).toContain("cp2: etcd's data directory /var/lib is a system directory, whose contents kbuild reset would remove: reset leaves it alone");
   });
 
   it('resetting a clean host changes nothing and says so', async () => {
