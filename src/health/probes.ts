@@ -103,8 +103,8 @@ export interface ServedCertificateCheck {
   address: string;
   /** The CA file on the host the chain must lead to. */
   caFile: string;
-  /** The client certificate and key to present (etcd requires one on every port). */
-  client: { cert: string; key: string };
+  /** The client certificate and key to present (etcd requires one on every port); none for a server that asks for none. */
+  client?: { cert: string; key: string };
   /** The certificate file on the host that must be the one served. */
   file: string;
 }
@@ -112,13 +112,15 @@ export interface ServedCertificateCheck {
 /**
  * A new TLS connection is served exactly the certificate in `file` (same SHA-256), valid for the
  * address clients use and signed by the CA: for a server that reads its certificate files again per
- * handshake (etcd) this is "loaded the new certificate", checked the way a new client or peer sees it.
+ * handshake (etcd) or reloads them when they change (kube-apiserver's serving certificate) this is
+ * "loaded the new certificate", checked the way a new client or peer sees it.
  */
 export function servesCertificateFile(check: ServedCertificateCheck): Probe {
   const { connect, address, caFile, client, file } = check;
   const fingerprint = 'openssl x509 -noout -fingerprint -sha256';
   const name = isIP(address) === 0 ? ['-verify_hostname', address] : ['-verify_ip', address];
-  const handshake = ['timeout', '10', 'openssl', 's_client', '-connect', connect, '-CAfile', caFile, '-verify_return_error', ...name, '-cert', client.cert, '-key', client.key].map(shellQuote).join(' ');
+  const identity = client ? ['-cert', client.cert, '-key', client.key] : [];
+  const handshake = ['timeout', '10', 'openssl', 's_client', '-connect', connect, '-CAfile', caFile, '-verify_return_error', ...name, ...identity].map(shellQuote).join(' ');
   return {
     // s_client's own words when no certificate came back (refused, an alert, a failed verification).
     command: shCommand(

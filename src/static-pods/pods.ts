@@ -60,36 +60,72 @@ export function manifestReads(manifest: string, path: string): boolean {
 }
 
 /**
- * How a running pod picks up new files: `restart`; `handshake` — etcd reads the files of its
- * certificate flags again for every new TLS connection (its TLSInfo's GetCertificate and
- * GetClientCertificate), so new serving and peer certificates need no restart and no etcd leader
- * change; `none` — the pod does not read them (admin.conf, the etcd healthcheck client).
+ * How a running pod picks up new files: `restart`; `handshake` — new TLS connections get them with
+ * no restart: etcd reads the files of its certificate flags again for every new TLS connection (its
+ * TLSInfo's GetCertificate and GetClientCertificate), so new serving and peer certificates need no
+ * etcd leader change; kube-apiserver watches its serving certificate and key (--tls-cert-file,
+ * --tls-private-key-file: k8s.io/apiserver's DynamicCertKeyPairContent, fsnotify and a resync every
+ * minute, a pair loaded only when key and certificate match), so a new SAN needs no apiserver restart;
+ * `none` — the pod does not read them (admin.conf, the etcd healthcheck client).
  */
 export type PodLoad = 'restart' | 'handshake' | 'none';
 
 export function podLoad(pod: StaticPod, manifest: string | undefined, paths: readonly string[]): PodLoad {
   const read = manifest === undefined ? [] : paths.filter((p) => manifestReads(manifest, p));
   if (read.length === 0) return 'none';
-  if (pod !== 'etcd') return 'restart';
-  const files = etcdCertificateFiles(manifest!);
-  const perHandshake = new Set([files.cert, files.key, files.peerCert, files.peerKey]);
-  return read.every((p) => perHandshake.has(p)) ? 'handshake' : 'restart';
+  const perHandshake = new Set(reloadedFiles(pod, manifest!));
+  return perHandshake.size > 0 && read.every((p) => perHandshake.has(p)) ? 'handshake' : 'restart';
+}
+
+/** The files the running pod loads again by itself (see PodLoad), as its manifest names them. */
+function reloadedFiles(pod: StaticPod, manifest: string): string[] {
+  if (pod === 'etcd') {
+    const files = etcdCertificateFiles(manifest);
+    return [files.cert, files.key, files.peerCert, files.peerKey].filter((f): f is string => f !== undefined);
+  }
+  if (pod === 'kube-apiserver') {
+    const files = apiserverServingFiles(manifest);
+    return files.cert !== undefined && files.key !== undefined ? [files.cert, files.key] : [];
+  }
+  return [];
+}
+
+const commandFlags = (manifest: string): ((name: string) => string | undefined) => {
+  const pod = yaml.load(manifest) as { spec?: { containers?: Array<{ command?: unknown[] }> } } | undefined;
+  const args = (pod?.spec?.containers?.[0]?.command ?? []).filter((a): a is string => typeof a === 'string');
+  return (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+};
+
+/** kube-apiserver's serving certificate and key, as its manifest names them. */
+function apiserverServingFiles(manifest: string): { cert: string | undefined; key: string | undefined } {
+  const flag = commandFlags(manifest);
+  return { cert: flag('tls-cert-file'), key: flag('tls-private-key-file') };
 }
 
 /** The files of etcd's certificate flags, as its manifest names them (undefined: the flag is absent). */
 function etcdCertificateFiles(manifest: string): Record<'cert' | 'key' | 'peerCert' | 'peerKey' | 'trustedCa' | 'peerTrustedCa', string | undefined> {
-  const pod = yaml.load(manifest) as { spec?: { containers?: Array<{ command?: unknown[] }> } } | undefined;
-  const args = (pod?.spec?.containers?.[0]?.command ?? []).filter((a): a is string => typeof a === 'string');
-  const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const flag = commandFlags(manifest);
   return { cert: flag('cert-file'), key: flag('key-file'), peerCert: flag('peer-cert-file'), peerKey: flag('peer-key-file'), trustedCa: flag('trusted-ca-file'), peerTrustedCa: flag('peer-trusted-ca-file') };
 }
 
 /**
- * After etcd's certificate files changed under it (or were put back): a new client connection and a
- * new peer connection to the member's address, as other hosts make them, are served the files now
- * on disk, verified against the etcd CA for that address; then the member's ordinary gates.
+ * After certificate files changed under a pod that loads them itself (or were put back): new
+ * connections to the host's address, as other hosts make them, are served the files now on disk,
+ * verified against the CA for that address; then the pod's ordinary gates. etcd: a client and a peer
+ * connection; kube-apiserver: a client connection to its secure port.
  */
-export function handshakeGateProbes(cluster: Cluster, host: Host, manifest: string): Array<{ name: string; probe: Probe }> {
+export function handshakeGateProbes(cluster: Cluster, host: Host, pod: StaticPod, manifest: string): Array<{ name: string; probe: Probe }> {
+  if (pod === 'kube-apiserver') {
+    const files = apiserverServingFiles(manifest);
+    return [
+      {
+        name: 'kube-apiserver serves its certificate file to new clients',
+        // The cluster CA signs the serving certificate (kubeadm's certlist).
+        probe: servesCertificateFile({ connect: hostPort(host.address, cluster.apiServer.bindPort), address: host.address, caFile: `${PATHS.pki}/ca.crt`, file: files.cert ?? `${PATHS.pki}/apiserver.crt` }),
+      },
+      ...gateProbes(cluster, host, pod),
+    ];
+  }
   const files = etcdCertificateFiles(manifest);
   const peer = { cert: files.peerCert ?? `${PATHS.etcdPki}/peer.crt`, key: files.peerKey ?? `${PATHS.etcdPki}/peer.key` };
   const healthcheck = { cert: `${PATHS.etcdPki}/healthcheck-client.crt`, key: `${PATHS.etcdPki}/healthcheck-client.key` };

@@ -225,11 +225,17 @@ async function outOfRotation(step: RollStep, lbs: readonly LoadBalancerHost[], o
   return firstFailedGate(lbs.map((lb) => ({ name: `HAProxy sends to ${server} again`, host: lb.host, transport: lb.transport, probe: serversUp([server]) })), step.pod, options);
 }
 
-/** etcd with changed certificate files and no restart: new connections get them, the member stays healthy. */
+const RELOADS = {
+  etcd: 'etcd reads its certificate files on each new TLS connection',
+  'kube-apiserver': 'kube-apiserver reloads its serving certificate when the files change',
+} as const;
+
+/** A pod that loads its changed certificate files itself (etcd, kube-apiserver's serving pair): new connections get them, the pod stays healthy. */
 async function handshakeGate(step: RollStep, manifest: string, transport: Transport, options: RolloutOptions): Promise<string | undefined> {
   const { host, pod } = step;
-  options.reporter.event({ type: 'info', host: host.name, message: `${pod}: no restart, etcd reads its certificate files on each new TLS connection; checking what it serves` });
-  return firstFailedGate(handshakeGateProbes(options.cluster, host, manifest).map((g) => ({ ...g, host, transport })), pod, options);
+  const why = pod === 'etcd' || pod === 'kube-apiserver' ? RELOADS[pod] : `${pod} loads them itself`;
+  options.reporter.event({ type: 'info', host: host.name, message: `${pod}: no restart, ${why}; checking what it serves` });
+  return firstFailedGate(handshakeGateProbes(options.cluster, host, pod, manifest).map((g) => ({ ...g, host, transport })), pod, options);
 }
 
 /** Restarts the pod and waits for its gates; undefined when healthy, else the last error seen. */

@@ -65,8 +65,11 @@ export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
       return;
     }
     io.print(`Backups of the replaced files: ${result.backupDir}`);
-    // etcd reads its certificate files on each new TLS connection (what the fleet roll checks): no restart.
-    const restart = result.restart.filter((pod) => pod !== 'etcd');
+    // etcd reads its certificate files on each new TLS connection, kube-apiserver reloads its serving
+    // certificate (apiserver.crt) when the file changes (what the fleet roll checks): neither restarts for those.
+    const podOf = (name: string) => RENEWABLE.find((r) => r.name === name)?.staticPod;
+    const servingOnly = result.renewed.filter((r) => podOf(r.name) === 'kube-apiserver').every((r) => r.name === 'apiserver');
+    const restart = result.restart.filter((pod) => pod !== 'etcd' && !(pod === 'kube-apiserver' && servingOnly));
     if (restart.length > 0) {
       io.print(
         `Restart these static pods so they load the new certificates: ${restart.join(', ')} ` +
@@ -74,6 +77,7 @@ export const renewCommand = (io: Io): CommandModule<object, RenewArgs> => ({
       );
     }
     if (result.restart.includes('etcd')) io.print('etcd needs no restart: it reads its certificate files on each new TLS connection, so new connections get the renewed ones.');
+    if (result.restart.includes('kube-apiserver') && servingOnly) io.print('kube-apiserver needs no restart: it reloads its serving certificate (apiserver.crt) when the file changes, so new connections get the renewed one.');
     if (result.renewed.some((r) => isAdminKubeconfig(r.name))) io.print('Copy the renewed admin.conf to wherever you keep it (e.g. ~/.kube/config).');
   },
 });

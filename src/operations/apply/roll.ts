@@ -1,9 +1,10 @@
 /**
  * SAN drift (or any certificate change) during `kbuild apply`: a static pod whose manifest did not
  * change does not restart by itself when the files it reads change — the kubelet only watches the
- * manifest. Such a host gets the roll-out treatment (back up, write, restart the kubeadm way — or for
- * etcd's certificates, which it reads per TLS handshake, check it serves them — gate, restore on failure), one host at a time per component, while first installs and manifest changes
- * keep the phase's ordinary parallel push.
+ * manifest. Such a host gets the roll-out treatment (back up, write, restart the kubeadm way — or, for
+ * the files a pod loads itself, etcd's certificates and kube-apiserver's serving pair, check it serves
+ * them — gate, restore on failure), one host at a time per component, while first installs and
+ * manifest changes keep the phase's ordinary parallel push.
  */
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../../config/model.js';

@@ -79,6 +79,14 @@ describe('roll-out plan', () => {
     expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.load}`)).toEqual(['etcd@etcd1:handshake', 'etcd@etcd2:handshake', 'etcd@etcd3:handshake', 'kube-apiserver@cp1:restart', 'kube-apiserver@cp2:restart', 'kube-apiserver@cp3:restart']);
   });
 
+  it("kube-apiserver: its serving pair alone loads without a restart (it watches --tls-cert-file and --tls-private-key-file); with any other file it reads, a restart", async () => {
+    const serving = await renewed('ha-stacked', ['apiserver']);
+    const steps = planRollout(serving.cluster, reissuedFiles(serving.actions, serving.rendered.hosts), serving.rendered.hosts);
+    expect(steps.map((s) => `${s.pod}@${s.host.name}:${s.load}`)).toEqual(['kube-apiserver@cp1:handshake', 'kube-apiserver@cp2:handshake', 'kube-apiserver@cp3:handshake']);
+    const clients = await renewed('ha-stacked', ['apiserver', 'apiserver-kubelet-client']);
+    expect(planRollout(clients.cluster, reissuedFiles(clients.actions, clients.rendered.hosts), clients.rendered.hosts).map((s) => `${s.pod}:${s.load}`)).toEqual(['kube-apiserver:restart', 'kube-apiserver:restart', 'kube-apiserver:restart']);
+  });
+
   it('etcd restarts for any other file its manifest reads (its CA bundle)', async () => {
     const { cluster, rendered, actions } = await renewed('ha-stacked', ['etcd-server']);
     const changed = withEtcdCaChanged(reissuedFiles(actions, rendered.hosts), rendered);

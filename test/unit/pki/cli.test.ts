@@ -114,6 +114,14 @@ describe('kbuild certs check-expiration and renew (on-host)', () => {
     expect(names).toContain(join(confDir, 'admin.conf'));
   });
 
+  it('renew apiserver alone: kube-apiserver needs no restart (it reloads its serving certificate)', async () => {
+    const result = await cli(['certs', 'renew', 'apiserver', ...dirs]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('renewed   apiserver\n');
+    expect(result.stdout).not.toContain('Restart these static pods');
+    expect(result.stdout).toContain('kube-apiserver needs no restart: it reloads its serving certificate (apiserver.crt) when the file changes');
+  });
+
   it('renew skips certificates whose CA key is absent as externally managed', async () => {
     const saved = await readFile(join(pkiDir, 'front-proxy-ca.key'));
     await rm(join(pkiDir, 'front-proxy-ca.key'));
