@@ -69,7 +69,7 @@ export const resetCommand = (io: Io): CommandModule<object, ResetArgs> => ({
       .option('inventory', { alias: 'i', type: 'string', normalize: true, describe: 'Cluster file: reset its hosts over SSH instead of this machine' })
       .option('hosts', { type: 'array', string: true, default: [] as string[], describe: 'With -i: only these hosts (names, comma-separated or repeated)' })
       .option('state-dir', { type: 'string', normalize: true, describe: 'With -i: the state directory; default .kbuild/<name>/ beside the cluster file' })
-      .option('force', { type: 'boolean', default: false, describe: `Also remove etcd data (${PATHS.etcdData}) without asking` })
+      .option('force', { type: 'boolean', default: false, describe: `Also remove etcd data (the directory each host's etcd manifest names, ${PATHS.etcdData} by default) without asking` })
       .option('purge-state', { type: 'boolean', default: false, describe: 'With -i, resetting every host: also remove the local state directory (CA, keys, token)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Change nothing: list what would be removed and run' })
       .option('output', { alias: 'o', type: 'string', normalize: true, describe: 'Dry-run record directory (required with -i --dry-run)' })

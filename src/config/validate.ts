@@ -478,7 +478,10 @@ const nodeRegistration: Rule = (file) => {
 const etcdDataDir: Rule = (file) => {
   const dir = file.spec.etcd?.dataDir;
   const why = dir === undefined ? undefined : unsafeDataDir(dir);
-  return why ? [{ path: ['spec', 'etcd', 'dataDir'], message: `"${dir}" ${why}; give a directory of its own, e.g. /var/lib/etcd` }] : [];
+  const problems: RuleProblem[] = why ? [{ path: ['spec', 'etcd', 'dataDir'], message: `"${dir}" ${why}; give a directory of its own, e.g. /var/lib/etcd` }] : [];
+  // The flag alone would move etcd's data off its volume, into the container's own filesystem.
+  if ('data-dir' in (file.spec.etcd?.extraArgs ?? {})) problems.push({ path: ['spec', 'etcd', 'extraArgs', 'data-dir'], message: 'is set by spec.etcd.dataDir (the flag and the volume it needs); set that instead' });
+  return problems;
 };
 
 /** kube-proxy switched off: its configuration would do nothing, and kbuild's builtin network has nothing else to route Services. */

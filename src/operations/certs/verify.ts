@@ -142,7 +142,7 @@ export function judge(h: Handshake, seen: Observed): VerifyResult {
     const f = files[0]!;
     disk = { host: f.host, path: f.path, serial: f.cert.serialNumber.toLowerCase(), notAfter: new Date(f.cert.validTo).toISOString() };
     const what = files.length === 1 ? `${f.host}:${f.path} (serial ${disk.serial}, NotAfter ${disk.notAfter})` : `any of ${files.map((x) => `${x.host}:${x.path}`).join(', ')}`;
-    problems.push(`served certificate (serial ${facts.serial}, NotAfter ${facts.notAfter}) differs from ${what}: ${h.target.startsWith('etcd') ? 'changed on disk after this handshake, or etcd cannot read the file?' : h.target === 'kube-apiserver' ? 'renewed on disk and not loaded yet (kube-apiserver reloads its serving certificate within a minute), or its key does not match?' : 'renewed on disk but not restarted?'}`);
+    problems.push(`served certificate (serial ${facts.serial}, NotAfter ${facts.notAfter}) differs from ${what}: ${h.target.startsWith('etcd') ? 'changed on disk after this handshake, or etcd cannot read the file?' : h.target.startsWith('kube-apiserver') ? 'renewed on disk and not loaded yet (kube-apiserver reloads its serving certificate within a minute), or its key does not match?' : 'renewed on disk but not restarted?'}`);
   }
   return { ...base, status: problems.length === 0 ? 'ok' : 'mismatch', problems, served: facts, ...(disk ? { disk } : {}) };
 }

@@ -25,8 +25,8 @@ export interface ResetContext {
   decideEtcdData(hostsWithData: readonly string[]): Promise<EtcdDataDecision>;
   /** Set by preflight; unset (preflight skipped) keeps the data. */
   etcdData?: EtcdDataDecision;
-  /** etcd's data directory where a host's manifest names none: the cluster file's, else kubeadm's default. */
-  etcdDataDir: string;
+  /** etcd's data directory where a host's manifest names none: the cluster file's for its etcd members, kubeadm's default elsewhere. */
+  etcdDataDir(host: Host): string;
   /** Each host's etcd data directory once read (etcd-data.ts); undefined: one reset must not empty. */
   etcdDataDirs: Map<string, string | undefined>;
   /** Filled by remove-etcd-member, read by its gate. */

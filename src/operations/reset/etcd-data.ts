@@ -1,7 +1,8 @@
 /**
- * Where a host keeps etcd's data, as kubeadm reset finds it: the etcd-data volume of the etcd
- * manifest on the host (what actually ran), else the cluster file's dataDir (kubeadm's default without
- * one). Read once per host, before cleanup removes the manifest.
+ * Where a host keeps etcd's data: the etcd-data volume of the etcd manifest on the host (what actually
+ * ran; kubeadm reset reads that volume when it has no configuration), else for an etcd member the
+ * cluster file's dataDir, for any other host kubeadm's default. Read once per host, before cleanup
+ * removes the manifest.
  */
 import yaml from 'js-yaml';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -17,7 +18,7 @@ const ETCD_DATA_VOLUME = 'etcd-data';
 export async function etcdDataDirOf(ctx: ResetContext, host: Host, transport: Transport): Promise<string | undefined> {
   if (ctx.etcdDataDirs.has(host.name)) return ctx.etcdDataDirs.get(host.name);
   const manifest = await transport.readFile(manifestPath('etcd'));
-  let dir = ctx.etcdDataDir;
+  let dir = ctx.etcdDataDir(host);
   if (manifest) {
     try {
       const pod = yaml.load(manifest.toString()) as V1Pod | undefined;

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadClusterFile } from '../../config/load.js';
-import { DEFAULT_SSH_TIMING, type Host } from '../../config/model.js';
+import { DEFAULT_SSH_TIMING, isEtcdMember, type Host } from '../../config/model.js';
 import { StateError, UsageError } from '../../errors/index.js';
 import { runPhases, type PhaseRecord } from '../../workflow/engine.js';
 import { selectPhases } from '../../workflow/select.js';
@@ -115,7 +115,8 @@ export async function resetFleet(options: FleetResetOptions): Promise<ResetResul
     transport: (h) => connections.get(h),
     decideEtcdData: etcdDataDecider(options),
     removedMembers: new Map(),
-    etcdDataDir: cluster.etcd.dataDir,
+    // A custom directory is an etcd member's only: on other hosts it may be anything else's.
+    etcdDataDir: (h) => (isEtcdMember(cluster, h) ? cluster.etcd.dataDir : PATHS.etcdData),
     etcdDataDirs: new Map(),
     stateDir: {
       path: resolve(options.stateDir ?? StateDir.defaultPath(path, cluster.name)),
@@ -156,7 +157,7 @@ export async function resetThisHost(options: LocalResetOptions): Promise<ResetRe
     decideEtcdData: etcdDataDecider(options),
     removedMembers: new Map(),
     // No cluster file here: the host's etcd manifest says where the data is (kubeadm's default without one).
-    etcdDataDir: PATHS.etcdData,
+    etcdDataDir: () => PATHS.etcdData,
     etcdDataDirs: new Map(),
   };
   try {

@@ -200,6 +200,18 @@ export const CASES: Record<string, (d: Doc) => void> = {
   'etcd data directory not a plain absolute path': (d) => {
     d.spec.etcd = { dataDir: '/data/../etcd/' };
   },
+  'etcd data directory in a system tree': (d) => {
+    d.spec.etcd = { dataDir: '/etc/ssh' };
+  },
+  'etcd data directory in the kubelet state, and data-dir as an extra arg': (d) => {
+    d.spec.etcd = { dataDir: '/var/lib/kubelet/etcd', extraArgs: { 'data-dir': '/data/etcd' } };
+  },
+  'etcd data directory that is a home directory': (d) => {
+    d.spec.etcd = { dataDir: '/home/alice' };
+  },
+  'etcd data directory with a space': (d) => {
+    d.spec.etcd = { dataDir: '/data/etcd data' };
+  },
   'extra args with dashes': (d) => {
     d.spec.apiServer = { extraArgs: { '--v': '2', 'audit-log-path': '/var/log/audit.log' } };
   },

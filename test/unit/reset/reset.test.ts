@@ -50,7 +50,7 @@ async function setUp(cluster: Cluster, rendered: RenderedCluster, targets: strin
   return { fakes, etcd, hosts: targets.map((n) => cluster.hosts.find((h) => h.name === n)!) };
 }
 
-async function reset(fakes: Map<string, FakeHost>, etcd: SimEtcd, hosts: Host[], options: { force: boolean; prompt?: YesNoPrompt }): Promise<Run> {
+async function reset(fakes: Map<string, FakeHost>, etcd: SimEtcd, hosts: Host[], options: { force: boolean; prompt?: YesNoPrompt; cluster?: Cluster }): Promise<Run> {
   const reporter = recordingReporter();
   const prompts: string[] = [];
   const prompt = options.prompt ?? neverAnswered;
@@ -61,7 +61,8 @@ async function reset(fakes: Map<string, FakeHost>, etcd: SimEtcd, hosts: Host[],
     transport: async (h) => fakes.get(h.name)!,
     decideEtcdData: etcdDataDecider({ force: options.force, dryRun: false, prompt: (q) => (prompts.push(q), prompt(q)) }),
     removedMembers: new Map(),
-    etcdDataDir: '/var/lib/etcd',
+    // As the fleet reset: the cluster file's directory for its etcd members only.
+    etcdDataDir: (h) => (options.cluster?.etcdMembers.some((m) => m.name === h.name) ? options.cluster.etcd.dataDir : '/var/lib/etcd'),
     etcdDataDirs: new Map(),
   };
   const records = await runPhases(selectPhases(RESET_PHASES), ctx, { concurrency: 4, reporter, delay: async () => {} });
@@ -209,6 +210,17 @@ describe('kbuild reset phases over scripted hosts', () => {
     // The reset context's own fallback stays kubeadm's /var/lib/etcd: the manifest decides.
     const run = await reset(fakes, etcd, hosts, { force: true });
     expect([...run.fakes.get('cp2')!.files.keys()].filter((p) => p.includes('etcd/member'))).toEqual([]);
+    expect(run.changed.get('cp2')).toContain('removed etcd data in /data/etcd');
+  });
+
+  it("a custom dataDir is an etcd member's only: a worker's files there stay, a member without its manifest still has it emptied", async () => {
+    const { cluster: base, rendered } = await stacked;
+    const cluster = { ...base, etcd: { ...base.etcd, dataDir: '/data/etcd' } };
+    const { fakes, etcd, hosts } = await setUp(cluster, rendered, ['cp2', 'worker1']);
+    fakes.get('worker1')!.files.set('/data/etcd/photos.tar', { content: Buffer.from('not etcd'), mode: 0o644, owner: 'root:root' });
+    fakes.get('cp2')!.files.delete('/etc/kubernetes/manifests/etcd.yaml');
+    const run = await reset(fakes, etcd, hosts, { force: true, cluster });
+    expect(run.fakes.get('worker1')!.files.has('/data/etcd/photos.tar')).toBe(true);
     expect(run.changed.get('cp2')).toContain('removed etcd data in /data/etcd');
   });
 
