@@ -1,5 +1,6 @@
 /** Reads a cluster file: YAML → schema → semantic rules → resolved model, or every problem at once. */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError, FileError, type Problem } from '../errors/index.js';
@@ -7,6 +8,7 @@ import { ClusterFileSchema, type ClusterFile } from './schema.js';
 import { schemaProblems } from './schema-problems.js';
 import { validateCluster } from './validate.js';
 import { buildCluster, type Cluster } from './model.js';
+import { readPatchDirectory } from './patches.js';
 import { formatPath, parseYamlWithLines, YamlSyntaxError, type PathSegment } from './yaml-lines.js';
 
 /** Cluster files are small; anything bigger is a mistake (or an alias bomb). */
@@ -32,7 +34,12 @@ export async function loadClusterFile(path: string): Promise<LoadedCluster> {
     throw new FileError(path, reason, { cause: error });
   }
   const file = parseClusterFile(text, path);
-  return { path, file, cluster: buildCluster(file) };
+  const directory = file.spec.patches?.directory;
+  const patches = directory === undefined ? [] : await readPatchDirectory(resolve(dirname(path), directory));
+  const cluster = buildCluster(file, patches);
+  const orphan = patches.find((p) => p.target === 'corednsdeployment' && cluster.dns.disabled);
+  if (orphan) throw new ConfigError(orphan.file, [{ path: '', message: `patches the CoreDNS Deployment, which ${path} switches off (spec.dns.disabled); remove the file or the setting` }]);
+  return { path, file, cluster };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { homedir } from 'node:os';
 import type { CgroupDriver, ClusterFile, EncryptionAlgorithm, HOST_PATH_TYPES, HostSpec, Role } from './schema.js';
 import { DEFAULTS } from './defaults.js';
+import type { PatchFile } from './patches.js';
 import { CLUSTER_NAME, CONTROL_PLANE_TAINT, PATHS, type Taint } from '../kubeadm/constants.js';
 import { nthAddress, parseCidr, splitList, type Cidr } from '../net/cidr.js';
 import { OPTIONAL_CA_DIRS, type HostEnvironment } from '../kubeadm/host-environment.js';
@@ -107,6 +108,8 @@ export interface Cluster {
   /** disabled: kubeadm's dns.disabled, no CoreDNS addon (the kubelets still name its address). */
   dns: { disabled: boolean };
   loadBalancer: { type: 'haproxy' | 'none'; placement: LoadBalancerPlacement; vip?: string; port: number; interface: string };
+  /** spec.patches.directory's files, read with the cluster file (none without one). */
+  patches: readonly PatchFile[];
   /** spec.hostFacts: what a render that asks no host assumes of every host (apply, init and join ask each one). */
   hostFacts: HostEnvironment;
   hosts: Host[];
@@ -182,7 +185,7 @@ export function expandHome(path: string): string {
 }
 
 /** Builds the model; assumes `file` passed schema and semantic validation. */
-export function buildCluster(file: ClusterFile): Cluster {
+export function buildCluster(file: ClusterFile, patches: readonly PatchFile[] = []): Cluster {
   const spec = file.spec;
   const net = spec.networking ?? {};
   const cidrs = (list: string[]) => list.map((t) => parseCidr(t)!);
@@ -241,6 +244,7 @@ export function buildCluster(file: ClusterFile): Cluster {
       port: lbPort,
       interface: spec.loadBalancer?.interface ?? DEFAULTS.loadBalancerInterface,
     },
+    patches,
     hostFacts: {
       systemdResolved: spec.hostFacts?.systemdResolved ?? DEFAULTS.systemdResolved,
       // In kubeadm's order, each once, as facts gathered from a host list them.

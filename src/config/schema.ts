@@ -141,6 +141,16 @@ export const ClusterSpecSchema = strict(
         "kubeadm's feature gates that kbuild implements (ClusterConfiguration.featureGates).",
       ),
     ),
+    patches: Type.Optional(
+      strict(
+        {
+          directory: str(
+            "kubeadm's patches directory, relative to this file: files target[suffix][+strategic|merge|json].yaml (targets etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubeletconfiguration, corednsdeployment) applied in name order over what kbuild renders for every host.",
+          ),
+        },
+        "Patches over the rendered manifests, the kubelet's configuration and the CoreDNS Deployment (kubeadm's patches).",
+      ),
+    ),
     networking: Type.Optional(
       strict(
         {

@@ -9,20 +9,27 @@ import { etcdPod, type EtcdBootstrap } from './etcd.js';
 import { kubeletRenderer } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
 import { nodePodRanges, podNetworkFiles } from './pod-network.js';
+import { withPatches } from './patches.js';
 import { yamlFile } from './yaml.js';
 
-const manifest = (pod: StaticPod, source: string, spec: unknown, owner: FileOwner): RenderedFile => ({ path: manifestPath(pod), mode: 0o600, content: yamlFile(source, [spec]), ...owner });
+/** A static pod's manifest, with the cluster's patches for it (kubeadm's patch targets are the pods' names). */
+const manifest = (cluster: Cluster, pod: StaticPod, source: string, spec: unknown, owner: FileOwner): RenderedFile => ({
+  path: manifestPath(pod),
+  mode: 0o600,
+  content: yamlFile(source, [withPatches(cluster.patches, pod, spec)]),
+  ...owner,
+});
 
 /** etcd's static pod; `bootstrap` as in etcdArgs (every member at once unless told otherwise). */
 export const etcdManifest = (cluster: Cluster, host: Host, bootstrap?: EtcdBootstrap): RenderedFile =>
-  manifest('etcd', bootstrap?.state === 'existing' ? 'render/etcd.ts, joining an existing cluster' : 'render/etcd.ts', etcdPod(cluster, host, bootstrap), { component: 'etcd', phase: 'etcd/local' });
+  manifest(cluster, 'etcd', bootstrap?.state === 'existing' ? 'render/etcd.ts, joining an existing cluster' : 'render/etcd.ts', etcdPod(cluster, host, bootstrap), { component: 'etcd', phase: 'etcd/local' });
 
 /** kube-apiserver, kube-controller-manager and kube-scheduler of a control plane; `env` is what the host has (its CA directories). */
 export function controlPlaneManifests(cluster: Cluster, host: Host, env: HostEnvironment): RenderedFile[] {
   return [
-    manifest('kube-apiserver', 'render/control-plane.ts: kube-apiserver', apiServerPod(cluster, host, env), { component: 'apiserver', phase: 'control-plane/apiserver' }),
-    manifest('kube-controller-manager', 'render/control-plane.ts: kube-controller-manager', controllerManagerPod(cluster, env), { component: 'controller-manager', phase: 'control-plane/controller-manager' }),
-    manifest('kube-scheduler', 'render/control-plane.ts: kube-scheduler', schedulerPod(cluster), { component: 'scheduler', phase: 'control-plane/scheduler' }),
+    manifest(cluster, 'kube-apiserver', 'render/control-plane.ts: kube-apiserver', apiServerPod(cluster, host, env), { component: 'apiserver', phase: 'control-plane/apiserver' }),
+    manifest(cluster, 'kube-controller-manager', 'render/control-plane.ts: kube-controller-manager', controllerManagerPod(cluster, env), { component: 'controller-manager', phase: 'control-plane/controller-manager' }),
+    manifest(cluster, 'kube-scheduler', 'render/control-plane.ts: kube-scheduler', schedulerPod(cluster), { component: 'scheduler', phase: 'control-plane/scheduler' }),
   ];
 }
 

@@ -9,6 +9,7 @@ import { componentVersions } from '../kubeadm/versions.js';
 import { SYSTEMD_RESOLVED_RESOLV_CONF, type HostEnvironment } from '../kubeadm/host-environment.js';
 import { environmentOf, type RenderContext } from './context.js';
 import type { FileOwner, RenderedFile } from '../kubeadm/files.js';
+import { withPatches } from './patches.js';
 import { generatedBy, yamlFile } from './yaml.js';
 
 /** The configuration every kubelet of the kind shares: kbuild's over the cluster file's (kube-system/kubelet-config publishes it). */
@@ -16,9 +17,12 @@ export function kubeletConfiguration(cluster: Cluster, host: Host): Record<strin
   return mergeConfiguration(kbuildKubeletConfiguration(cluster, host), cluster.kubelet.configuration);
 }
 
-/** The host's config.yaml: the shared configuration with what kubeadm decides from the host itself. */
+/**
+ * The host's config.yaml: the shared configuration with what kubeadm decides from the host itself,
+ * then the kubeletconfiguration patches (kubeadm patches the node's file, not the published one).
+ */
 export const hostKubeletConfiguration = (cluster: Cluster, host: Host, env: HostEnvironment): Record<string, unknown> =>
-  withHostResolvConf(kubeletConfiguration(cluster, host), env);
+  withPatches(cluster.patches, 'kubeletconfiguration', withHostResolvConf(kubeletConfiguration(cluster, host), env));
 
 /**
  * kubeadm's mutateResolverConfig (componentconfigs/kubelet_unix.go; v1.30 in Default): where

@@ -7,12 +7,14 @@
  */
 import yaml from 'js-yaml';
 import type { Cluster, Host } from '../../config/model.js';
+import type { PatchFile } from '../../config/patches.js';
 import { StateError } from '../../errors/index.js';
 import type { ApiClient } from '../../kube/client.js';
 import { PATHS } from '../../kubeadm/constants.js';
 import type { FileOwner, RenderedFile } from '../../kubeadm/files.js';
 import type { HostEnvironment } from '../../kubeadm/host-environment.js';
 import { bootstrapKubeconfig, clusterCaFile, kubeletDropIn, kubeletFlagsEnv, withHostResolvConf } from '../../render/kubelet.js';
+import { withPatches } from '../../render/patches.js';
 import { toYaml } from '../../util/yaml.js';
 import { nodePodRanges, podNetworkFiles } from '../../render/pod-network.js';
 import { generatedBy } from '../../render/yaml.js';
@@ -37,9 +39,9 @@ export const joinBootstrapKubeconfig = (discovered: DiscoveredCluster, token: st
 /**
  * The published kubelet configuration as this machine's config.yaml: byte for byte, unless this
  * machine needs a resolvConf the configuration does not set (systemd-resolved active; kubeadm join's
- * mutateResolverConfig); text that is no mapping stays as it is (the kubelet reports it).
+ * mutateResolverConfig) or the cluster file has kubeletconfiguration patches; text that is no mapping stays as it is (the kubelet reports it).
  */
-export function hostKubeletConfigText(published: string, env: HostEnvironment): string {
+export function hostKubeletConfigText(published: string, env: HostEnvironment, patches: readonly PatchFile[] = []): string {
   let config: unknown;
   try {
     config = yaml.load(published);
@@ -47,7 +49,7 @@ export function hostKubeletConfigText(published: string, env: HostEnvironment): 
     return published;
   }
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return published;
-  const decided = withHostResolvConf(config as Record<string, unknown>, env);
+  const decided = withPatches(patches, 'kubeletconfiguration', withHostResolvConf(config as Record<string, unknown>, env));
   return decided === config ? published : toYaml(decided);
 }
 
@@ -69,7 +71,7 @@ export function joinKubeletFiles(input: JoinKubeletInput): RenderedFile[] {
   const { templates } = input;
   const files: RenderedFile[] = [
     clusterCaFile(input.discovered.caCertPem),
-    { path: PATHS.kubeletConfig, mode: 0o644, content: hostKubeletConfigText(input.kubeletConfig, input.environment), ...KUBELET_START },
+    { path: PATHS.kubeletConfig, mode: 0o644, content: hostKubeletConfigText(input.kubeletConfig, input.environment, input.cluster.patches), ...KUBELET_START },
     { path: PATHS.kubeletFlags, mode: 0o644, content: kubeletFlagsEnv(templates, input.cluster, input.host), ...KUBELET_START },
     { path: PATHS.kubeletDropIn, mode: 0o644, content: kubeletDropIn(templates, input.cluster, true), ...KUBELET_START },
     // The builtin network on this node; the other nodes learn its route at the next `kbuild apply`.

@@ -2,6 +2,7 @@
 import type { V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Deployment, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { dnsServiceIp, type Cluster } from '../../config/model.js';
 import { componentVersions } from '../../kubeadm/versions.js';
+import { withPatches } from '../patches.js';
 
 const NAMESPACE = 'kube-system';
 
@@ -53,7 +54,7 @@ export function corednsObjects(cluster: Cluster): unknown[] {
     subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: NAMESPACE }],
   };
   const configMap: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: NAMESPACE }, data: { Corefile: corefile(cluster) } };
-  const deployment: V1Deployment = {
+  const deployment: V1Deployment = withPatches<V1Deployment>(cluster.patches, 'corednsdeployment', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { labels, name: 'coredns', namespace: NAMESPACE },
@@ -101,7 +102,7 @@ export function corednsObjects(cluster: Cluster): unknown[] {
         },
       },
     },
-  };
+  });
   const service: V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
