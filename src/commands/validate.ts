@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadClusterFile } from '../config/load.js';
 import { hostsWithRole, type Cluster } from '../config/model.js';
+import { checkPatchesApply } from '../render/host.js';
 import type { Io } from '../report/output.js';
 import { inventoryOption, type InventoryArgs } from './options.js';
 
@@ -19,7 +20,8 @@ export function summarize(cluster: Cluster): string {
   const pods = cluster.networking.podSubnet ? `pods ${cluster.networking.podSubnet}, ` : '';
   return (
     `cluster ${cluster.name}, Kubernetes ${cluster.kubernetesVersion}: ${cps} control plane${cps === 1 ? '' : 's'} (${etcd}), ` +
-    `${workers} worker${workers === 1 ? '' : 's'}, ${lb}${vip}; ${pods}services ${cluster.networking.serviceSubnet}`
+    `${workers} worker${workers === 1 ? '' : 's'}, ${lb}${vip}; ${pods}services ${cluster.networking.serviceSubnet}` +
+    (cluster.patches.length > 0 ? `; ${cluster.patches.length} patch file${cluster.patches.length === 1 ? '' : 's'}` : '')
   );
 }
 
@@ -29,6 +31,7 @@ export const validateCommand = (io: Io): CommandModule<object, InventoryArgs> =>
   builder: (yargs: Argv) => inventoryOption(yargs),
   handler: async (args) => {
     const { path, cluster } = await loadClusterFile(args.inventory);
+    checkPatchesApply(cluster);
     io.print(`${path}: valid: ${summarize(cluster)}`);
   },
 });

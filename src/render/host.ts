@@ -2,11 +2,12 @@
 import { hasRole, isEtcdMember, runsKubelet, type Cluster, type Host } from '../config/model.js';
 import { byPath, manifestPath, type FileOwner, type RenderedFile, type StaticPod } from '../kubeadm/files.js';
 import { addonFiles } from './addons/index.js';
-import { environmentOf, type RenderContext } from './context.js';
+import { corednsObjects } from './addons/coredns.js';
+import { assumedEnvironment, environmentOf, type RenderContext } from './context.js';
 import type { HostEnvironment } from '../kubeadm/host-environment.js';
 import { apiServerPod, controllerManagerPod, schedulerPod } from './control-plane.js';
 import { etcdPod, type EtcdBootstrap } from './etcd.js';
-import { kubeletRenderer } from './kubelet.js';
+import { hostKubeletConfiguration, kubeletRenderer } from './kubelet.js';
 import { loadBalancerFiles } from './load-balancer.js';
 import { nodePodRanges, podNetworkFiles } from './pod-network.js';
 import { withPatches } from './patches.js';
@@ -66,3 +67,18 @@ export function hostRenderer(ctx: RenderContext): (host: Host) => RenderedFile[]
 }
 
 export const renderHost = (ctx: RenderContext, host: Host): RenderedFile[] => hostRenderer(ctx)(host);
+
+/**
+ * Applies the cluster's patches to every object they target, on every host as the cluster file
+ * assumes it, and throws the first that cannot apply: `validate` finds it without a PKI or a render.
+ */
+export function checkPatchesApply(cluster: Cluster): void {
+  if (cluster.patches.length === 0) return;
+  const env = assumedEnvironment(cluster);
+  for (const host of cluster.hosts) {
+    if (isEtcdMember(cluster, host)) etcdManifest(cluster, host);
+    if (hasRole(host, 'control-plane')) controlPlaneManifests(cluster, host, env);
+    if (runsKubelet(host)) hostKubeletConfiguration(cluster, host, env);
+  }
+  if (!cluster.dns.disabled) corednsObjects(cluster);
+}

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { parsePatchFileName, patchDocuments, readPatchDirectory } from '../../../src/config/patches.js';
 import { ConfigError, FileError } from '../../../src/errors/index.js';
-import { hostRenderer } from '../../../src/render/host.js';
+import { checkPatchesApply, hostRenderer } from '../../../src/render/host.js';
 import { fixtureContext } from '../render/fixture.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kbuild-patches-'));
@@ -102,6 +102,13 @@ describe('patches in a render', () => {
     const dir = directory('bad-op', { 'kube-scheduler+json.yaml': '- {op: replace, path: /spec/nothing/here, value: 1}\n' });
     const render = hostRenderer({ ...ctx, cluster: { ...ctx.cluster, patches: await readPatchDirectory(dir) } });
     expect(() => render(ctx.cluster.hosts[0]!)).toThrow(/kube-scheduler\+json\.yaml:1: this json patch cannot be applied to kube-scheduler's static pod: Cannot perform the operation at a path that does not exist/);
+  });
+
+  it('are tried on every host by validate, without a render', async () => {
+    const ctx = await fixtureContext('ha-stacked');
+    const dir = directory('validate', { 'kubeletconfiguration+json.yaml': '- {op: remove, path: /nothing}\n' });
+    expect(() => checkPatchesApply({ ...ctx.cluster, patches: [] })).not.toThrow();
+    expect(() => checkPatchesApply({ ...ctx.cluster, patches: await readPatchDirectory(dir) })).toThrow(/kubeletconfiguration\+json\.yaml:1: this json patch cannot be applied to the kubelet's configuration/);
   });
 
   it('refuse a patch that renames the pod kbuild watches', async () => {
