@@ -108,7 +108,8 @@ describe('patches in a render', () => {
     const ctx = await fixtureContext('ha-stacked');
     const dir = directory('validate', { 'kubeletconfiguration+json.yaml': '- {op: remove, path: /nothing}\n' });
     expect(() => checkPatchesApply({ ...ctx.cluster, patches: [] })).not.toThrow();
-    expect(() => checkPatchesApply({ ...ctx.cluster, patches: await readPatchDirectory(dir) })).toThrow(/kubeletconfiguration\+json\.yaml:1: this json patch cannot be applied to the kubelet's configuration/);
+    const patches = await readPatchDirectory(dir);
+    expect(() => checkPatchesApply({ ...ctx.cluster, patches })).toThrow(/kubeletconfiguration\+json\.yaml:1: this json patch cannot be applied to the kubelet's configuration/);
   });
 
   it('refuse a patch that renames the pod kbuild watches', async () => {
