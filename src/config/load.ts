@@ -9,6 +9,7 @@ import { schemaProblems } from './schema-problems.js';
 import { validateCluster } from './validate.js';
 import { buildCluster, type Cluster } from './model.js';
 import { readPatchDirectory } from './patches.js';
+import { kubernetesMinor } from '../kubeadm/versions.js';
 import { formatPath, parseYamlWithLines, YamlSyntaxError, type PathSegment } from './yaml-lines.js';
 
 /** Cluster files are small; anything bigger is a mistake (or an alias bomb). */
@@ -39,6 +40,9 @@ export async function loadClusterFile(path: string): Promise<LoadedCluster> {
   const cluster = buildCluster(file, patches);
   const orphan = patches.find((p) => p.target === 'corednsdeployment' && cluster.dns.disabled);
   if (orphan) throw new ConfigError(orphan.file, [{ path: '', message: `patches the CoreDNS Deployment, which ${path} switches off (spec.dns.disabled); remove the file or the setting` }]);
+  // kubeadm has the corednsdeployment target from v1.31; v1.30's would skip the file.
+  const early = kubernetesMinor(cluster.kubernetesVersion) < 31 && patches.find((p) => p.target === 'corednsdeployment');
+  if (early) throw new ConfigError(early.file, [{ path: '', message: `patches the CoreDNS Deployment, which kubeadm can from v1.31 only (${path} sets ${cluster.kubernetesVersion}); remove the file or use v1.31 or later` }]);
   return { path, file, cluster };
 }
 
