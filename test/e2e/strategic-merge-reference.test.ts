@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STRATEGIES, strategicMerge, StrategicMergeError, type ApiType, type JsonMap } from '../../src/render/strategic-merge.js';
 import { LAB_KUBERNETES_VERSION } from '../support/kube-lab.js';
-import { referenceMerges, type ReferenceCase } from '../support/strategic-merge.js';
+import { GO, referenceMerges, type ReferenceCase } from '../support/strategic-merge.js';
 
 const sorted = (v: unknown): unknown =>
   Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sorted(x)])) : v;
@@ -128,7 +128,7 @@ describe("kbuild's strategic merge patch is Kubernetes'", () => {
   }, 900_000);
 
   it("has every strategic field of the types kubeadm patches, as the lab's OpenAPI document gives them", () => {
-    const modCache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+    const modCache = execFileSync(GO, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
     const swagger = JSON.parse(readFileSync(join(modCache, `k8s.io/kubernetes@${LAB_KUBERNETES_VERSION}/api/openapi-spec/swagger.json`), 'utf8')) as {
       definitions: Record<string, { properties?: Record<string, { $ref?: string; items?: { $ref?: string }; 'x-kubernetes-patch-strategy'?: string; 'x-kubernetes-patch-merge-key'?: string }> }>;
     };

@@ -12,6 +12,9 @@ import { LAB_CACHE, LAB_KUBERNETES_VERSION } from './kube-lab.js';
 
 const SOURCE = join(import.meta.dirname, 'strategic-merge/main.go');
 
+/** The go tool: on PATH, else where these machines install it (as scripts/lib/go-build.mjs). */
+export const GO = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0 ? 'go' : '/usr/local/go/bin/go';
+
 export function strategicMergeReference(): string {
   const staging = `v0.${LAB_KUBERNETES_VERSION.replace(/^v1\./, '')}`;
   const source = readFileSync(SOURCE, 'utf8');
@@ -26,7 +29,7 @@ export function strategicMergeReference(): string {
   writeFileSync(join(dir, 'go.mod'), goMod);
   const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' };
   const go = (args: string[]) => {
-    const r = spawnSync('go', args, { cwd: dir, env, encoding: 'utf8', timeout: 900_000 });
+    const r = spawnSync(GO, args, { cwd: dir, env, encoding: 'utf8', timeout: 900_000 });
     if (r.status !== 0) throw new Error(`go ${args.join(' ')} in ${dir} failed (${r.status ?? r.signal}):\n${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-15).join('\n')}`);
   };
   go(['mod', 'tidy']);
