@@ -128,8 +128,9 @@ describe("kbuild's strategic merge patch is Kubernetes'", () => {
   }, 900_000);
 
   it("has every strategic field of the types kubeadm patches, as the lab's OpenAPI document gives them", () => {
-    const modCache = execFileSync(GO, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-    const swagger = JSON.parse(readFileSync(join(modCache, `k8s.io/kubernetes@${LAB_KUBERNETES_VERSION}/api/openapi-spec/swagger.json`), 'utf8')) as {
+    // The lab's module (the module cache has it once the lab is built; downloaded again if not).
+    const module = JSON.parse(execFileSync(GO, ['mod', 'download', '-json', `k8s.io/kubernetes@${LAB_KUBERNETES_VERSION}`], { encoding: 'utf8', timeout: 600_000 })) as { Dir: string };
+    const swagger = JSON.parse(readFileSync(join(module.Dir, 'api/openapi-spec/swagger.json'), 'utf8')) as {
       definitions: Record<string, { properties?: Record<string, { $ref?: string; items?: { $ref?: string }; 'x-kubernetes-patch-strategy'?: string; 'x-kubernetes-patch-merge-key'?: string }> }>;
     };
     const upstream = (definition: string, at: string, out: string[], seen: Set<string>) => {
