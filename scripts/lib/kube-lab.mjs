@@ -31,29 +31,39 @@ function kubernetesLdflags(version) {
   return ['-s', '-w', ...pairs].join(' ');
 }
 
+/**
+ * Builds `programs` of k8s.io/kubernetes `version` (cmd/<program>) with its staging modules pinned.
+ * @param {string} cache @param {string} version @param {string[]} programs @param {string} outDir
+ */
+function buildKubernetes(cache, version, programs, outDir) {
+  const goMod = upstreamGoMod('k8s.io/kubernetes', version);
+  // Staging modules (k8s.io/api, …) are published as v0.<minor>.<patch> beside each release.
+  const staging = `v0.${version.replace(/^v1\./, '')}`;
+  const label = programs.length === 1 ? `${programs[0]} ${version}` : `kubernetes ${version}`;
+  buildGoPrograms({
+    label,
+    workDir: join(cache, 'build', label.replace(' ', '-')),
+    upstreamGoModText: goMod,
+    require: [['k8s.io/kubernetes', version]],
+    pin: locallyReplaced(goMod).map((module) => [module, staging]),
+    packages: programs.map((program) => `k8s.io/kubernetes/cmd/${program}`),
+    ldflags: kubernetesLdflags(version),
+    outDir,
+  });
+}
+
 /** @param {string} cache @param {string} version @returns {Component} */
 function kubernetesComponent(cache, version) {
-  const dir = join(cache, 'kubernetes', version);
-  return {
-    name: `kubernetes ${version}`,
-    dir,
-    programs: KUBERNETES_PROGRAMS,
-    build: (outDir) => {
-      const goMod = upstreamGoMod('k8s.io/kubernetes', version);
-      // Staging modules (k8s.io/api, …) are published as v0.<minor>.<patch> beside each release.
-      const staging = `v0.${version.replace(/^v1\./, '')}`;
-      buildGoPrograms({
-        label: `kubernetes ${version}`,
-        workDir: join(cache, 'build', `kubernetes-${version}`),
-        upstreamGoModText: goMod,
-        require: [['k8s.io/kubernetes', version]],
-        pin: locallyReplaced(goMod).map((module) => [module, staging]),
-        packages: KUBERNETES_PROGRAMS.map((program) => `k8s.io/kubernetes/cmd/${program}`),
-        ldflags: kubernetesLdflags(version),
-        outDir,
-      });
-    },
-  };
+  return { name: `kubernetes ${version}`, dir: join(cache, 'kubernetes', version), programs: KUBERNETES_PROGRAMS, build: (outDir) => buildKubernetes(cache, version, KUBERNETES_PROGRAMS, outDir) };
+}
+
+/**
+ * kubeadm alone, for a release the lab brings up no cluster of: the kubeadm reference test compares
+ * kbuild's render with what that version's kubeadm writes (every supported minor).
+ * @param {string} cache @param {string} version @returns {Component}
+ */
+function kubeadmComponent(cache, version) {
+  return { name: `kubeadm ${version}`, dir: join(cache, 'kubeadm', version), programs: ['kubeadm'], build: (outDir) => buildKubernetes(cache, version, ['kubeadm'], outDir) };
 }
 
 /** kubeadm's etcd tag "3.5.16-0" is etcd v3.5.16. @param {string} cache @param {string} tag @returns {Component} */
@@ -211,11 +221,12 @@ const BUSYBOX_APPLETS = ['sh', 'cat', 'echo', 'hostname', 'httpd', 'ip', 'nc', '
 const archiveName = (reference) => `${reference.replace(/[/:@]/g, '_')}.tar`;
 
 /**
- * Makes sure every lab version's binaries and images are in `cache`, then writes `cache/lab.json`
- * (what the tests read: per version, the path of every program and image archive).
- * @param {{ cache: string, versions: LabVersion[], pauseSource: string, log: Log }} options
+ * Makes sure every lab version's binaries and images, and the kubeadm of every `kubeadmVersions`, are in
+ * `cache`, then writes `cache/lab.json` (what the tests read: per version, the path of every program and
+ * image archive; `kubeadm`, the kubeadm of every version built, the lab versions' included).
+ * @param {{ cache: string, versions: LabVersion[], kubeadmVersions?: string[], pauseSource: string, log: Log }} options
  */
-export function ensureKubeLab({ cache, versions, pauseSource, log }) {
+export function ensureKubeLab({ cache, versions, kubeadmVersions = [], pauseSource, log }) {
   const started = Date.now();
   mkdirSync(join(cache, 'images'), { recursive: true });
   const pause = pauseComponent(cache, pauseSource);
@@ -241,12 +252,20 @@ export function ensureKubeLab({ cache, versions, pauseSource, log }) {
     }
     manifest[lab.kubernetesVersion] = { programs, images };
   }
-  const text = `${JSON.stringify({ versions: manifest }, null, 2)}\n`;
+  /** @type {Record<string, string>} */
+  const kubeadm = Object.fromEntries(Object.entries(manifest).map(([version, { programs }]) => [version, programs.kubeadm ?? '']));
+  for (const version of kubeadmVersions.filter((v) => !kubeadm[v])) {
+    const component = kubeadmComponent(cache, version);
+    builtSomething = ensureBuilt(component, log) || builtSomething;
+    kubeadm[version] = join(component.dir, 'bin', 'kubeadm');
+  }
+  const text = `${JSON.stringify({ versions: manifest, kubeadm }, null, 2)}\n`;
   const manifestFile = join(cache, 'lab.json');
   if (!existsSync(manifestFile) || readFileSync(manifestFile, 'utf8') !== text) {
     writeFileSync(`${manifestFile}.tmp`, text);
     renameSync(`${manifestFile}.tmp`, manifestFile);
   }
-  const summary = versions.map((v) => v.kubernetesVersion).join(', ');
+  const extra = Object.keys(kubeadm).filter((v) => !manifest[v]);
+  const summary = versions.map((v) => v.kubernetesVersion).join(', ') + (extra.length > 0 ? ` (and the kubeadm of ${extra.join(', ')})` : '');
   log.say(builtSomething ? `Kubernetes ${summary} ready in ${cache} (${took(Date.now() - started)})` : `Kubernetes ${summary}: binaries and images cached in ${cache}, nothing to build`);
 }

@@ -1,11 +1,12 @@
 /**
  * The real Kubernetes components built by scripts/ensure-kube-lab.mjs (`npm test` runs it before
- * vitest): per Kubernetes version, the path of every program and image archive, from the cache's
- * lab.json.
+ * vitest): per Kubernetes version, the path of every program and image archive, and the kubeadm of
+ * every supported minor (the kubeadm reference test's), from the cache's lab.json.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS } from '../../src/config/defaults.js';
+import { kubernetesMinor } from '../../src/kubeadm/versions.js';
 
 export const LAB_CACHE = process.env.KBUILD_LAB_CACHE ?? '/var/cache/kbuild-lab';
 export const LAB_KUBERNETES_VERSION: string = DEFAULTS.kubernetesVersion;
@@ -38,18 +39,42 @@ export interface LabVersion {
   images: LabImage[];
 }
 
+interface LabManifest {
+  versions: Record<string, LabVersion>;
+  /** Release → its kubeadm: the lab versions' and the kubeadm-only builds of the other supported minors. */
+  kubeadm?: Record<string, string>;
+}
+
+const MANIFEST = join(LAB_CACHE, 'lab.json');
+const HINT = `run \`node scripts/ensure-kube-lab.mjs\` (npm test does) to build the real components into ${LAB_CACHE}`;
+
+function labManifest(): LabManifest {
+  if (!existsSync(MANIFEST)) throw new Error(`${MANIFEST} is missing: ${HINT}`);
+  return JSON.parse(readFileSync(MANIFEST, 'utf8')) as LabManifest;
+}
+
 /** The built components of one Kubernetes version; a clear error when the build script has not run. */
 export function labVersion(kubernetesVersion: string = LAB_KUBERNETES_VERSION): LabVersion {
-  const manifest = join(LAB_CACHE, 'lab.json');
-  const hint = `run \`node scripts/ensure-kube-lab.mjs\` (npm test does) to build the real components into ${LAB_CACHE}`;
-  if (!existsSync(manifest)) throw new Error(`${manifest} is missing: ${hint}`);
-  const versions = (JSON.parse(readFileSync(manifest, 'utf8')) as { versions: Record<string, LabVersion> }).versions;
+  const versions = labManifest().versions;
   const version = versions[kubernetesVersion];
-  if (!version) throw new Error(`${manifest} has no Kubernetes ${kubernetesVersion} (it has ${Object.keys(versions).join(', ') || 'none'}): ${hint}`);
+  if (!version) throw new Error(`${MANIFEST} has no Kubernetes ${kubernetesVersion} (it has ${Object.keys(versions).join(', ') || 'none'}): ${HINT}`);
   return version;
 }
 
 /** A built program's path, e.g. labProgram('kubectl'). */
 export function labProgram(program: LabProgram, kubernetesVersion?: string): string {
   return labVersion(kubernetesVersion).programs[program];
+}
+
+/**
+ * The lab's kubeadm of a minor (e.g. 30): its release and path. The lab version's own where the minor
+ * is the lab's, else the kubeadm-only build of that minor; a clear error when the build has not made it.
+ */
+export function labKubeadm(minor: number): { version: string; path: string } {
+  const built = Object.entries(labManifest().kubeadm ?? {}).filter(([version]) => kubernetesMinor(version) === minor);
+  const [version, path] = built.find(([v]) => v === LAB_KUBERNETES_VERSION) ?? built.at(-1) ?? [];
+  if (!version || !path || !existsSync(path)) {
+    throw new Error(`${MANIFEST} has no kubeadm of v1.${minor} (it has ${Object.keys(labManifest().kubeadm ?? {}).join(', ') || 'none'}): ${HINT}`);
+  }
+  return { version, path };
 }
