@@ -1,12 +1,14 @@
 /**
  * kbuild apply's SSH edge: host keys verified before anything is written, trust on first use only
- * with the flag, a non-root sudo user, a bastion hop, host-aware preflight, an unreachable host.
+ * with the flag, a non-root sudo user, a bastion hop, host-aware preflight, an unreachable host. The
+ * cluster has a kubeadm patches directory: the real kubelets and scheduler run what the patches made.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubectl } from './cluster-checks.js';
 import { createClusterLab, kbuild, type ClusterLab } from './cluster-lab.js';
 import { HOST_KEY_TYPES } from '../support/testhosts.js';
 
@@ -30,10 +32,13 @@ describe('apply over SSH: host keys, sudo, bastion, preflight', () => {
         { name: 'cp1', roles: ['control-plane', 'worker'] },
         { name: 'w1', roles: ['worker'] },
       ],
-      {},
+      { patches: { directory: 'patches' } },
       // Short connection attempts: the unreachable host is reported after 4 × 5 s, not 4 × 15 s.
       { nonRootUser: true, ssh: { connectTimeout: 5 } },
     );
+    mkdirSync(join(cl.dir, 'patches'));
+    writeFileSync(join(cl.dir, 'patches/kubeletconfiguration+merge.yaml'), 'maxPods: 50\n');
+    writeFileSync(join(cl.dir, 'patches/kube-scheduler.yaml'), 'spec:\n  containers:\n    - name: kube-scheduler\n      env:\n        - name: GOGC\n          value: "150"\n');
   });
   afterAll(async () => {
     await cl?.lab.teardown();
@@ -120,6 +125,11 @@ describe('apply over SSH: host keys, sudo, bastion, preflight', () => {
       const again = await kbuild(['apply', '-i', file, '--state-dir', cl.stateDir], 10 * 60_000);
       expect(again.stdout).toMatch(/^w1: no changes$/m);
       expect(again.stdout).toMatch(/^cp1: no changes$/m);
+      // The patches: each real kubelet read its patched config.yaml, and the scheduler runs with the patched env.
+      const kubectl = await adminKubectl(cl);
+      for (const node of ['cp1', 'w1']) expect((await kubectl(['get', 'node', node, '-o', 'jsonpath={.status.capacity.pods}'])).stdout, node).toBe('50');
+      const scheduler = await kubectl.json<{ spec: { containers: Array<{ env?: Array<{ name: string; value: string }> }> } }>(['get', 'pod', '-n', 'kube-system', 'kube-scheduler-cp1']);
+      expect(scheduler.spec.containers[0]!.env).toEqual([{ name: 'GOGC', value: '150' }]);
     } finally {
       await cl.lab.unblockRunner('w1');
     }
