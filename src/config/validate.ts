@@ -364,6 +364,23 @@ const featureGates: Rule = (file) => {
   return [{ path: ['spec', 'featureGates', 'ControlPlaneKubeletLocalMode'], message: `kubeadm has this gate from v1.31 on, not in v1.${minor}: remove it or set spec.kubernetesVersion to v1.31 or later` }];
 };
 
+/**
+ * kubeadm v1.30 reads only v1beta3 (published-cluster.ts), which has no extraEnvs and no
+ * encryptionAlgorithm (RSA-2048, or ECDSA-P256 by its PublicKeysECDSA gate): kubeadm-config could not
+ * say so, and kubeadm's own upgrade or renewal would drop them.
+ */
+const kubeadmV1beta3: Rule = (file) => {
+  const minor = kubernetesMinor(file.spec.kubernetesVersion ?? DEFAULTS.kubernetesVersion);
+  if (!(minor < 31)) return [];
+  const problems: RuleProblem[] = [];
+  for (const section of ['apiServer', 'controllerManager', 'scheduler', 'etcd'] as const) {
+    if ((file.spec[section]?.extraEnvs ?? []).length > 0) problems.push({ path: ['spec', section, 'extraEnvs'], message: `kubeadm has extraEnvs from v1.31 on (v1beta4), not in v1.${minor}: remove them or set spec.kubernetesVersion to v1.31 or later` });
+  }
+  const algorithm = file.spec.certificates?.encryptionAlgorithm;
+  if (algorithm === 'RSA-3072' || algorithm === 'RSA-4096') problems.push({ path: ['spec', 'certificates', 'encryptionAlgorithm'], message: `kubeadm v1.${minor} knows RSA-2048 and ECDSA-P256 only (encryptionAlgorithm came in v1.31, v1beta4): choose one of those or set spec.kubernetesVersion to v1.31 or later` });
+  return problems;
+};
+
 /** extraVolumes and extraEnvs: names the API server accepts, absolute paths, one volume per name. */
 const componentExtras: Rule = (file) => {
   const problems: RuleProblem[] = [];
@@ -583,6 +600,7 @@ const interfaceName: Rule = (file) => {
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['plain-strings', plainStrings],
   ['feature-gates', featureGates],
+  ['kubeadm-v1beta3', kubeadmV1beta3],
   ['component-extras', componentExtras],
   ['interface-name', interfaceName],
   ['metadata-and-version', metadataAndVersion],

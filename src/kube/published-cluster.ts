@@ -15,6 +15,7 @@ import { hostPort, type Cluster, type ComponentExtras } from '../config/model.js
 import type { ClusterFile } from '../config/schema.js';
 import { StateError } from '../errors/index.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
+import { kubeadmApiVersion } from '../kubeadm/versions.js';
 import { toYaml } from '../util/yaml.js';
 import { isForbidden, type ApiClient } from './client.js';
 import { nodesMayGetConfigMap } from './rbac.js';
@@ -78,54 +79,86 @@ const argList = (args: Record<string, string>) => {
   return list.length > 0 ? list : undefined;
 };
 
+/** kubeadm v1beta3's extraArgs: a map, keys sorted (as kubeadm writes it). */
+const argMap = (args: Record<string, string>) => {
+  const list = argList(args);
+  return list && Object.fromEntries(list.map(({ name, value }) => [name, value]));
+};
+
 /**
- * The cluster as kubeadm's own ClusterConfiguration (v1beta4), complete enough that kubeadm itself
- * can work from it (`kubeadm config validate`, `join`, `upgrade`): the etcd it uses (local, or the
- * external endpoints with the apiserver's client certificate), the components' extra arguments,
- * the API server's SANs and the key algorithm. The e2e kubeadm-reference test feeds it to the real
- * kubeadm and compares what kubeadm writes with kbuild's render.
+ * The cluster as kubeadm's own ClusterConfiguration, in the API its release reads (v1beta4 from
+ * v1.31, v1beta3 for v1.30: kubeadmApiVersion), complete enough that kubeadm itself can work from it
+ * (`kubeadm config validate`, `join`, `upgrade`): the etcd it uses (local, or the external endpoints
+ * with the apiserver's client certificate), the components' extra arguments, the API server's SANs
+ * and the key algorithm. The e2e kubeadm-reference test feeds it to the real kubeadm of every
+ * supported minor and compares what kubeadm writes with kbuild's render.
  */
 export function kubeadmClusterConfiguration(cluster: Cluster): Record<string, unknown> {
-  const etcd =
-    cluster.etcd.topology === 'stacked'
-      ? {
-          local: {
-            dataDir: cluster.etcd.dataDir,
-            extraArgs: argList(cluster.etcd.extraArgs),
-            serverCertSANs: nonEmpty(cluster.etcd.serverCertSANs),
-            peerCertSANs: nonEmpty(cluster.etcd.peerCertSANs),
-            extraEnvs: nonEmpty(cluster.etcd.extraEnvs),
-          },
-        }
-      : {
-          external: {
-            endpoints: cluster.etcdMembers.map((m) => `https://${hostPort(m.address, PORTS.etcdClient)}`),
-            caFile: `${PATHS.etcdPki}/ca.crt`,
-            certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
-            keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
-          },
-        };
-  // JSON round trip: the undefined fields go, as kubeadm omits empty ones.
-  return JSON.parse(
-    JSON.stringify({
-      apiVersion: 'kubeadm.k8s.io/v1beta4',
-      kind: 'ClusterConfiguration',
-      apiServer: { certSANs: nonEmpty(cluster.apiServer.certSANs), extraArgs: argList(cluster.apiServer.extraArgs), ...extrasOf(cluster.apiServer) },
-      controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs), ...extrasOf(cluster.controllerManager) },
-      scheduler: { extraArgs: argList(cluster.scheduler.extraArgs), ...extrasOf(cluster.scheduler) },
-      certificatesDir: PATHS.pki,
-      clusterName: cluster.clusterName,
-      controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
-      encryptionAlgorithm: cluster.certificates.encryptionAlgorithm,
-      etcd,
-      featureGates: Object.keys(cluster.featureGates).length > 0 ? cluster.featureGates : undefined,
-      imageRepository: cluster.imageRepository,
-      kubernetesVersion: cluster.kubernetesVersion,
-      networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, podSubnet: cluster.networking.podSubnet },
-      dns: cluster.dns.disabled ? { disabled: true } : undefined,
-      proxy: cluster.kubeProxy.disabled ? { disabled: true } : undefined,
-    }),
-  ) as Record<string, unknown>;
+  const apiVersion = kubeadmApiVersion(cluster.kubernetesVersion);
+  return apiVersion === 'kubeadm.k8s.io/v1beta4' ? v1beta4(cluster) : v1beta3(cluster);
+}
+
+/** etcd as both APIs name it; `local` takes the version's own extraArgs shape and fields. */
+function etcdOf(cluster: Cluster, local: Record<string, unknown>): Record<string, unknown> {
+  return cluster.etcd.topology === 'stacked'
+    ? { local: { dataDir: cluster.etcd.dataDir, serverCertSANs: nonEmpty(cluster.etcd.serverCertSANs), peerCertSANs: nonEmpty(cluster.etcd.peerCertSANs), ...local } }
+    : {
+        external: {
+          endpoints: cluster.etcdMembers.map((m) => `https://${hostPort(m.address, PORTS.etcdClient)}`),
+          caFile: `${PATHS.etcdPki}/ca.crt`,
+          certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
+          keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
+        },
+      };
+}
+
+/** What both APIs share, the same in each. */
+const common = (cluster: Cluster) => ({
+  kind: 'ClusterConfiguration',
+  certificatesDir: PATHS.pki,
+  clusterName: cluster.clusterName,
+  controlPlaneEndpoint: hostPort(cluster.endpoint.host, cluster.endpoint.port),
+  imageRepository: cluster.imageRepository,
+  kubernetesVersion: cluster.kubernetesVersion,
+  networking: { dnsDomain: cluster.networking.dnsDomain, serviceSubnet: cluster.networking.serviceSubnet, podSubnet: cluster.networking.podSubnet },
+});
+
+// JSON round trips: the undefined fields go, as kubeadm omits empty ones.
+const withoutUndefined = (value: object): Record<string, unknown> => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+
+function v1beta4(cluster: Cluster): Record<string, unknown> {
+  return withoutUndefined({
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    ...common(cluster),
+    apiServer: { certSANs: nonEmpty(cluster.apiServer.certSANs), extraArgs: argList(cluster.apiServer.extraArgs), ...extrasOf(cluster.apiServer) },
+    controllerManager: { extraArgs: argList(cluster.controllerManager.extraArgs), ...extrasOf(cluster.controllerManager) },
+    scheduler: { extraArgs: argList(cluster.scheduler.extraArgs), ...extrasOf(cluster.scheduler) },
+    encryptionAlgorithm: cluster.certificates.encryptionAlgorithm,
+    etcd: etcdOf(cluster, { extraArgs: argList(cluster.etcd.extraArgs), extraEnvs: nonEmpty(cluster.etcd.extraEnvs) }),
+    featureGates: Object.keys(cluster.featureGates).length > 0 ? cluster.featureGates : undefined,
+    dns: cluster.dns.disabled ? { disabled: true } : undefined,
+    proxy: cluster.kubeProxy.disabled ? { disabled: true } : undefined,
+  });
+}
+
+/**
+ * kubeadm v1.30's v1beta3: extraArgs are maps; no extraEnvs and no encryptionAlgorithm (validation
+ * refuses extraEnvs and RSA-3072/4096 for v1.30), ECDSA-P256 is its PublicKeysECDSA gate; no
+ * dns/proxy.disabled: kubeadm v1.30 skips those addons with init's skipPhases, and its upgrade leaves
+ * alone an addon whose ConfigMap or Deployment the cluster lacks.
+ */
+function v1beta3(cluster: Cluster): Record<string, unknown> {
+  const extraVolumes = (extras: ComponentExtras) => nonEmpty(extras.extraVolumes);
+  const gates = { ...cluster.featureGates, ...(cluster.certificates.encryptionAlgorithm === 'ECDSA-P256' ? { PublicKeysECDSA: true } : {}) };
+  return withoutUndefined({
+    apiVersion: 'kubeadm.k8s.io/v1beta3',
+    ...common(cluster),
+    apiServer: { certSANs: nonEmpty(cluster.apiServer.certSANs), extraArgs: argMap(cluster.apiServer.extraArgs), extraVolumes: extraVolumes(cluster.apiServer) },
+    controllerManager: { extraArgs: argMap(cluster.controllerManager.extraArgs), extraVolumes: extraVolumes(cluster.controllerManager) },
+    scheduler: { extraArgs: argMap(cluster.scheduler.extraArgs), extraVolumes: extraVolumes(cluster.scheduler) },
+    etcd: etcdOf(cluster, { extraArgs: argMap(cluster.etcd.extraArgs) }),
+    featureGates: Object.keys(gates).length > 0 ? gates : undefined,
+  });
 }
 
 /** kube-system/kubeadm-config (key ClusterConfiguration), with the RBAC that lets joining nodes and nodes read it. */

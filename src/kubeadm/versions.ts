@@ -47,8 +47,28 @@ export function kubernetesMinor(version: string): number {
   return Number(/^v?1\.(\d+)\./.exec(version)?.[1] ?? Number.NaN);
 }
 
+/**
+ * kubeadm's configuration API of a release: v1beta4 from v1.31; v1.30's kubeadm reads v1beta3 and
+ * refuses v1beta4 (experimental there: "not allowed" without --allow-experimental-api).
+ */
+export const kubeadmApiVersion = (kubernetesVersion: string): 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4' =>
+  kubernetesMinor(kubernetesVersion) >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
+
 /** The patch number of v1.MINOR.PATCH (a pre-release such as v1.33.0-rc.1 counts as its patch). */
 const kubernetesPatch = (version: string): number => Number(/^v?1\.\d+\.(\d+)/.exec(version)?.[1] ?? Number.NaN);
+
+/** Whether `version` is v1.MINOR.PATCH or later: where kubeadm changed something in a patch release. */
+export const isAtLeast = (version: string, minor: number, patch = 0): boolean => {
+  const [m, p] = [kubernetesMinor(version), kubernetesPatch(version)];
+  return m > minor || (m === minor && p >= patch);
+};
+
+/**
+ * kubeadm's apiserver-kubelet-client certificate has no O from v1.33.12 (kubernetes PR 138957, a
+ * cherry-pick; v1.32.13 and older still have kubeadm:cluster-admins): the ClusterRoleBinding
+ * kubeadm:apiserver-kubelet-client gives its user system:kubelet-api-admin instead.
+ */
+export const kubeletClientHasNoGroup = (version: string): boolean => isAtLeast(version, 33, 12);
 
 export const isSupportedVersion = (version: string): boolean => VERSIONS[kubernetesMinor(version)] !== undefined;
 

@@ -13,7 +13,7 @@ import { statePaths } from './layout.js';
 import { buildClusterPki } from './cluster-pki.js';
 import { altNamesFor } from './sans.js';
 import { selectRenewable } from './renew.js';
-import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
+import { CA_ROWS, KUBECONFIG_ROWS, LEAF_ROWS, SA_ROW, hostsInScope, organizationOf, type CaName, type KubeconfigRow, type LeafRow } from './table.js';
 import { kubeconfigServer } from './servers.js';
 import { renderKubeconfig } from '../kubeconfig/kubeconfig.js';
 import type { ClusterPki, PkiAction, PkiStore } from './types.js';
@@ -66,7 +66,7 @@ export async function ensureClusterPki(cluster: Cluster, state: PkiStore, option
     const ca = cas.get(row.ca)!;
     for (const host of hostsInScope(cluster, row.scope)) {
       const expected: Expected = {
-        subject: { cn: row.cn(host), o: row.o },
+        subject: { cn: row.cn(host), o: organizationOf(row, cluster) },
         usages: row.kind === 'leaf' ? row.usages : ['clientAuth'],
         altNames: row.kind === 'leaf' ? altNamesFor(row.sans, cluster, host) : { dns: [], ips: [] },
         caName: row.ca,

@@ -4,6 +4,7 @@
  */
 import { firstControlPlane, hasRole, type Cluster, type Host } from '../config/model.js';
 import type { Component, InitPhase } from '../kubeadm/files.js';
+import { kubeletClientHasNoGroup } from '../kubeadm/versions.js';
 
 export type CaName = 'ca' | 'front-proxy-ca' | 'etcd/ca';
 export type ExtendedUsage = 'serverAuth' | 'clientAuth';
@@ -44,7 +45,8 @@ export interface LeafRow {
   base: string;
   ca: CaName;
   cn: (host: Host) => string;
-  o?: string;
+  /** The subject's O, by the cluster where it depends on the release. */
+  o?: string | ((cluster: Cluster) => string | undefined);
   usages: readonly ExtendedUsage[];
   sans: SanRule;
   scope: HostScope;
@@ -88,6 +90,9 @@ export type PkiRow = CaRow | LeafRow | KubeconfigRow | KeyPairRow;
 
 const fixed = (cn: string) => () => cn;
 
+/** A row's subject O for this cluster. */
+export const organizationOf = (row: LeafRow | KubeconfigRow, cluster: Cluster): string | undefined => (typeof row.o === 'function' ? row.o(cluster) : row.o);
+
 export const CA_ROWS: readonly CaRow[] = [
   // Every kubelet verifies clients with the cluster CA; its key signs from the control plane.
   { kind: 'ca', name: 'ca', phase: 'ca', base: 'ca', cn: 'kubernetes', certScope: 'kubernetes-nodes', keyScope: 'control-planes', certComponent: 'kubelet', keyComponent: 'apiserver' },
@@ -104,7 +109,8 @@ export const LEAF_ROWS: readonly LeafRow[] = [
     base: 'apiserver-kubelet-client',
     ca: 'ca',
     cn: fixed('kube-apiserver-kubelet-client'),
-    o: 'kubeadm:cluster-admins',
+    // kubeadm from v1.33.12: no group; the kubeadm:apiserver-kubelet-client binding authorises it (render/addons/bootstrap.ts).
+    o: (cluster) => (kubeletClientHasNoGroup(cluster.kubernetesVersion) ? undefined : 'kubeadm:cluster-admins'),
     usages: ['clientAuth'],
     sans: 'none',
     scope: 'control-planes',

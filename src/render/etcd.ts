@@ -10,7 +10,7 @@
 import { hostPort, type Cluster, type Host } from '../config/model.js';
 import { argsFromRecord, argumentsToCommand, type Arg } from './flags.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
-import { componentVersions } from '../kubeadm/versions.js';
+import { componentVersions, kubernetesMinor } from '../kubeadm/versions.js';
 import { envOf, livenessProbe, readinessProbe, startupProbe, staticPod, type HostPathVolume } from './static-pod.js';
 import type { V1Pod } from '@kubernetes/client-node';
 
@@ -71,6 +71,8 @@ export function etcdArgs(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap 
 export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap = allMembersAtOnce(cluster)): V1Pod {
   const versions = componentVersions(cluster.kubernetesVersion);
   const probeGet = (path: string) => ({ host: loopbackFor(host.address), path, port: PORTS.etcdMetrics, scheme: 'HTTP' });
+  // kubeadm probes etcd's /livez and /readyz from v1.31; v1.30 its /health, with no readiness probe.
+  const livezReadyz = kubernetesMinor(cluster.kubernetesVersion) >= 31;
   const volumes: HostPathVolume[] = [
     { name: 'etcd-data', path: cluster.etcd.dataDir, type: 'DirectoryOrCreate', readOnly: false },
     { name: 'etcd-certs', path: PATHS.etcdPki, type: 'DirectoryOrCreate', readOnly: false },
@@ -82,11 +84,11 @@ export function etcdPod(cluster: Cluster, host: Host, bootstrap: EtcdBootstrap =
       command: ['etcd', ...argumentsToCommand(etcdArgs(cluster, host, bootstrap), argsFromRecord(cluster.etcd.extraArgs))],
       image: `${cluster.imageRepository}/etcd:${versions.etcd}`,
       imagePullPolicy: 'IfNotPresent',
-      livenessProbe: livenessProbe(probeGet('/livez')),
+      ...(livezReadyz
+        ? { livenessProbe: livenessProbe(probeGet('/livez')), readinessProbe: readinessProbe(probeGet('/readyz')), startupProbe: startupProbe(probeGet('/readyz')) }
+        : { livenessProbe: livenessProbe(probeGet('/health?exclude=NOSPACE&serializable=true')), startupProbe: startupProbe(probeGet('/health?serializable=false')) }),
       name: 'etcd',
-      readinessProbe: readinessProbe(probeGet('/readyz')),
       resources: { requests: { cpu: '100m', memory: '100Mi' } },
-      startupProbe: startupProbe(probeGet('/readyz')),
       ...envOf(cluster.etcd.extraEnvs),
     },
     volumes,

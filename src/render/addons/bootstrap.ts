@@ -1,7 +1,7 @@
 /**
  * What `kubeadm init` creates for joining nodes (§6): the bootstrap-token Secret, the RBAC that lets
  * that token bootstrap kubelets and approve their CSRs, the `kubelet-config` ConfigMap, and the
- * `kubeadm:cluster-admins` binding admin.conf relies on; the objects themselves are kube/'s (token,
+ * `kubeadm:cluster-admins` binding admin.conf relies on, kubeadm:apiserver-kubelet-client; the objects themselves are kube/'s (token,
  * RBAC), so what init applies and what render writes are built once. The public `cluster-info`
  * ConfigMap is kube/cluster-info.ts's. kubeadm's `kubeadm-config` ConfigMap (ClusterConfiguration)
  * is not rendered: init publishes it (kube/published-cluster.ts).
@@ -33,6 +33,10 @@ export function bootstrapRbacObjects(): unknown[] {
     clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [group('system:nodes')]),
     ...configMapReaders('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'cluster-info', [{ apiGroup: RBAC_GROUP, kind: 'User', name: 'system:anonymous' }]),
     ...nodesMayGetConfigMap('kubelet-config', 'kubeadm:kubelet-config'),
+    // kubeadm's from v1.33.12, whose apiserver-kubelet-client certificate has no group (pki/table.ts). Every
+    // release gets it: it grants nothing that certificate's kubeadm:cluster-admins did not, and a cluster
+    // moving to v1.33.12 or later is never without it while the certificate is re-issued.
+    clusterRoleBinding('kubeadm:apiserver-kubelet-client', 'system:kubelet-api-admin', [{ apiGroup: RBAC_GROUP, kind: 'User', name: 'kube-apiserver-kubelet-client' }]),
   ];
 }
 

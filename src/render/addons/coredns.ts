@@ -1,13 +1,15 @@
 /** CoreDNS addon objects, as kubeadm's phases/addons/dns manifests (1.31+). */
 import type { V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Deployment, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { dnsServiceIp, type Cluster } from '../../config/model.js';
-import { componentVersions } from '../../kubeadm/versions.js';
+import { componentVersions, kubernetesMinor } from '../../kubeadm/versions.js';
 import { withPatches } from '../patches.js';
 
 const NAMESPACE = 'kube-system';
 
 export function corefile(cluster: Cluster): string {
   const domain = cluster.networking.dnsDomain;
+  // kubeadm's cache stops caching the cluster's own names from v1.32; v1.30 and v1.31 cache them too.
+  const cache = kubernetesMinor(cluster.kubernetesVersion) >= 32 ? `cache 30 {\n       disable success ${domain}\n       disable denial ${domain}\n    }` : 'cache 30';
   return `.:53 {
     errors
     health {
@@ -23,10 +25,7 @@ export function corefile(cluster: Cluster): string {
     forward . /etc/resolv.conf {
        max_concurrent 1000
     }
-    cache 30 {
-       disable success ${domain}
-       disable denial ${domain}
-    }
+    ${cache}
     loop
     reload
     loadbalance

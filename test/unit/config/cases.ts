@@ -178,6 +178,12 @@ export const CASES: Record<string, (d: Doc) => void> = {
     d.spec.kubernetesVersion = 'v1.30.2';
     d.spec.featureGates = { ControlPlaneKubeletLocalMode: true, ControlPlaneKubeletLocalMod: false };
   },
+  'v1beta4 knobs before v1.31: extraEnvs and RSA-4096': (d) => {
+    d.spec.kubernetesVersion = 'v1.30.14';
+    d.spec.apiServer = { extraEnvs: [{ name: 'GOMAXPROCS', value: '2' }] };
+    d.spec.etcd = { extraEnvs: [{ name: 'ETCD_LOG_LEVEL', value: 'info' }] };
+    d.spec.certificates = { encryptionAlgorithm: 'RSA-4096' };
+  },
   'bad etcd cert sans and etcd extra args with dashes': (d) => {
     d.spec.etcd = { serverCertSANs: ['etcd.example.com', 'not a name'], peerCertSANs: ['bad name!'], extraArgs: { '--snapshot-count': '5000' } };
   },
