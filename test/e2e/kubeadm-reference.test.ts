@@ -1,7 +1,9 @@
 /**
- * The real kubeadm of the same version is the reference. For every example's first control plane,
- * kbuild's own ClusterConfiguration (what init uploads as kubeadm-config) and an InitConfiguration
- * for the host go to the real kubeadm (`kubeadm config validate`, then `init phase certs all`,
+ * The real kubeadm of the same version is the reference, for every supported minor (the lab builds a
+ * kubeadm of each: scripts/ensure-kube-lab.mjs). For every example's first control plane, its cluster
+ * file set to that minor's release, kbuild's own ClusterConfiguration (what init uploads as
+ * kubeadm-config, in the API that kubeadm reads) and an InitConfiguration for the host go to the real
+ * kubeadm (`kubeadm config validate`, then `init phase certs all`,
  * `kubeconfig all`, `etcd local`, `control-plane all`, `kubelet-start`), run in a private mount
  * namespace so its /etc/kubernetes and /var/lib/kubelet are a scratch copy. What it writes is
  * compared field by field with kbuild's render of that host: every flag of every static pod, probes,
@@ -19,12 +21,14 @@ import yaml from 'js-yaml';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClusterFile } from '../../src/config/load.js';
+import type { ConfigError } from '../../src/errors/index.js';
 import { firstControlPlane, nodeTaints, type Cluster, type Host } from '../../src/config/model.js';
 import { kubeadmClusterConfiguration } from '../../src/kube/published-cluster.js';
+import { kubeadmApiVersion, kubernetesMinor, SUPPORTED_MINORS } from '../../src/kubeadm/versions.js';
 import { parseKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
 import { readCertificate } from '../../src/pki/inspect.js';
 import { prepareCluster } from '../../src/state/prepare.js';
-import { labProgram } from '../support/kube-lab.js';
+import { labKubeadm } from '../support/kube-lab.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kbuild-kubeadm-ref-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -36,23 +40,47 @@ type Case = (typeof EXAMPLES)[number] | (typeof FIXTURES)[number];
 const clusterFileOf = (name: Case): string =>
   (FIXTURES as readonly string[]).includes(name) ? join(import.meta.dirname, '../fixtures/kubeadm-reference', `${name}.yaml`) : join(import.meta.dirname, '../../examples', `${name}.yaml`);
 
+type Spec = Record<string, Record<string, unknown> | undefined>;
+/**
+ * The case's cluster file at `version`, written into the work dir. Before v1.31 without what kubeadm
+ * has only from v1.31 (v1beta4's extraEnvs, the ControlPlaneKubeletLocalMode gate), which kbuild
+ * refuses there: the test "v1.30 refuses …" below shows it does.
+ */
+function clusterFileAt(name: Case, version: string, options: { keepNewerKnobs?: boolean } = {}): string {
+  const doc = yaml.load(readFileSync(clusterFileOf(name), 'utf8')) as { spec: Spec & { kubernetesVersion?: string } };
+  doc.spec.kubernetesVersion = version;
+  if (kubernetesMinor(version) < 31 && !options.keepNewerKnobs) {
+    for (const section of ['apiServer', 'controllerManager', 'scheduler', 'etcd']) delete doc.spec[section]?.extraEnvs;
+    delete doc.spec.featureGates?.ControlPlaneKubeletLocalMode;
+  }
+  const path = join(work, 'clusters', `${name}-${version}${options.keepNewerKnobs ? '-as-is' : ''}.yaml`);
+  mkdirSync(join(work, 'clusters'), { recursive: true });
+  writeFileSync(path, yaml.dump(doc));
+  return path;
+}
+
 /** The InitConfiguration kubeadm init would get on this host, and the kubelet's component configuration. */
 function kubeadmConfig(cluster: Cluster, host: Host): string {
+  const apiVersion = kubeadmApiVersion(cluster.kubernetesVersion);
+  // A kubeadm user labels a Node through the kubelet's flag; kbuild's host labels are that flag (kbuild sorts them by key).
+  const kubeletExtraArgs = [
+    ...Object.entries(cluster.kubelet.extraArgs).map(([name, value]) => ({ name, value })),
+    ...(host.labels && Object.keys(host.labels).length > 0 ? [{ name: 'node-labels', value: Object.entries(host.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',') }] : []),
+  ];
   const init = {
-    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    apiVersion,
     kind: 'InitConfiguration',
     localAPIEndpoint: { advertiseAddress: host.address, bindPort: cluster.apiServer.bindPort },
     nodeRegistration: {
       name: host.name,
       criSocket: cluster.kubelet.criSocket,
       imagePullPolicy: 'IfNotPresent',
-      // A kubeadm user labels a Node through the kubelet's flag; kbuild's host labels are that flag (kbuild sorts them by key).
-      kubeletExtraArgs: [
-        ...Object.entries(cluster.kubelet.extraArgs).map(([name, value]) => ({ name, value })),
-        ...(host.labels && Object.keys(host.labels).length > 0 ? [{ name: 'node-labels', value: Object.entries(host.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',') }] : []),
-      ],
+      // v1beta3's kubeletExtraArgs is a map, v1beta4's a list.
+      kubeletExtraArgs: apiVersion === 'kubeadm.k8s.io/v1beta3' ? Object.fromEntries(kubeletExtraArgs.map(({ name, value }) => [name, value])) : kubeletExtraArgs,
       taints: nodeTaints(host),
     },
+    // v1beta3 has no dns/proxy.disabled: a kubeadm v1.30 user skips the addon's phase.
+    ...(apiVersion === 'kubeadm.k8s.io/v1beta3' && addonPhases(cluster).length < 2 ? { skipPhases: ['coredns', 'kube-proxy'].filter((a) => !addonPhases(cluster).includes(a)).map((a) => `addon/${a}`) } : {}),
   };
   const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: cluster.kubelet.cgroupDriver, ...cluster.kubelet.configuration };
   return [init, kubeadmClusterConfiguration(cluster), kubelet].map((d) => yaml.dump(d)).join('---\n');
@@ -72,14 +100,13 @@ function filesUnder(root: string): Map<string, string> {
 }
 
 /** Runs the real kubeadm's init phases for the host with /etc and /var/lib private to it; returns what it wrote, by path. */
-function kubeadmWrites(name: string, config: string, cluster: Cluster): Map<string, string> {
+function kubeadmWrites(name: string, kubeadm: string, config: string, cluster: Cluster): Map<string, string> {
   const external = cluster.etcd.topology === 'external';
   const dir = join(work, name);
   mkdirSync(join(dir, 'bin'), { recursive: true });
   writeFileSync(join(dir, 'config.yaml'), config);
   // kubelet-start would (re)start the kubelet: here there is none to start.
   writeFileSync(join(dir, 'bin/systemctl'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-  const kubeadm = labProgram('kubeadm');
   const phases = ['certs all', 'kubeconfig all', ...(external ? [] : ['etcd local']), 'control-plane all', 'kubelet-start'];
   const script = [
     'set -eu',
@@ -108,7 +135,8 @@ function dryRunObjects(text: string): Array<{ kind: string; metadata: { name: st
   return text
     .split(/^\[dryrun\] Attached object:\n/m)
     .slice(1)
-    .map((chunk) => yaml.load(chunk.split(/^\[(?:dryrun|addons)\]/m)[0]!) as { kind: string; metadata: { name: string } } & Record<string, unknown>)
+    // kubeadm before v1.32 indents each printed object by a tab.
+    .map((chunk) => yaml.load(chunk.split(/^\[(?:dryrun|addons)\]/m)[0]!.replace(/^\t/gm, '')) as { kind: string; metadata: { name: string } } & Record<string, unknown>)
     .filter((o) => o && typeof o === 'object' && typeof o.kind === 'string');
 }
 
@@ -213,13 +241,15 @@ function withoutFalse(value: unknown): unknown {
 
 const kubeletFlags = (env: string) => flags(['kubelet', ...(/KUBELET_KUBEADM_ARGS="(.*)"/.exec(env)?.[1] ?? '').split(' ').filter(Boolean)]);
 
-async function differences(example: Case): Promise<Diff[]> {
-  const stateDir = join(work, 'state', example);
-  const prepared = await prepareCluster({ inventory: clusterFileOf(example), stateDir });
-  const { cluster } = await loadClusterFile(clusterFileOf(example));
+async function differences(example: Case, minor: number): Promise<Diff[]> {
+  const { version, path: kubeadm } = labKubeadm(minor);
+  const clusterFile = clusterFileAt(example, version);
+  const stateDir = join(work, 'state', `${example}-${version}`);
+  const prepared = await prepareCluster({ inventory: clusterFile, stateDir });
+  const { cluster } = await loadClusterFile(clusterFile);
   const host = firstControlPlane(cluster);
   const ours = new Map((prepared.rendered.hosts.get(host.name) ?? []).map((f) => [f.path, f.content.toString()]));
-  const theirs = kubeadmWrites(example, kubeadmConfig(cluster, host), cluster);
+  const theirs = kubeadmWrites(`${example}-${version}`, kubeadm, kubeadmConfig(cluster, host), cluster);
   const diffs: Diff[] = [];
   for (const [path, content] of [...theirs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const mine = ours.get(path);
@@ -295,15 +325,22 @@ const ON_PURPOSE: Record<Case, Record<string, string>> = {
 };
 
 /**
+ * Every supported minor: the lab has a kubeadm of each (labKubeadm errors clearly when one is missing).
+ * Every minor's differences are the same, those above: what kubeadm changed between releases kbuild
+ * renders per release (etcd's probes, CoreDNS's cache, apiserver-kubelet-client's group, v1beta3).
+ */
+const MINORS = SUPPORTED_MINORS;
+
+/**
  * kubeadm mounts the distribution's CA directories into kube-apiserver and kube-controller-manager
  * when they exist on the machine it runs on; an offline render cannot know the host's (README, "on
  * purpose"). Those differences are expected exactly for the directories this machine has.
  */
 const OPTIONAL_CA_VOLUME = /^(kube-apiserver|kube-controller-manager) volume(Mount)? (\S+): kubeadm \{"(?:mountPath|path)":"([^"]+)"[^}]*\}, kbuild \(none\)$/;
 
-describe('kbuild renders what the real kubeadm writes, but for the differences it lists on purpose', () => {
+describe.each(MINORS)('kbuild renders what the real kubeadm v1.%i writes, but for the differences it lists on purpose', (minor) => {
   it.each([...EXAMPLES, ...FIXTURES])('%s: its first control plane', async (example) => {
-    const diffs = await differences(example);
+    const diffs = await differences(example, minor);
     const caVolumes = diffs.filter((d) => OPTIONAL_CA_VOLUME.test(d));
     for (const d of caVolumes) {
       const path = OPTIONAL_CA_VOLUME.exec(d)![4]!;
@@ -311,6 +348,14 @@ describe('kbuild renders what the real kubeadm writes, but for the differences i
     }
     const rest = diffs.filter((d) => !caVolumes.includes(d));
     const where = (d: string) => d.slice(0, d.indexOf(': kubeadm '));
-    expect(rest.map(where), rest.join('\n')).toEqual(Object.keys(ON_PURPOSE[example]));
+    expect(rest.map(where).sort(), rest.join('\n')).toEqual(Object.keys(ON_PURPOSE[example]).sort());
   }, 180_000);
+});
+
+describe.each(MINORS.filter((minor) => minor < 31))("kubeadm v1.%i's v1beta3 has no extraEnvs and no ControlPlaneKubeletLocalMode", (minor) => {
+  it('kbuild refuses them at that release (so its cases above go without them)', async () => {
+    const asIs = clusterFileAt('customised', labKubeadm(minor).version, { keepNewerKnobs: true });
+    const refused = await loadClusterFile(asIs).then(() => undefined, (error: unknown) => error as ConfigError);
+    expect(refused?.problems.map((p) => p.path).sort()).toEqual(['spec.apiServer.extraEnvs', 'spec.etcd.extraEnvs', 'spec.featureGates.ControlPlaneKubeletLocalMode', 'spec.scheduler.extraEnvs']);
+  });
 });
