@@ -14,9 +14,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,8 +34,8 @@ const work = mkdtempSync(join(tmpdir(), 'kbuild-kubeadm-ref-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const EXAMPLES = ['single-node', 'ha-stacked', 'ha-external-etcd', 'dual-stack'] as const;
-/** Cluster files beside the examples: kubeadm v1beta4 knobs kbuild has too (etcd and component extraArgs, SANs, …; the addons switched off). */
-const FIXTURES = ['customised', 'addons-off'] as const;
+/** Cluster files beside the examples: kubeadm v1beta4 knobs kbuild has too (etcd and component extraArgs, SANs, …; the addons switched off; a patches directory of every type and target). */
+const FIXTURES = ['customised', 'addons-off', 'patched'] as const;
 type Case = (typeof EXAMPLES)[number] | (typeof FIXTURES)[number];
 const clusterFileOf = (name: Case): string =>
   (FIXTURES as readonly string[]).includes(name) ? join(import.meta.dirname, '../fixtures/kubeadm-reference', `${name}.yaml`) : join(import.meta.dirname, '../../examples', `${name}.yaml`);
@@ -55,12 +55,27 @@ function clusterFileAt(name: Case, version: string, options: { keepNewerKnobs?: 
   }
   const path = join(work, 'clusters', `${name}-${version}${options.keepNewerKnobs ? '-as-is' : ''}.yaml`);
   mkdirSync(join(work, 'clusters'), { recursive: true });
+  // The copy's patches directory is the original's; before v1.31 a copy without the CoreDNS patches
+  // (kubeadm has that target from v1.31, and kbuild refuses it before: tested below).
+  const patches = doc.spec.patches as { directory?: string } | undefined;
+  if (patches?.directory) {
+    patches.directory = resolve(dirname(clusterFileOf(name)), patches.directory);
+    if (kubernetesMinor(version) < 31 && !options.keepNewerKnobs) {
+      const copy = join(work, 'patches', `${name}-${version}`);
+      cpSync(patches.directory, copy, { recursive: true, filter: (source) => !basename(source).startsWith('corednsdeployment') });
+      patches.directory = copy;
+    }
+  }
   writeFileSync(path, yaml.dump(doc));
   return path;
 }
 
+/** The cluster file's spec.patches.directory (the test's copies name it absolutely). */
+const patchesDirectoryOf = (clusterFile: string): string | undefined =>
+  (yaml.load(readFileSync(clusterFile, 'utf8')) as { spec: { patches?: { directory?: string } } }).spec.patches?.directory;
+
 /** The InitConfiguration kubeadm init would get on this host, and the kubelet's component configuration. */
-function kubeadmConfig(cluster: Cluster, host: Host): string {
+function kubeadmConfig(cluster: Cluster, host: Host, patchesDirectory?: string): string {
   const apiVersion = kubeadmApiVersion(cluster.kubernetesVersion);
   // A kubeadm user labels a Node through the kubelet's flag; kbuild's host labels are that flag (kbuild sorts them by key).
   const kubeletExtraArgs = [
@@ -79,6 +94,8 @@ function kubeadmConfig(cluster: Cluster, host: Host): string {
       kubeletExtraArgs: apiVersion === 'kubeadm.k8s.io/v1beta3' ? Object.fromEntries(kubeletExtraArgs.map(({ name, value }) => [name, value])) : kubeletExtraArgs,
       taints: nodeTaints(host),
     },
+    // kubeadm reads the same directory kbuild does (InitConfiguration.patches, v1beta3 and v1beta4).
+    ...(patchesDirectory ? { patches: { directory: patchesDirectory } } : {}),
     // v1beta3 has no dns/proxy.disabled: a kubeadm v1.30 user skips the addon's phase.
     ...(apiVersion === 'kubeadm.k8s.io/v1beta3' && addonPhases(cluster).length < 2 ? { skipPhases: ['coredns', 'kube-proxy'].filter((a) => !addonPhases(cluster).includes(a)).map((a) => `addon/${a}`) } : {}),
   };
@@ -249,7 +266,7 @@ async function differences(example: Case, minor: number): Promise<Diff[]> {
   const { cluster } = await loadClusterFile(clusterFile);
   const host = firstControlPlane(cluster);
   const ours = new Map((prepared.rendered.hosts.get(host.name) ?? []).map((f) => [f.path, f.content.toString()]));
-  const theirs = kubeadmWrites(`${example}-${version}`, kubeadm, kubeadmConfig(cluster, host), cluster);
+  const theirs = kubeadmWrites(`${example}-${version}`, kubeadm, kubeadmConfig(cluster, host, patchesDirectoryOf(clusterFile)), cluster);
   const diffs: Diff[] = [];
   for (const [path, content] of [...theirs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const mine = ours.get(path);
@@ -313,6 +330,7 @@ const ON_PURPOSE: Record<Case, Record<string, string>> = {
   'single-node': { 'etcd --listen-client-http-urls': ETCD_HTTP },
   customised: { 'etcd --listen-client-http-urls': ETCD_HTTP },
   'addons-off': { 'etcd --listen-client-http-urls': ETCD_HTTP },
+  patched: { 'etcd --listen-client-http-urls': ETCD_HTTP },
   'ha-stacked': {
     'etcd --initial-cluster': ETCD_ALL_MEMBERS,
     'etcd --listen-client-http-urls': ETCD_HTTP,
@@ -357,5 +375,11 @@ describe.each(MINORS.filter((minor) => minor < 31))("kubeadm v1.%i's v1beta3 has
     const asIs = clusterFileAt('customised', labKubeadm(minor).version, { keepNewerKnobs: true });
     const refused = await loadClusterFile(asIs).then(() => undefined, (error: unknown) => error as ConfigError);
     expect(refused?.problems.map((p) => p.path).sort()).toEqual(['spec.apiServer.extraEnvs', 'spec.etcd.extraEnvs', 'spec.featureGates.ControlPlaneKubeletLocalMode', 'spec.scheduler.extraEnvs']);
+  });
+
+  it('kbuild refuses a corednsdeployment patch at that release, which kubeadm would skip', async () => {
+    const asIs = clusterFileAt('patched', labKubeadm(minor).version, { keepNewerKnobs: true });
+    const refused = await loadClusterFile(asIs).then(() => undefined, (error: unknown) => error as ConfigError);
+    expect(refused?.message).toMatch(/corednsdeployment\+json\.yaml: patches the CoreDNS Deployment, which kubeadm can from v1\.31 only/);
   });
 });
