@@ -3,7 +3,7 @@
  * is `target[suffix][+strategic|merge|json].{yaml,json}`; every file under the directory (its
  * subdirectories too), in lexical path order, as kubeadm's filepath.Walk reads them; each YAML
  * document of a file is one patch. Read here with the cluster file, so every command that renders a
- * manifest (init, join, apply, certs renew) applies the same patches; applied by render/patches.ts.
+ * manifest (render, apply, init, join) applies the same patches; applied by render/patches.ts.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -57,6 +57,34 @@ export function parsePatchFileName(name: string): { target: PatchTarget; type: P
   return { target: match[1] as PatchTarget, type: (match[4] as PatchType | undefined) ?? 'strategic' };
 }
 
+const BOOL_TRUE = /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const BOOL_FALSE = /^(?:n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+
+/** An integer as go-yaml v2 reads a plain scalar (underscores dropped, then Go's ParseInt base 0: 0x, 0o, 0b, a leading 0 is octal). */
+function goInteger(text: string): number | undefined {
+  const match = /^([-+]?)(?:0x([0-9a-fA-F]+)|0o([0-7]+)|0b([01]+)|0([0-7]+)|(0|[1-9][0-9]*))$/.exec(text.replaceAll('_', ''));
+  if (!match) return undefined;
+  const [, sign, hex, octal, binary, leadingZero, decimal] = match;
+  const magnitude = hex !== undefined ? parseInt(hex, 16) : octal !== undefined ? parseInt(octal, 8) : binary !== undefined ? parseInt(binary, 2) : leadingZero !== undefined ? parseInt(leadingZero, 8) : Number(decimal);
+  return sign === '-' ? -magnitude : magnitude;
+}
+
+/**
+ * YAML as kubeadm reads a patch (sigs.k8s.io/yaml, go-yaml v2: YAML 1.1): yes/no/on/off are booleans,
+ * 0644 is octal, 1_000 is 1000, so `failSwapOn: no` or `defaultMode: 0644` mean what they mean to kubeadm.
+ */
+// js-yaml exports its built-in types as `types`; @types/js-yaml does not declare them.
+const builtIn = (yaml as unknown as { types: Record<'null' | 'float' | 'merge', yaml.Type> }).types;
+const KUBEADM_YAML = yaml.FAILSAFE_SCHEMA.extend({
+  implicit: [
+    builtIn.null,
+    new yaml.Type('tag:yaml.org,2002:bool', { kind: 'scalar', resolve: (text: string) => BOOL_TRUE.test(text) || BOOL_FALSE.test(text), construct: (text: string) => BOOL_TRUE.test(text) }),
+    new yaml.Type('tag:yaml.org,2002:int', { kind: 'scalar', resolve: (text: string) => goInteger(text) !== undefined, construct: (text: string) => goInteger(text) }),
+    builtIn.float,
+    builtIn.merge,
+  ],
+});
+
 /**
  * The YAML documents of a patch file with their first lines, split as Kubernetes' YAMLReader does
  * (a line that starts with "---" followed by nothing but blanks or a comment); empty ones dropped.
@@ -80,8 +108,7 @@ export function patchDocuments(text: string, file: string): PatchDocument[] {
     const offset = chunk.text.length - chunk.text.trimStart().length;
     const line = chunk.line + (chunk.text.slice(0, offset).match(/\n/g)?.length ?? 0);
     try {
-      // CORE_SCHEMA: no timestamps or binaries, which a JSON patch cannot carry.
-      const value = yaml.load(chunk.text, { schema: yaml.CORE_SCHEMA, filename: file });
+      const value = yaml.load(chunk.text, { schema: KUBEADM_YAML, filename: file });
       if (value !== null && value !== undefined) documents.push({ line, value });
     } catch (error) {
       const mark = (error as { mark?: { line: number } }).mark;
@@ -92,10 +119,26 @@ export function patchDocuments(text: string, file: string): PatchDocument[] {
   return documents;
 }
 
+/** The path of a `__proto__` key in a value (JavaScript would treat it as the object's prototype), if any. */
+function prototypeKey(value: unknown, at = ''): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__') return `${at}/${k}`;
+    const found = prototypeKey(v, `${at}/${k}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Every patch must have its type's shape: a mapping (strategic, merge) or a list of RFC 6902 operations (json). */
 function shapeProblems(file: PatchFile): Problem[] {
   const problems: Problem[] = [];
   for (const { line, value } of file.patches) {
+    const proto = prototypeKey(value);
+    if (proto) {
+      problems.push({ path: '', message: `${proto}: a key named __proto__ is no field of any Kubernetes object`, line });
+      continue;
+    }
     if (file.type === 'json') {
       if (!Array.isArray(value)) {
         problems.push({ path: '', message: 'a +json patch is a list of operations ({ op, path, value }), this document is not a list', line });

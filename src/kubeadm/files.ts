@@ -74,3 +74,11 @@ export interface RenderedFile extends FileOwner {
 }
 
 export const byPath = (a: RenderedFile, b: RenderedFile): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+type ManifestPod = { metadata?: { name?: unknown }; spec?: { containers?: Array<{ name?: unknown; command?: unknown }> } } | undefined;
+/**
+ * The component's own container in a static pod manifest: the one named as the pod (as kubeadm
+ * names them), not simply the first, which a patch adding a sidecar puts ahead of it.
+ */
+export const componentContainer = (pod: ManifestPod): { name?: unknown; command?: unknown } | undefined =>
+  pod?.spec?.containers?.find((c) => c.name === pod.metadata?.name) ?? pod?.spec?.containers?.[0];

@@ -5,6 +5,7 @@
  * or the CoreDNS Deployment is then read back as its API type, so a field set to null is absent; the
  * kubelet's configuration is written as patched, as kubeadm writes it.
  */
+import { createRequire } from 'node:module';
 import jsonPatch from 'fast-json-patch';
 import mergePatch from 'json-merge-patch';
 import type { PatchFile, PatchTarget, PatchType } from '../config/patches.js';
@@ -18,6 +19,24 @@ const TARGETS: Record<PatchTarget, { type: ApiType; what: string; typed: boolean
   'kube-scheduler': { type: 'Pod', what: "kube-scheduler's static pod", typed: true },
   kubeletconfiguration: { type: 'KubeletConfiguration', what: "the kubelet's configuration (config.yaml)", typed: false },
   corednsdeployment: { type: 'Deployment', what: 'the CoreDNS Deployment', typed: true },
+};
+
+/**
+ * kubeadm decodes a patched Pod or Deployment into its API type, which refuses a value of the wrong
+ * type (`value: 2` for a string): kbuild checks it against the type's OpenAPI schema (kubernetes-models),
+ * loaded only when a cluster has patches (it takes a tenth of a second).
+ */
+type Validator = (object: unknown) => void;
+const require = createRequire(import.meta.url);
+const VALIDATORS: Partial<Record<ApiType, () => Validator>> = {
+  Pod: () => {
+    const { Pod } = require('kubernetes-models/v1/Pod') as { Pod: new (data: unknown) => { validate(): void } };
+    return (object) => new Pod(object).validate();
+  },
+  Deployment: () => {
+    const { Deployment } = require('kubernetes-models/apps/v1/Deployment') as { Deployment: new (data: unknown) => { validate(): void } };
+    return (object) => new Deployment(object).validate();
+  },
 };
 
 const isMap = (v: unknown): v is JsonMap => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -62,7 +81,9 @@ export function withPatches<T>(patches: readonly PatchFile[], target: PatchTarge
       try {
         data = applyOne(file.type, data, value, apiType);
       } catch (error) {
-        const reason = (error as Error).message.split('\n')[0];
+        const { index, operation } = error as { index?: number; operation?: { op?: string; path?: string } };
+        const which = file.type === 'json' && index !== undefined ? `operation ${index} (${operation?.op ?? '?'} ${operation?.path ?? '?'}): ` : '';
+        const reason = which + (error as Error).message.split('\n')[0];
         throw new ConfigError(file.file, [{ path: '', line, message: `this ${file.type} patch cannot be applied to ${what}: ${reason}` }]);
       }
     }
@@ -71,5 +92,13 @@ export function withPatches<T>(patches: readonly PatchFile[], target: PatchTarge
     }
     if (!typed && !isMap(data)) throw new ConfigError(file.file, [{ path: '', message: `after this file's patches ${what} is no longer a mapping` }]);
   }
-  return (typed ? withoutNullFields(data) : data) as T;
+  if (!typed) return data as T;
+  const result = withoutNullFields(data);
+  try {
+    VALIDATORS[apiType]?.()(result);
+  } catch (error) {
+    const where = files.map((f) => f.file).join(', ');
+    throw new ConfigError(files.at(-1)!.file, [{ path: '', message: `after the patches for it (${where}) ${what} is no valid ${apiType}: ${(error as Error).message.replace(/^data\//, '').split('\n')[0]}; kubeadm would refuse it too` }]);
+  }
+  return result as T;
 }

@@ -88,14 +88,14 @@ export function strategicMerge(original: JsonMap, patch: JsonMap, type: ApiType)
 }
 
 function mergeMap(original: JsonMap | undefined, patch: JsonMap, type: ApiType | undefined): JsonMap {
-  if (DIRECTIVE in patch) {
+  if (Object.hasOwn(patch, DIRECTIVE)) {
     const directive = patch[DIRECTIVE];
     if (directive === 'replace') {
       delete patch[DIRECTIVE];
       return patch;
     }
     if (directive === 'delete') return {};
-    throw new StrategicMergeError(`${show(directive)} is no $patch directive for a map (replace or delete)`);
+    throw new StrategicMergeError(`${show(directive ?? null)} is no $patch directive for a map (replace or delete)`);
   }
   const result: JsonMap = original ?? {};
   retainKeys(result, patch);
@@ -131,7 +131,7 @@ function setWithoutDirectives(map: JsonMap, key: string, value: Json): void {
 /** A map carrying $patch is dropped where there is nothing to merge it with (upstream's removeDirectives). */
 function withoutDirectives(value: Json): [Json, boolean] {
   if (isMap(value)) {
-    if (DIRECTIVE in value) return [null, false];
+    if (Object.hasOwn(value, DIRECTIVE)) return [null, false];
     for (const [k, v] of Object.entries(value)) {
       const [kept, keep] = withoutDirectives(v);
       if (keep) value[k] = kept;
@@ -167,7 +167,7 @@ function directiveField(key: string, prefix: string): string {
 }
 
 function retainKeys(original: JsonMap, patch: JsonMap): void {
-  if (!(RETAIN_KEYS in patch)) return;
+  if (!(Object.hasOwn(patch, RETAIN_KEYS))) return;
   const list = patch[RETAIN_KEYS];
   delete patch[RETAIN_KEYS];
   if (!Array.isArray(list)) throw new StrategicMergeError(`${RETAIN_KEYS} is a list of the fields to keep, not ${show(list ?? null)}`);
@@ -214,7 +214,7 @@ function checkOrderCoversPatch(patchList: Json[], order: Json[], mergeKey: strin
   let [i, j] = [0, 0];
   while (i < items.length && j < order.length) {
     const item = items[i]!;
-    if (isMap(item) && DIRECTIVE in item) i++;
+    if (isMap(item) && Object.hasOwn(item, DIRECTIVE)) i++;
     else {
       if (sameItem(item, order[j]!, mergeKey)) i++;
       j++;
@@ -226,7 +226,7 @@ function checkOrderCoversPatch(patchList: Json[], order: Json[], mergeKey: strin
 function sameItem(a: Json, b: Json, mergeKey: string): boolean {
   if (!mergeKey) return a === b;
   if (!isMap(a) || !isMap(b)) throw new StrategicMergeError(`${show(isMap(a) ? b : a)} is not an object, but the list merges by ${mergeKey}`);
-  if (!(mergeKey in a) || !(mergeKey in b)) throw new StrategicMergeError(`${show(mergeKey in a ? b : a)} has no ${mergeKey}, the list's merge key`);
+  if (!(Object.hasOwn(a, mergeKey)) || !(Object.hasOwn(b, mergeKey))) throw new StrategicMergeError(`${show(Object.hasOwn(a, mergeKey) ? b : a)} has no ${mergeKey}, the list's merge key`);
   return a[mergeKey] === b[mergeKey];
 }
 
@@ -265,27 +265,27 @@ function mergeList(original: Json[], patch: Json[], field: FieldStrategy, delete
   const plain: Json[] = [];
   let replace = false;
   for (const item of patch as JsonMap[]) {
-    if (!(DIRECTIVE in item)) {
+    if (!(Object.hasOwn(item, DIRECTIVE))) {
       plain.push(item);
       continue;
     }
     const directive = item[DIRECTIVE];
     if (directive === 'delete') {
-      if (!(mergeKey in item)) throw new StrategicMergeError(`${show(item)}: $patch: delete needs the item's ${mergeKey}`);
+      if (!(Object.hasOwn(item, mergeKey))) throw new StrategicMergeError(`${show(item)}: $patch: delete needs the item's ${mergeKey}`);
       for (let at = findByKey(slice.array, slice.length, mergeKey, item[mergeKey]!); at >= 0; at = findByKey(slice.array, slice.length, mergeKey, item[mergeKey]!)) {
         slice.array.copyWithin(at, at + 1, slice.length);
         slice.length--;
       }
     } else if (directive === 'replace') replace = true;
     else if (directive === 'merge') throw new StrategicMergeError('$patch: merge is not supported in a list');
-    else throw new StrategicMergeError(`${show(directive)} is no $patch directive for a list item (delete or replace)`);
+    else throw new StrategicMergeError(`${show(directive ?? null)} is no $patch directive for a list item (delete or replace)`);
   }
   // $patch: replace makes the patch's other items the list (a new array: the caller's is left as it is).
   if (replace) slice = { array: [...plain], length: plain.length, capacity: goCapacity(plain.length) };
   const patchItems = replace ? [] : plain;
   const server = slice.array.slice(0, slice.length);
   for (const item of patchItems as JsonMap[]) {
-    if (!(mergeKey in item)) throw new StrategicMergeError(`${show(item)} has no ${mergeKey}, the list's merge key`);
+    if (!(Object.hasOwn(item, mergeKey))) throw new StrategicMergeError(`${show(item)} has no ${mergeKey}, the list's merge key`);
     const at = findByKey(slice.array, slice.length, mergeKey, item[mergeKey]!);
     if (at >= 0) slice.array[at] = mergeMap(slice.array[at] as JsonMap, item, field.type);
     else if (slice.length < slice.capacity) slice.array[slice.length++] = item;
@@ -313,7 +313,7 @@ function partition(merged: Json[], by: Json[], mergeKey: string, kind: string): 
   const named: Json[] = [];
   const others: Json[] = [];
   for (const v of merged) {
-    if (kind === 'object' && !(isMap(v) && mergeKey in v)) throw new StrategicMergeError(`${show(v)} has no ${mergeKey}, the list's merge key`);
+    if (kind === 'object' && !(isMap(v) && Object.hasOwn(v, mergeKey))) throw new StrategicMergeError(`${show(v)} has no ${mergeKey}, the list's merge key`);
     (indexIn(by, v, mergeKey, kind) >= 0 ? named : others).push(v);
   }
   return [named, others];
@@ -334,7 +334,7 @@ function normalizedOrder(named: Json[], others: Json[], patchOrder: Json[], serv
   const sortBy = (items: Json[], order: Json[]) => {
     const deleting = kind === 'object' ? items.filter((v) => isMap(v) && v[DIRECTIVE] === 'delete') : [];
     const rest = items.filter((v) => !deleting.includes(v));
-    if (kind === 'object') for (const v of [...rest, ...order]) if (!isMap(v) || !(mergeKey in v)) throw new StrategicMergeError(`${show(v)} has no ${mergeKey}, the list's merge key`);
+    if (kind === 'object') for (const v of [...rest, ...order]) if (!isMap(v) || !(Object.hasOwn(v, mergeKey))) throw new StrategicMergeError(`${show(v)} has no ${mergeKey}, the list's merge key`);
     // Upstream's "less" holds for any pair with an item the order lacks (an item $setElementOrder does
     // not name): the result then depends on the sort algorithm, so it is Go's.
     const less = (a: Json, b: Json) => {

@@ -7,6 +7,7 @@
 import yaml from 'js-yaml';
 import { FileError, StateError } from '../errors/index.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
+import { componentContainer } from '../kubeadm/files.js';
 import { shellQuote } from '../transport/quote.js';
 
 const CLIENT_CERT = ['--cacert', `${PATHS.etcdPki}/ca.crt`, '--cert', `${PATHS.etcdPki}/healthcheck-client.crt`, '--key', `${PATHS.etcdPki}/healthcheck-client.key`];
@@ -75,11 +76,11 @@ export const apiUrlsOf = (member: EtcdMember, local: LocalMember): string[] =>
 export function parseEtcdManifest(text: string, where: string): LocalMember {
   let command: unknown;
   try {
-    command = (yaml.load(text) as { spec?: { containers?: Array<{ command?: unknown }> } } | undefined)?.spec?.containers?.[0]?.command;
+    command = componentContainer(yaml.load(text) as Parameters<typeof componentContainer>[0])?.command;
   } catch (error) {
     throw new FileError(where, `is not valid YAML (${(error as Error).message}); fix or remove it, then run reset again`, { cause: error });
   }
-  if (!Array.isArray(command)) throw new FileError(where, 'has no etcd command (spec.containers[0].command); fix or remove it, then run reset again');
+  if (!Array.isArray(command)) throw new FileError(where, 'has no etcd command (the etcd container\'s command); fix or remove it, then run reset again');
   const flags = new Map<string, string>();
   for (const arg of command) {
     const match = typeof arg === 'string' ? /^--([^=]+)=(.*)$/.exec(arg) : null;

@@ -8,7 +8,7 @@ import yaml from 'js-yaml';
 import { apiserverReady, componentHealthz, etcdHealth, etcdMembers as etcdMemberList, servesCertificateFile, type Probe } from '../health/probes.js';
 import { PATHS, PORTS } from '../kubeadm/constants.js';
 import { loopbackFor } from '../render/etcd.js';
-import type { StaticPod } from '../kubeadm/files.js';
+import { componentContainer, type StaticPod } from '../kubeadm/files.js';
 
 const loopback = (host: Host) => loopbackFor(host.address);
 
@@ -91,8 +91,8 @@ function reloadedFiles(pod: StaticPod, manifest: string): string[] {
 }
 
 const commandFlags = (manifest: string): ((name: string) => string | undefined) => {
-  const pod = yaml.load(manifest) as { spec?: { containers?: Array<{ command?: unknown[] }> } } | undefined;
-  const args = (pod?.spec?.containers?.[0]?.command ?? []).filter((a): a is string => typeof a === 'string');
+  const command = componentContainer(yaml.load(manifest) as Parameters<typeof componentContainer>[0])?.command;
+  const args = (Array.isArray(command) ? (command as unknown[]) : []).filter((a): a is string => typeof a === 'string');
   return (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 };
 

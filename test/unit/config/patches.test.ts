@@ -2,11 +2,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import yaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClusterFile } from '../../../src/config/load.js';
 import { parsePatchFileName, patchDocuments, readPatchDirectory } from '../../../src/config/patches.js';
 import { ConfigError, FileError } from '../../../src/errors/index.js';
 import { checkPatchesApply, hostRenderer } from '../../../src/render/host.js';
+import { parseEtcdManifest } from '../../../src/static-pods/etcd-api.js';
 import { fixtureContext } from '../render/fixture.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kbuild-patches-'));
@@ -65,6 +67,11 @@ describe('patch documents', () => {
     ]);
   });
 
+  it('reads YAML as kubeadm does (YAML 1.1): yes/no/on/off are booleans, 0644 octal, 1_000 a number', () => {
+    const [doc] = patchDocuments('failSwapOn: no\nserializeImagePulls: On\ndefaultMode: 0644\nmaxPods: 1_000\nhex: 0x1F\nquoted: "0644"\nplain: foo\n', 'k.yaml');
+    expect(doc!.value).toEqual({ failSwapOn: false, serializeImagePulls: true, defaultMode: 420, maxPods: 1000, hex: 31, quoted: '0644', plain: 'foo' });
+  });
+
   it('names the file and line of a syntax error', () => {
     expect(() => patchDocuments('a: 1\n---\nb: [\n', '/p/etcd.yaml')).toThrow(/^\/p\/etcd\.yaml:\d+: YAML syntax error/);
   });
@@ -85,6 +92,12 @@ describe('reading a patches directory', () => {
     expect(message).toContain('kube-apiserver+json.yaml:1: operation 0: Operation `value` property is not present');
   });
 
+  it('refuses a __proto__ key, which would reach JavaScript prototypes', async () => {
+    const dir = directory('proto', { 'etcd.yaml': 'spec:\n  __proto__: {polluted: yes}\n' });
+    await expect(messageOf(readPatchDirectory(dir))).resolves.toMatch(/etcd\.yaml:1: \/spec\/__proto__: a key named __proto__ is no field/);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   it('names the directory the cluster file points at when it is missing', async () => {
     await expect(messageOf(readPatchDirectory(join(work, 'nowhere')))).resolves.toMatch(/nowhere: cannot read the patches directory named by spec.patches.directory \(no such directory\)/);
   });
@@ -101,7 +114,7 @@ describe('patches in a render', () => {
     const ctx = await fixtureContext('single-node');
     const dir = directory('bad-op', { 'kube-scheduler+json.yaml': '- {op: replace, path: /spec/nothing/here, value: 1}\n' });
     const render = hostRenderer({ ...ctx, cluster: { ...ctx.cluster, patches: await readPatchDirectory(dir) } });
-    expect(() => render(ctx.cluster.hosts[0]!)).toThrow(/kube-scheduler\+json\.yaml:1: this json patch cannot be applied to kube-scheduler's static pod: Cannot perform the operation at a path that does not exist/);
+    expect(() => render(ctx.cluster.hosts[0]!)).toThrow(/kube-scheduler\+json\.yaml:1: this json patch cannot be applied to kube-scheduler's static pod: operation 0 \(replace \/spec\/nothing\/here\): Cannot perform the operation at a path that does not exist/);
   });
 
   it('are tried on every host by validate, without a render', async () => {
@@ -110,6 +123,22 @@ describe('patches in a render', () => {
     expect(() => checkPatchesApply({ ...ctx.cluster, patches: [] })).not.toThrow();
     const patches = await readPatchDirectory(dir);
     expect(() => checkPatchesApply({ ...ctx.cluster, patches })).toThrow(/kubeletconfiguration\+json\.yaml:1: this json patch cannot be applied to the kubelet's configuration/);
+  });
+
+  it('refuse a patched pod kubeadm could not decode (a value of the wrong type)', async () => {
+    const ctx = await fixtureContext('single-node');
+    const dir = directory('wrong-type', { 'kube-scheduler.yaml': 'spec:\n  containers:\n    - name: kube-scheduler\n      env: [{name: A, value: 2}]\n' });
+    const render = hostRenderer({ ...ctx, cluster: { ...ctx.cluster, patches: await readPatchDirectory(dir) } });
+    expect(() => render(ctx.cluster.hosts[0]!)).toThrow(/kube-scheduler\.yaml: after the patches for it .* kube-scheduler's static pod is no valid Pod: spec\/containers\/0\/env\/0\/value must be string/);
+  });
+
+  it('may add a sidecar, which the merge puts first: kbuild still reads the component container', async () => {
+    const ctx = await fixtureContext('single-node');
+    const dir = directory('sidecar', { 'etcd.yaml': 'spec:\n  containers:\n    - name: backup\n      image: example.com/backup:1\n      command: [backup, --every=1h]\n' });
+    const files = hostRenderer({ ...ctx, cluster: { ...ctx.cluster, patches: await readPatchDirectory(dir) } })(ctx.cluster.hosts[0]!);
+    const etcd = files.find((f) => f.path === '/etc/kubernetes/manifests/etcd.yaml')!.content.toString();
+    expect((yaml.load(etcd) as { spec: { containers: Array<{ name: string }> } }).spec.containers.map((c) => c.name)).toEqual(['backup', 'etcd']);
+    expect(parseEtcdManifest(etcd, 'etcd.yaml').name).toBe('node1');
   });
 
   it('refuse a patch that renames the pod kbuild watches', async () => {
