@@ -38,11 +38,10 @@ export async function loadClusterFile(path: string): Promise<LoadedCluster> {
   const directory = file.spec.patches?.directory;
   const patches = directory === undefined ? [] : await readPatchDirectory(resolve(dirname(path), directory));
   const cluster = buildCluster(file, patches);
-  const orphan = patches.find((p) => p.target === 'corednsdeployment' && cluster.dns.disabled);
-  if (orphan) throw new ConfigError(orphan.file, [{ path: '', message: `patches the CoreDNS Deployment, which ${path} switches off (spec.dns.disabled); remove the file or the setting` }]);
+  const coredns = patches.find((p) => p.target === 'corednsdeployment');
+  if (coredns && cluster.dns.disabled) throw new ConfigError(coredns.file, [{ path: '', message: `patches the CoreDNS Deployment, which ${path} switches off (spec.dns.disabled); remove the file or the setting` }]);
   // kubeadm has the corednsdeployment target from v1.31; v1.30's would skip the file.
-  const early = kubernetesMinor(cluster.kubernetesVersion) < 31 && patches.find((p) => p.target === 'corednsdeployment');
-  if (early) throw new ConfigError(early.file, [{ path: '', message: `patches the CoreDNS Deployment, which kubeadm can from v1.31 only (${path} sets ${cluster.kubernetesVersion}); remove the file or use v1.31 or later` }]);
+  if (coredns && kubernetesMinor(cluster.kubernetesVersion) < 31) throw new ConfigError(coredns.file, [{ path: '', message: `patches the CoreDNS Deployment, which kubeadm can from v1.31 only (${path} sets ${cluster.kubernetesVersion}); remove the file or use v1.31 or later` }]);
   return { path, file, cluster };
 }
 

@@ -36,6 +36,9 @@ export interface PatchFile {
 const MAX_FILES = 1000;
 const MAX_FILE_BYTES = 1 << 20;
 
+/** kubeadm's target, suffix, "+" and type of a file name. */
+const FILE_NAME = new RegExp(`^(${PATCH_TARGETS.join('|')})([^.+\\n]*)?(\\+)?(${PATCH_TYPES.join('|')})?`);
+
 /**
  * A file's target and type from its name, as kubeadm's parseFilename: undefined for a file kubeadm
  * ignores (another extension). A .yaml/.json file named for no target is a mistake kubeadm only
@@ -43,7 +46,7 @@ const MAX_FILE_BYTES = 1 << 20;
  */
 export function parsePatchFileName(name: string): { target: PatchTarget; type: PatchType } | { problem: string } | undefined {
   if (!/.+\.(json|yaml)$/.test(name)) return undefined;
-  const match = new RegExp(`^(${PATCH_TARGETS.join('|')})([^.+\\n]*)?(\\+)?(${PATCH_TYPES.join('|')})?`).exec(name);
+  const match = FILE_NAME.exec(name);
   if (!match) {
     const stem = name.replace(/\.(json|yaml)$/, '').split(/[+.]/)[0]!;
     const guess = closest(stem, PATCH_TARGETS);

@@ -145,7 +145,7 @@ export const ClusterSpecSchema = strict(
       strict(
         {
           directory: str(
-            "kubeadm's patches directory, relative to this file: files target[suffix][+strategic|merge|json].yaml (targets etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubeletconfiguration, corednsdeployment) applied in name order over what kbuild renders for every host.",
+            "kubeadm's patches directory, relative to this file: files target[suffix][+strategic|merge|json].yaml (targets etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubeletconfiguration, corednsdeployment) applied in path order over what kbuild renders for every host.",
           ),
         },
         "Patches over the rendered manifests, the kubelet's configuration and the CoreDNS Deployment (kubeadm's patches).",

@@ -10,7 +10,7 @@ import jsonPatch from 'fast-json-patch';
 import mergePatch from 'json-merge-patch';
 import type { PatchFile, PatchTarget, PatchType } from '../config/patches.js';
 import { ConfigError } from '../errors/index.js';
-import { strategicMerge, type ApiType, type Json, type JsonMap } from './strategic-merge.js';
+import { isMap, strategicMerge, withoutNulls, type ApiType, type Json, type JsonMap } from './strategic-merge.js';
 
 const TARGETS: Record<PatchTarget, { type: ApiType; what: string; typed: boolean }> = {
   etcd: { type: 'Pod', what: "etcd's static pod", typed: true },
@@ -39,8 +39,6 @@ const VALIDATORS: Partial<Record<ApiType, () => Validator>> = {
   },
 };
 
-const isMap = (v: unknown): v is JsonMap => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 function applyOne(type: PatchType, target: Json, patch: unknown, apiType: ApiType): Json {
   switch (type) {
     case 'json':
@@ -51,13 +49,6 @@ function applyOne(type: PatchType, target: Json, patch: unknown, apiType: ApiTyp
       if (!isMap(target)) throw new Error('the object patched so far is no longer a mapping');
       return strategicMerge(target, patch as JsonMap, apiType);
   }
-}
-
-/** What a typed decode keeps: a null field is Go's zero value, which the manifest omits. */
-function withoutNullFields(value: Json): Json {
-  if (Array.isArray(value)) return value.map(withoutNullFields);
-  if (!isMap(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNullFields(v)]));
 }
 
 /** The kind, apiVersion and name kbuild writes and watches the object by must survive the patches. */
@@ -93,7 +84,8 @@ export function withPatches<T>(patches: readonly PatchFile[], target: PatchTarge
     if (!typed && !isMap(data)) throw new ConfigError(file.file, [{ path: '', message: `after this file's patches ${what} is no longer a mapping` }]);
   }
   if (!typed) return data as T;
-  const result = withoutNullFields(data);
+  // What a typed decode keeps: a null field is Go's zero value, which the manifest omits (`data` is this call's own copy).
+  const result = withoutNulls(data);
   try {
     VALIDATORS[apiType]?.()(result);
   } catch (error) {

@@ -77,7 +77,7 @@ const SET_ELEMENT_ORDER = '$setElementOrder';
 
 const fieldOf = (type: ApiType | undefined, key: string): FieldStrategy => (type ? (STRATEGIES[type][key] ?? {}) : {});
 
-const isMap = (v: Json | undefined): v is JsonMap => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isMap = (v: unknown): v is JsonMap => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** Go's reflect kinds of decoded JSON: a value of another kind replaces, never merges. */
 const kindOf = (v: Json): string => (v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v);
 const show = (v: Json): string => JSON.stringify(v);
@@ -148,8 +148,8 @@ function withoutDirectives(value: Json): [Json, boolean] {
   return [value, true];
 }
 
-/** Nulls inside a value that is added, not merged, mean nothing (upstream's discardNullValuesFromPatch). */
-function withoutNulls(value: Json): Json {
+/** `value` without its null fields, in place: nulls inside a value that is added, not merged, mean nothing (upstream's discardNullValuesFromPatch). */
+export function withoutNulls(value: Json): Json {
   if (isMap(value)) {
     for (const [k, v] of Object.entries(value)) {
       if (v === null) delete value[k];
