@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 const FUZZ = ['test/unit/fuzz-cli*.test.ts'];
 /** The e2e files that bring up a cluster of kubelets (containerd, static pods, CNI): the machine's heavy load. */
-const CLUSTERS = ['apply-ssh', 'faults', 'ha-external', 'ha-stacked', 'init-join', 'join-control-plane-external', 'secrets'].map((name) => `test/e2e/${name}.test.ts`);
+const CLUSTERS = ['apply-ssh', 'faults', 'ha-external', 'ha-stacked', 'init-join', 'join-control-plane-external', 'pod-network-none', 'secrets'].map((name) => `test/e2e/${name}.test.ts`);
 
 export default defineConfig({
   test: {
